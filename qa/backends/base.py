@@ -1,0 +1,84 @@
+"""The retrieval-backend interface: what the engine needs from any index (FAISS, Milvus)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
+
+import numpy as np
+
+from ..types import SourceSegments
+
+
+class IndexError_(RuntimeError):
+    """The index cannot be used as it is (corrupt, other model); the message says what to do."""
+
+
+class ChunkHit(NamedTuple):
+    """A chunk found by one search; `key` is unique in the index ('<source_id>#<n>')."""
+
+    key: str
+    source_id: str
+    start: int
+    end: int
+    score: float
+
+
+class SentenceRecord(NamedTuple):
+    """A sentence of a retrieved chunk, with the vector stored for it at indexing time."""
+
+    chunk_key: str
+    source_id: str
+    start: int
+    end: int
+    vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class IndexedSource:
+    """Everything indexing produced for one source: spans, vectors and lexical tokens."""
+
+    source_id: str
+    content_hash: str
+    segments: SourceSegments
+    chunk_vectors: np.ndarray  # (n_chunks, dim) float32, unit length
+    sentence_vectors: np.ndarray  # (n_sentences, dim) float32, unit length
+    chunk_tokens: list[list[str]]  # lexical tokens per chunk (see qa.lexical.tokenize)
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    model_id: str
+    dim: int
+    sources: dict[str, str]  # source_id -> content hash
+    n_chunks: int
+    n_sentences: int
+
+
+def chunk_key(source_id: str, n: int) -> str:
+    return f"{source_id}#{n}"
+
+
+class Backend(Protocol):
+    """One index of chunks and sentences. Implementations: faiss (default), milvus."""
+
+    name: str
+
+    def info(self) -> IndexInfo | None:
+        """What is indexed, or None when there is no index yet."""
+
+    def apply(self, model_id: str, dim: int, add: list[IndexedSource], remove: list[str],
+              rebuild: bool = False) -> None:
+        """Add (or replace) sources and remove others, all at once: a crash leaves the old index."""
+
+    def search_dense(self, vector: np.ndarray, k: int) -> list[ChunkHit]:
+        """The k chunks nearest to a unit-length query vector (inner product)."""
+
+    def search_lexical(self, tokens: list[str], k: int) -> list[ChunkHit]:
+        """The k best chunks by BM25 over their lexical tokens."""
+
+    def sentences(self, chunk_keys: list[str]) -> list[SentenceRecord]:
+        """The sentences of these chunks, in chunk order, with their stored vectors."""
+
+    def doc_freqs(self, tokens: list[str]) -> tuple[int, dict[str, int]]:
+        """(number of chunks, chunks containing each token), for idf weights."""

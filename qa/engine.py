@@ -1,0 +1,194 @@
+"""The engine: one object that loads sources, keeps the index current and answers questions."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from .answer import Weights, find_conflict, question_type, score_sentences, select_quotes
+from .backends import Backend, IndexError_, open_backend
+from .config import Config
+from .embedding import Embedder
+from .indexer import IndexReport, sync_index
+from .lexical import tokenize
+from .retrieval import retrieve
+from .sources import AddResult, add_source, load_sources
+from .types import Answer, Citation, Passage, Quote, Source, SourceMeta
+
+log = logging.getLogger(__name__)
+
+ABSTAIN_MESSAGE = "The sources do not say."
+FOLLOW_UP_MAX_TOKENS = 4  # a question this short after another one is read as a follow-up
+
+
+class QuestionError(ValueError):
+    """A question that cannot be asked (empty, too long); the message is for the user."""
+
+
+class Engine:
+    """Answers questions from the sources with verbatim, cited quotes.
+
+    Thread-safe: searches read a consistent snapshot while `add`/`index` swap in a new one.
+    """
+
+    def __init__(self, config: Config, embedder: Embedder, backend: Backend, sources: list[Source]):
+        self.config = config
+        self.embedder = embedder
+        self.backend = backend
+        self._sources = {s.source_id: s for s in sources}
+        self._lock = threading.RLock()
+        self.warnings: list[str] = []
+
+    # ---- building --------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, config: Config | None = None, build: bool = True, progress: bool = False,
+             embedder: Embedder | None = None) -> "Engine":
+        """Load sources, model and index; with `build`, bring the index up to date first.
+
+        Pass an `embedder` already loaded (for the same model) to share it between engines.
+        """
+        config = config or Config.from_env()
+        embedder = embedder or Embedder(config.model, device=config.device, batch_size=config.batch_size)
+        backend = open_backend(config)
+        sources, warnings = load_sources(config.sources_dir)
+        engine = cls(config, embedder, backend, sources)
+        engine.warnings.extend(warnings)
+        if build:
+            engine.last_report = engine.index(progress=progress)
+        elif backend.info() is None:
+            raise IndexError_(f"no index in {config.index_dir}: run `qa index`")
+        return engine
+
+    def index(self, rebuild: bool = False, progress: bool = False) -> IndexReport:
+        """Re-read the sources folder and update the index incrementally."""
+        with self._lock:
+            sources, warnings = load_sources(self.config.sources_dir)
+            report = sync_index(sources, self.backend, self.embedder, self.config, progress, rebuild)
+            report.warnings = warnings + report.warnings
+            self._sources = {s.source_id: s for s in sources}
+            return report
+
+    def add(self, data: bytes, filename: str, meta: SourceMeta | None = None,
+            progress: bool = False) -> tuple[AddResult, IndexReport | None]:
+        """Store a new source and index it right away; a duplicate text changes nothing."""
+        with self._lock:
+            result = add_source(self.config.sources_dir, data, filename, meta, self.config.max_source_bytes)
+            report = self.index(progress=progress) if result.added else None
+            return result, report
+
+    def sources(self) -> list[Source]:
+        return sorted(self._sources.values(), key=lambda s: s.source_id)
+
+    def source(self, source_id: str) -> Source | None:
+        return self._sources.get(source_id)
+
+    # ---- answering -------------------------------------------------------------------------------
+
+    def validate(self, question: object) -> str:
+        if not isinstance(question, str):
+            raise QuestionError("The question must be text.")
+        question = "".join(ch if ch.isprintable() or ch in "\t\n" else " " for ch in question)
+        if not question.strip():
+            raise QuestionError("Please type a question.")
+        if len(question) > self.config.max_question_chars:
+            raise QuestionError(
+                f"The question is {len(question):,} characters long; the limit is {self.config.max_question_chars:,}."
+            )
+        return question.strip()
+
+    def ask(self, question: str, previous: str | None = None, options: Config | None = None) -> Answer:
+        """Answer with one to three verbatim quotes (more when sources disagree), or abstain.
+
+        `previous` is the last question of the conversation: a short follow-up ("and who ordered it?")
+        is searched together with it. `options` overrides settings for this question (ablations).
+        """
+        cfg = options or self.config
+        question = self.validate(question)
+        query = self._with_context(question, previous)
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+
+        def lap(name: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timings[name] = round((now - clock) * 1000, 3)
+            clock = now
+
+        needs_vector = cfg.use_dense or cfg.w_dense > 0
+        vector = self.embedder.encode_one(query) if needs_vector else None
+        lap("embed")
+        tokens = tokenize(query, cfg.use_phonetic)
+        with self._lock:
+            refresh = getattr(self.backend, "refresh_if_changed", None)
+            if refresh is not None and refresh():
+                self._sources = {s.source_id: s for s in load_sources(self.config.sources_dir)[0]}
+            sources = self._sources
+            found = retrieve(self.backend, vector if cfg.use_dense else None,
+                             tokens if cfg.use_lexical else [], cfg.dense_k, cfg.lexical_k, cfg.rrf_k,
+                             cfg.passages_k)
+            lap("search")
+            hits = [h for h in found.hits if h.source_id in sources]
+            records = self.backend.sentences([h.key for h in hits])
+            doc_freqs = self.backend.doc_freqs(tokens)
+        passages = [
+            Passage(h.source_id, h.start, h.end, sources[h.source_id].body[h.start:h.end], h.score, rank)
+            for rank, h in enumerate(hits, start=1)
+        ]
+        weights = Weights(cfg.w_dense if vector is not None else 0.0, cfg.w_lexical, cfg.w_passage,
+                          cfg.w_answer_type)
+        bodies = {sid: s.body for sid, s in sources.items()}
+        ranked = score_sentences(query, vector, tokens, [r for r in records if r.source_id in bodies], bodies,
+                                 {h.key: h.score for h in hits}, doc_freqs, weights, cfg.use_answer_type)
+        lap("sentences")
+        answer = self._compose(question, ranked, passages, sources, cfg)
+        lap("compose")
+        timings["total"] = round(sum(timings.values()), 3)
+        return _with_timings(answer, timings)
+
+    def _with_context(self, question: str, previous: str | None) -> str:
+        if previous and previous.strip() and len(tokenize(question, phonetic=False)) <= FOLLOW_UP_MAX_TOKENS:
+            return f"{previous.strip()} {question}"
+        return question
+
+    def _compose(self, question: str, ranked, passages: list[Passage], sources: dict[str, Source],
+                 cfg: Config) -> Answer:
+        if not ranked or ranked[0].score < cfg.abstain_threshold:
+            return Answer(question=question, abstained=True, answer=[], citations=[], passages=passages,
+                          message=ABSTAIN_MESSAGE)
+        chosen = select_quotes(ranked, cfg.quote_margin, cfg.max_quotes)
+        conflict = None
+        kind = question_type(question)
+        if kind in ("number", "date"):
+            per_source: dict[str, object] = {}
+            for sentence in ranked:
+                if sentence.score < ranked[0].score - 2 * cfg.quote_margin:
+                    break
+                if sentence.typed and sentence.source_id not in per_source:
+                    per_source[sentence.source_id] = sentence
+            texts = [(s.source_id, sources[s.source_id].body[s.start:s.end]) for s in per_source.values()]
+            conflict = find_conflict(question, texts)
+            if conflict is not None:
+                chosen = [s for s in per_source.values() if s.source_id in conflict.values]
+                chosen = chosen[: cfg.max_conflict_quotes]
+        numbers: dict[str, int] = {}
+        quotes = []
+        for sentence in chosen:
+            n = numbers.setdefault(sentence.source_id, len(numbers) + 1)
+            body = sources[sentence.source_id].body
+            quotes.append(Quote(body[sentence.start:sentence.end], sentence.source_id, sentence.start,
+                                sentence.end, n, round(sentence.score, 4)))
+        citations = [self._citation(n, sources[sid]) for sid, n in numbers.items()]
+        return Answer(question=question, abstained=False, answer=quotes, citations=citations, passages=passages,
+                      conflict=conflict, message=conflict.message if conflict else "")
+
+    @staticmethod
+    def _citation(n: int, source: Source) -> Citation:
+        m = source.meta
+        return Citation(n=n, source_id=source.source_id, title=m.title, outlet=m.outlet, date=m.date, url=m.url)
+
+
+def _with_timings(answer: Answer, timings: dict[str, float]) -> Answer:
+    answer.timings_ms.update(timings)
+    return answer

@@ -1,0 +1,105 @@
+"""Indexing: bring the index in line with the sources, embedding only what is new or changed."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .backends import Backend, IndexedSource
+from .chunking import chunk_source
+from .config import Config
+from .embedding import Embedder
+from .lexical import tokenize
+from .types import Source
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    embedded_chunks: int = 0
+    embedded_sentences: int = 0
+    rebuilt: str = ""  # why everything was re-embedded, if it was
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.rebuilt)
+
+    def summary(self) -> str:
+        parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.removed)} removed",
+                 f"{self.unchanged} unchanged", f"{self.embedded_chunks} chunks and "
+                 f"{self.embedded_sentences} sentences embedded"]
+        text = "index: " + ", ".join(parts)
+        return (f"full rebuild: {self.rebuilt}\n" if self.rebuilt else "") + text
+
+
+def index_source(source: Source, embedder: Embedder, config: Config, progress: bool = False) -> IndexedSource:
+    """Chunk one source and embed its chunks and sentences."""
+    return embed_sources([source], embedder, config, progress)[0]
+
+
+def embed_sources(sources: list[Source], embedder: Embedder, config: Config,
+                  progress: bool = False) -> list[IndexedSource]:
+    """Chunk every source, then embed all chunks and sentences in large batches."""
+    segments = [
+        chunk_source(s.source_id, s.body, config.chunk_chars, config.chunk_overlap_sentences,
+                     config.max_sentence_chars)
+        for s in sources
+    ]
+    chunk_texts = [s.body[a:b] for s, seg in zip(sources, segments) for a, b in seg.chunks]
+    sentence_texts = [s.body[a:b] for s, seg in zip(sources, segments) for a, b in seg.sentences]
+    vectors = embedder.encode(chunk_texts + sentence_texts, progress=progress, desc="embedding")
+    chunk_vectors, sentence_vectors = vectors[: len(chunk_texts)], vectors[len(chunk_texts):]
+    indexed, c, s_ = [], 0, 0
+    for source, seg in zip(sources, segments):
+        nc, ns = len(seg.chunks), len(seg.sentences)
+        indexed.append(IndexedSource(
+            source_id=source.source_id,
+            content_hash=source.content_hash,
+            segments=seg,
+            chunk_vectors=np.ascontiguousarray(chunk_vectors[c:c + nc]),
+            sentence_vectors=np.ascontiguousarray(sentence_vectors[s_:s_ + ns]),
+            chunk_tokens=[tokenize(source.body[a:b], config.use_phonetic) for a, b in seg.chunks],
+        ))
+        c, s_ = c + nc, s_ + ns
+    return indexed
+
+
+def sync_index(sources: list[Source], backend: Backend, embedder: Embedder, config: Config,
+               progress: bool = False, rebuild: bool = False) -> IndexReport:
+    """Embed new and changed sources, drop deleted ones, rebuild all on a model change."""
+    report = IndexReport()
+    info = backend.info()
+    problems = list(getattr(backend, "problems", []))
+    report.warnings.extend(problems)
+    if rebuild:
+        report.rebuilt = "asked for (--rebuild)"
+    elif info is None and problems:
+        report.rebuilt = "the index could not be read: " + "; ".join(problems)
+    elif info is not None and (info.model_id != embedder.model_id or info.dim != embedder.dim):
+        report.rebuilt = (f"the index was built with model {info.model_id!r} ({info.dim}-d), "
+                          f"the configured model is {embedder.model_id!r} ({embedder.dim}-d)")
+    indexed = {} if (report.rebuilt or info is None) else dict(info.sources)
+    current = {s.source_id: s for s in sources}
+    to_embed = [s for s in sources if indexed.get(s.source_id) != s.content_hash]
+    report.removed = sorted(sid for sid in indexed if sid not in current)
+    report.added = [s.source_id for s in to_embed if s.source_id not in indexed]
+    report.updated = [s.source_id for s in to_embed if s.source_id in indexed]
+    report.unchanged = len(sources) - len(to_embed)
+    if not (to_embed or report.removed or report.rebuilt) and info is not None:
+        return report
+    new = embed_sources(to_embed, embedder, config, progress) if to_embed else []
+    report.embedded_chunks = sum(len(s.segments.chunks) for s in new)
+    report.embedded_sentences = sum(len(s.segments.sentences) for s in new)
+    backend.apply(embedder.model_id, embedder.dim, add=new, remove=report.removed,
+                  rebuild=bool(report.rebuilt) or info is None)
+    return report

@@ -1,0 +1,39 @@
+"""Retrieval: dense and lexical chunk search, fused by reciprocal rank fusion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .backends import Backend, ChunkHit
+
+
+def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> dict[str, float]:
+    """RRF (Cormack et al., 2009): score(d) = sum over rankings r of 1 / (k + rank_r(d)), ranks from 1."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, key in enumerate(ranking, start=1):
+            fused[key] = fused.get(key, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """Fused passages, best first, with the per-method rankings kept for evaluation."""
+
+    hits: list[ChunkHit]  # score = fused RRF score
+    dense: list[ChunkHit]
+    lexical: list[ChunkHit]
+
+
+def retrieve(backend: Backend, vector: np.ndarray | None, tokens: list[str], dense_k: int, lexical_k: int,
+             rrf_k: int, limit: int) -> Retrieved:
+    """Search with each enabled method (vector None: no dense; tokens empty: no lexical) and fuse."""
+    dense = backend.search_dense(vector, dense_k) if vector is not None else []
+    lexical = backend.search_lexical(tokens, lexical_k) if tokens else []
+    by_key = {hit.key: hit for hit in lexical + dense}
+    fused = reciprocal_rank_fusion([[h.key for h in dense], [h.key for h in lexical]], rrf_k)
+    order = sorted(fused, key=lambda key: -fused[key])[:limit]
+    hits = [by_key[key]._replace(score=fused[key]) for key in order]
+    return Retrieved(hits=hits, dense=dense, lexical=lexical)
