@@ -40,10 +40,15 @@ def question_type(question: str) -> str:
     return ""
 
 
+DATE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|"
+                  r"\b(?:" + "|".join(MONTHS) + r")\.?\s+\d{1,2}\b|\b\d{1,2}\s+(?:" + "|".join(MONTHS) + r")\b",
+                  re.IGNORECASE)
+
+
 def numbers_in(text: str) -> list[int]:
-    """Counts stated in a text (digits or number words), years left out."""
+    """Counts stated in a text (digits or number words); years and calendar dates left out."""
     values = []
-    for match in NUMBER.finditer(text):
+    for match in NUMBER.finditer(DATE.sub(" ", text)):
         token = match.group(0).lower()
         if YEAR.fullmatch(token):
             continue
@@ -82,6 +87,7 @@ class ScoredSentence:
     lexical: float
     passage: float
     typed: float
+    text: str
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,7 @@ class Weights:
     lexical: float
     passage: float
     answer_type: float
+    context: float = 0.0  # share of the lexical term taken from the sentence with its neighbours
 
 
 def score_sentences(
@@ -103,7 +110,10 @@ def score_sentences(
     weights: Weights,
     use_answer_type: bool = True,
 ) -> list[ScoredSentence]:
-    """score = w_d·cos(q, s) + w_l·idf-coverage(q, s) + w_p·passage/best_passage + w_t·[s has the answer type].
+    """score = w_d·cos(q, s) + w_l·lex(s) + w_p·passage/best_passage + w_t·[s has the answer type],
+
+    lex(s) = (1 - c)·idf-coverage(q, s) + c·idf-coverage(q, s with its neighbours in the chunk), c = w.context:
+    a sentence that answers with a pronoun ("he was appointed") still gets credit for the name before it.
 
     A sentence in several overlapping chunks is scored once, with its best passage.
     """
@@ -115,39 +125,46 @@ def score_sentences(
     kind = question_type(question) if use_answer_type else ""
     dense_scores = (np.stack([r.vector for r in records]) @ np.asarray(vector, np.float32)
                     if vector is not None else np.zeros(len(records)))
+    texts = [bodies[r.source_id][r.start:r.end] for r in records]
+    token_sets = [set(tokenize(text)) for text in texts]
     scored: dict[tuple[str, int, int], ScoredSentence] = {}
-    for record, dense in zip(records, dense_scores):
+    for i, (record, dense) in enumerate(zip(records, dense_scores)):
         key = (record.source_id, record.start, record.end)
         passage = passage_scores.get(record.chunk_key, 0.0) / best_passage
         if key in scored and scored[key].passage >= passage:
             continue
-        text = bodies[record.source_id][record.start:record.end]
-        lexical = coverage(query_tokens, set(tokenize(text)), idf_weights) if query_tokens else 0.0
+        text = texts[i]
+        lexical = 0.0
+        if query_tokens:
+            own = coverage(query_tokens, token_sets[i], idf_weights)
+            window = token_sets[i].union(*(token_sets[j] for j in (i - 1, i + 1)
+                                           if 0 <= j < len(records) and records[j].chunk_key == record.chunk_key))
+            lexical = (1 - weights.context) * own + weights.context * coverage(query_tokens, window, idf_weights)
         typed = 1.0 if kind and matches_type(text, kind) else 0.0
         total = (weights.dense * float(dense) + weights.lexical * lexical + weights.passage * passage
                  + weights.answer_type * typed)
         scored[key] = ScoredSentence(record.source_id, record.start, record.end, total, float(dense),
-                                     lexical, passage, typed)
+                                     lexical, passage, typed, text)
     return sorted(scored.values(), key=lambda s: (-s.score, s.source_id, s.start))
 
 
 def select_quotes(ranked: list[ScoredSentence], margin: float, max_quotes: int) -> list[ScoredSentence]:
-    """The best sentence, then others within `margin` of it: other sources first (to show agreement)."""
+    """The best sentence, then others within `margin` of it: other sources first (to show agreement).
+
+    A text already chosen is not quoted twice (articles repeat their headline).
+    """
     if not ranked:
         return []
-    best = ranked[0]
-    close = [s for s in ranked[1:] if s.score >= best.score - margin]
-    chosen, sources = [best], {best.source_id}
-    for sentence in close:
-        if len(chosen) >= max_quotes:
-            break
-        if sentence.source_id not in sources:
-            chosen.append(sentence)
-            sources.add(sentence.source_id)
-    for sentence in close:
-        if len(chosen) >= max_quotes:
-            break
-        if sentence not in chosen:
+    close = [s for s in ranked if s.score >= ranked[0].score - margin]
+    chosen: list[ScoredSentence] = []
+    for new_source_only in (True, False):
+        for sentence in close:
+            if len(chosen) >= max_quotes:
+                return chosen
+            if sentence.text in {c.text for c in chosen}:
+                continue
+            if new_source_only and sentence.source_id in {c.source_id for c in chosen}:
+                continue
             chosen.append(sentence)
     return chosen
 

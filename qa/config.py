@@ -33,7 +33,13 @@ class Config:
     # retrieval backend
     backend: str = "faiss"  # "faiss" or "milvus"
     milvus_uri: str = ""  # local file path (Milvus Lite) or http://host:19530
-    ann_threshold: int = 200_000  # exact IndexFlatIP below this many chunks, HNSW above
+    # FAISS: exact IndexFlatIP below ann_threshold chunks, then the approximate index ann_index:
+    # "ivf" (IndexIVFFlat, ivf_nlist lists, 0 = 4·sqrt(chunks); ivf_nprobe searched) or "hnsw".
+    # Recall of the approximate index against exact search: `qa bench` (README, Performance).
+    ann_threshold: int = 100_000
+    ann_index: str = "ivf"
+    ivf_nlist: int = 0
+    ivf_nprobe: int = 32
     hnsw_m: int = 32
     hnsw_ef_search: int = 128
 
@@ -47,24 +53,32 @@ class Config:
     lexical_k: int = 50
     rrf_k: int = 60
     passages_k: int = 8  # fused passages returned and used for quote selection
+    conflict_passages_k: int = 16  # passages searched for quotes when a question asks for a figure or date
     use_dense: bool = True
     use_lexical: bool = True
     use_phonetic: bool = True  # spelling-variant keys in the lexical index
 
     # answer selection (weights calibrated on the tuning split: `qa eval --split tune`)
     w_dense: float = 1.0
-    w_lexical: float = 0.6
+    w_lexical: float = 0.4
     w_passage: float = 0.25
     w_answer_type: float = 0.15
+    w_context: float = 0.3  # share of the lexical term from the sentence's neighbours
     use_answer_type: bool = True
     max_quotes: int = 3
     max_conflict_quotes: int = 6
     quote_margin: float = 0.12  # other quotes must score within this of the best one
-    abstain_threshold: float = 0.45  # best sentence score under this: the sources do not say
+    abstain_threshold: float = 0.65  # best sentence score under this: the sources do not say
 
     # limits
     max_question_chars: int = 2_000
     max_source_bytes: int = 5_000_000
+
+    # chat UI (`qa serve`)
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: str = field(default="", repr=False)  # "user:password": basic auth for a shared deployment
+    ui_concurrency: int = 2  # questions answered at the same time (one per CPU core here)
 
     def __post_init__(self) -> None:
         root = Path(self.root).resolve()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
+from dataclasses import dataclass
 
-from .answer import Weights, find_conflict, question_type, score_sentences, select_quotes
+from .answer import ScoredSentence, Weights, find_conflict, question_type, score_sentences, select_quotes
 from .backends import Backend, IndexError_, open_backend
 from .config import Config
 from .embedding import Embedder
@@ -19,11 +21,29 @@ from .types import Answer, Citation, Passage, Quote, Source, SourceMeta
 log = logging.getLogger(__name__)
 
 ABSTAIN_MESSAGE = "The sources do not say."
-FOLLOW_UP_MAX_TOKENS = 4  # a question this short after another one is read as a follow-up
+FOLLOW_UP_MAX_TOKENS = 1  # a question with this few content words cannot stand on its own
+FOLLOW_UP = re.compile(
+    r"^\s*(and|but|also|so|what about|how about)\b|\b(it|its|he|him|his|she|her|they|them|their|this|that|"
+    r"these|those|there|then)\b", re.IGNORECASE)
+
+
+def is_follow_up(question: str) -> bool:
+    """A question that leans on the one before: it starts with 'and …'/'what about …', refers back
+    with a pronoun ('who ordered it?'), or is too short to stand alone ('when?')."""
+    return bool(FOLLOW_UP.search(question)) or len(tokenize(question, phonetic=False)) <= FOLLOW_UP_MAX_TOKENS
 
 
 class QuestionError(ValueError):
     """A question that cannot be asked (empty, too long); the message is for the user."""
+
+
+@dataclass(frozen=True)
+class Trace:
+    """One `ask` with what it ranked on the way (for evaluation): fused passages and scored sentences."""
+
+    answer: Answer
+    ranking: list[Passage]  # fused passages, best first, max(passages_k, depth) of them
+    sentences: list[ScoredSentence]  # every sentence scored for the answer, best first
 
 
 class Engine:
@@ -52,7 +72,7 @@ class Engine:
         config = config or Config.from_env()
         embedder = embedder or Embedder(config.model, device=config.device, batch_size=config.batch_size)
         backend = open_backend(config)
-        sources, warnings = load_sources(config.sources_dir)
+        sources, warnings = load_sources(config.sources_dir, config.max_source_bytes)
         engine = cls(config, embedder, backend, sources)
         engine.warnings.extend(warnings)
         if build:
@@ -64,7 +84,7 @@ class Engine:
     def index(self, rebuild: bool = False, progress: bool = False) -> IndexReport:
         """Re-read the sources folder and update the index incrementally."""
         with self._lock:
-            sources, warnings = load_sources(self.config.sources_dir)
+            sources, warnings = load_sources(self.config.sources_dir, self.config.max_source_bytes)
             report = sync_index(sources, self.backend, self.embedder, self.config, progress, rebuild)
             report.warnings = warnings + report.warnings
             self._sources = {s.source_id: s for s in sources}
@@ -104,6 +124,11 @@ class Engine:
         `previous` is the last question of the conversation: a short follow-up ("and who ordered it?")
         is searched together with it. `options` overrides settings for this question (ablations).
         """
+        return self.trace(question, previous, options).answer
+
+    def trace(self, question: str, previous: str | None = None, options: Config | None = None,
+              depth: int = 0) -> Trace:
+        """`ask`, also returning the fused passage ranking (at least `depth` deep) and the scored sentences."""
         cfg = options or self.config
         question = self.validate(question)
         query = self._with_context(question, previous)
@@ -120,24 +145,30 @@ class Engine:
         vector = self.embedder.encode_one(query) if needs_vector else None
         lap("embed")
         tokens = tokenize(query, cfg.use_phonetic)
+        # figures and dates are where sources disagree: look at more passages to find every version
+        figures = question_type(query) in ("number", "date")
+        pool = max(cfg.passages_k, cfg.conflict_passages_k) if figures else cfg.passages_k
         with self._lock:
             refresh = getattr(self.backend, "refresh_if_changed", None)
             if refresh is not None and refresh():
-                self._sources = {s.source_id: s for s in load_sources(self.config.sources_dir)[0]}
+                found_sources, _ = load_sources(self.config.sources_dir, self.config.max_source_bytes)
+                self._sources = {s.source_id: s for s in found_sources}
             sources = self._sources
             found = retrieve(self.backend, vector if cfg.use_dense else None,
                              tokens if cfg.use_lexical else [], cfg.dense_k, cfg.lexical_k, cfg.rrf_k,
-                             cfg.passages_k)
+                             max(pool, depth))
             lap("search")
-            hits = [h for h in found.hits if h.source_id in sources]
+            ranked_hits = [h for h in found.hits if h.source_id in sources]
+            hits = [h for h in found.hits[:pool] if h.source_id in sources]
             records = self.backend.sentences([h.key for h in hits])
             doc_freqs = self.backend.doc_freqs(tokens)
-        passages = [
+        ranking = [
             Passage(h.source_id, h.start, h.end, sources[h.source_id].body[h.start:h.end], h.score, rank)
-            for rank, h in enumerate(hits, start=1)
+            for rank, h in enumerate(ranked_hits, start=1)
         ]
+        passages = ranking[:cfg.passages_k]
         weights = Weights(cfg.w_dense if vector is not None else 0.0, cfg.w_lexical, cfg.w_passage,
-                          cfg.w_answer_type)
+                          cfg.w_answer_type, cfg.w_context)
         bodies = {sid: s.body for sid, s in sources.items()}
         ranked = score_sentences(query, vector, tokens, [r for r in records if r.source_id in bodies], bodies,
                                  {h.key: h.score for h in hits}, doc_freqs, weights, cfg.use_answer_type)
@@ -145,11 +176,16 @@ class Engine:
         answer = self._compose(question, ranked, passages, sources, cfg)
         lap("compose")
         timings["total"] = round(sum(timings.values()), 3)
-        return _with_timings(answer, timings)
+        timings.update(found.timings_ms)  # the parts of "search"
+        return Trace(_with_timings(answer, timings), ranking, ranked)
 
     def _with_context(self, question: str, previous: str | None) -> str:
-        if previous and previous.strip() and len(tokenize(question, phonetic=False)) <= FOLLOW_UP_MAX_TOKENS:
-            return f"{previous.strip()} {question}"
+        try:  # the previous question gets the same cleaning (a lone surrogate breaks the tokenizer)
+            previous = self.validate(previous) if previous else None
+        except QuestionError:  # empty or too long: no context
+            previous = None
+        if previous and is_follow_up(question):
+            return f"{previous} {question}"
         return question
 
     def _compose(self, question: str, ranked, passages: list[Passage], sources: dict[str, Source],
