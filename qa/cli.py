@@ -121,7 +121,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     from .sources import load_sources
 
     config = config_from_args(args)
-    sources, warnings = load_sources(config.sources_dir)
+    sources, warnings = load_sources(config.sources_dir, config.max_source_bytes)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if not sources:

@@ -10,6 +10,9 @@ from pathlib import Path
 import numpy as np
 
 
+PROGRESS_BATCHES = 8  # batches encoded between two updates of the progress bar
+
+
 class ModelError(RuntimeError):
     """The configured model cannot be loaded; the message says what to do."""
 
@@ -63,16 +66,39 @@ class Embedder:
         self.dim = int(dimension())
 
     def encode(self, texts: list[str], progress: bool = False, desc: str = "embedding") -> np.ndarray:
+        """Unit vectors in batches of `batch_size`; with `progress`, a bar counting texts per second."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(
-            texts,
-            batch_size=self.batch_size,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-            show_progress_bar=progress,
-        )
+        if not progress:
+            return self._encode(texts)
+        from tqdm import tqdm
+
+        # Longest first, as the library orders each call, so slices pad as little as one call would.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
+        step = self.batch_size * PROGRESS_BATCHES
+        with tqdm(total=len(texts), desc=desc, unit=" texts", dynamic_ncols=True) as bar:
+            for lo in range(0, len(texts), step):
+                rows = order[lo:lo + step]
+                vectors[rows] = self._encode([texts[i] for i in rows])
+                bar.update(len(rows))
+        return vectors
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self._model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
+                                     normalize_embeddings=True, show_progress_bar=False)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_one(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
+        """One text (a question) on one CPU thread: a short input gains nothing from more, and on a busy
+        machine every extra thread waits for a free core (measured here: 10 ms on one, 90 ms on two)."""
+        if not self.device.startswith("cpu"):
+            return self._encode([text])[0]
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return self._encode([text])[0]
+        finally:
+            torch.set_num_threads(threads)

@@ -6,7 +6,7 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .answer import ScoredSentence, Weights, find_conflict, question_type, score_sentences, select_quotes
 from .backends import Backend, IndexError_, open_backend
@@ -216,6 +216,10 @@ class Engine:
             quotes.append(Quote(body[sentence.start:sentence.end], sentence.source_id, sentence.start,
                                 sentence.end, n, round(sentence.score, 4)))
         citations = [self._citation(n, sources[sid]) for sid, n in numbers.items()]
+        if conflict is not None:
+            stated = "; ".join(f"[{numbers[sid]}] {sources[sid].meta.outlet or sid}: {', '.join(values)}"
+                               for sid, values in conflict.values.items() if sid in numbers)
+            conflict = replace(conflict, message=f"The sources differ ({stated}).")
         return Answer(question=question, abstained=False, answer=quotes, citations=citations, passages=passages,
                       conflict=conflict, message=conflict.message if conflict else "")
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,15 +26,23 @@ class Retrieved:
     hits: list[ChunkHit]  # score = fused RRF score
     dense: list[ChunkHit]
     lexical: list[ChunkHit]
+    timings_ms: dict[str, float] = field(default_factory=dict)  # search_dense, search_lexical, search_fusion
 
 
 def retrieve(backend: Backend, vector: np.ndarray | None, tokens: list[str], dense_k: int, lexical_k: int,
              rrf_k: int, limit: int) -> Retrieved:
     """Search with each enabled method (vector None: no dense; tokens empty: no lexical) and fuse."""
+    start = time.perf_counter()
     dense = backend.search_dense(vector, dense_k) if vector is not None else []
+    after_dense = time.perf_counter()
     lexical = backend.search_lexical(tokens, lexical_k) if tokens else []
+    after_lexical = time.perf_counter()
     by_key = {hit.key: hit for hit in lexical + dense}
     fused = reciprocal_rank_fusion([[h.key for h in dense], [h.key for h in lexical]], rrf_k)
     order = sorted(fused, key=lambda key: -fused[key])[:limit]
     hits = [by_key[key]._replace(score=fused[key]) for key in order]
-    return Retrieved(hits=hits, dense=dense, lexical=lexical)
+    end = time.perf_counter()
+    timings = {"search_dense": after_dense - start, "search_lexical": after_lexical - after_dense,
+               "search_fusion": end - after_lexical}
+    return Retrieved(hits=hits, dense=dense, lexical=lexical,
+                     timings_ms={name: round(seconds * 1000, 3) for name, seconds in timings.items()})

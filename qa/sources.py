@@ -107,8 +107,17 @@ def read_meta(path: Path) -> SourceMeta:
     return SourceMeta(**{k: str(v) for k, v in raw.items() if k in fields and v is not None})
 
 
-def read_source(path: Path) -> Source:
-    """One file of the sources folder as a Source; raises SourceError if it cannot be used."""
+def too_big(name: str, size: int, max_bytes: int) -> str:
+    return f"{name}: {size:,} bytes is over the limit of {max_bytes:,} bytes (QA_MAX_SOURCE_BYTES)"
+
+
+def read_source(path: Path, max_bytes: int | None = None) -> Source:
+    """One file of the sources folder as a Source; raises SourceError if it cannot be used.
+
+    A file over `max_bytes` is refused before it is read (indexing it could take hours).
+    """
+    if max_bytes is not None and path.stat().st_size > max_bytes:
+        raise SourceError(too_big(path.name, path.stat().st_size, max_bytes))
     data = path.read_bytes()
     text = decode_text(data, path.name)
     meta = read_meta(path)
@@ -133,15 +142,15 @@ def source_files(sources_dir: Path) -> list[Path]:
     )
 
 
-def load_sources(sources_dir: Path) -> tuple[list[Source], list[str]]:
-    """All usable sources, and a warning per file skipped (unreadable, or a duplicate text)."""
+def load_sources(sources_dir: Path, max_bytes: int | None = None) -> tuple[list[Source], list[str]]:
+    """All usable sources, and a warning per file skipped (unreadable, too big, or a duplicate text)."""
     sources: list[Source] = []
     warnings: list[str] = []
     seen: dict[str, str] = {}
     ids: set[str] = set()
     for path in source_files(sources_dir):
         try:
-            source = read_source(path)
+            source = read_source(path, max_bytes)
         except SourceError as exc:
             warnings.append(f"skipped {path.name}: {exc}")
             continue
@@ -161,17 +170,25 @@ def load_sources(sources_dir: Path) -> tuple[list[Source], list[str]]:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, fsync, then rename over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")
+    """Write to a temporary file beside `path`, fsync, then rename over it.
+
+    An OSError (disk full, read-only) names `path`, not the temporary file: the message is for the user.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from exc
         raise
 
 
@@ -192,7 +209,7 @@ def add_source(
     if suffix not in SUFFIXES:
         raise SourceError(f"{display}: unsupported file type {suffix or '(none)'}; use {', '.join(SUFFIXES)}")
     if len(data) > max_bytes:
-        raise SourceError(f"{display}: {len(data):,} bytes is over the limit of {max_bytes:,} bytes")
+        raise SourceError(too_big(display, len(data), max_bytes))
     text = decode_text(data, display)
     meta = meta or SourceMeta()
     if suffix in HTML_SUFFIXES:

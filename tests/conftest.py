@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,17 +10,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ROOT / "sources"
-QUESTIONS = ROOT / "eval" / "questions"
-
-
-def seed_questions() -> list[dict]:
-    """Every question of every eval/questions/*.jsonl file."""
-    rows = []
-    for path in sorted(QUESTIONS.glob("*.jsonl")):
-        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return rows
+from seed_data import QUESTIONS, ROOT, SOURCES, make_project, seed_questions  # noqa: F401 (re-exported)
 
 
 @pytest.fixture(scope="session")
@@ -31,12 +19,6 @@ def embedder():
     from qa.embedding import Embedder
 
     return Embedder(Config().model)
-
-
-def make_project(root: Path) -> Path:
-    """A project folder with a copy of the seed sources (and no index yet)."""
-    shutil.copytree(SOURCES, root / "sources")
-    return root
 
 
 @pytest.fixture()

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from conftest import seed_questions
+from seed_data import seed_questions
 from qa import QuestionError
 from qa.backends.faiss_backend import FaissBackend
 from qa.lexical import tokenize

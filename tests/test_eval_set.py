@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from conftest import QUESTIONS, SOURCES, seed_questions
+from seed_data import QUESTIONS, SOURCES, seed_questions
 
 TYPES = {"factoid", "paraphrase", "name_variant", "multi_source", "conflict", "unanswerable"}
 

@@ -15,7 +15,8 @@ def open_backend(config: Config) -> Backend:
     if config.backend == "faiss":
         from .faiss_backend import FaissBackend
 
-        return FaissBackend(config.index_dir, config.ann_threshold, config.hnsw_m, config.hnsw_ef_search)
+        return FaissBackend(config.index_dir, config.ann_threshold, config.hnsw_m, config.hnsw_ef_search,
+                            ann_index=config.ann_index, ivf_nlist=config.ivf_nlist, ivf_nprobe=config.ivf_nprobe)
     if config.backend == "milvus":
         from .milvus_backend import MilvusBackend  # optional dependency: pymilvus, milvus-lite
 

@@ -1,12 +1,17 @@
-"""The default backend: per-source segment files, a FAISS vector index and a BM25 index (bm25s)."""
+"""The default backend: per-source segment files, a FAISS vector index and an incremental BM25 index."""
 
 from __future__ import annotations
 
+import bisect
+import hashlib
 import io
 import json
 import logging
+import os
 import platform
-from collections import Counter
+import uuid
+import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,19 +20,26 @@ import numpy as np
 from ..sources import atomic_write_bytes
 from ..types import SourceSegments, Span
 from .base import ChunkHit, IndexedSource, IndexError_, IndexInfo, SentenceRecord, chunk_key
+from .bm25 import SegmentedBM25
+from .snapshot import new_name, read_snapshot, remove_snapshots, write_snapshot
+from .vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 SEGMENTS = "segments"
+SENTENCE_CACHE_SOURCES = 1024  # sources whose sentence vectors stay in memory (LRU)
+SNAPSHOT_MIN_CHUNKS = 20_000  # smaller indexes load from their segments in a few seconds
+SNAPSHOT_DELTA = 0.25  # a new snapshot once this share of the chunks changed since the last one
+JOURNAL_MAX_LINES = 200  # then the manifest is rewritten whole (or at 5% of the sources, if more)
 
 
 def library_versions() -> dict[str, str]:
-    import bm25s
     import faiss
+    import scipy
 
-    versions = {"python": platform.python_version(), "faiss": faiss.__version__, "bm25s": bm25s.__version__}
+    versions = {"python": platform.python_version(), "faiss": faiss.__version__, "scipy": scipy.__version__}
     try:
         import sentence_transformers
         import torch
@@ -38,8 +50,16 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def segment_name(source: IndexedSource) -> str:
-    return f"{source.source_id}.{source.content_hash[:16]}.npz"
+def segment_name(source: IndexedSource, model_id: str) -> str:
+    """The segment's file name, unique per source, text and model: a rebuild for another model never
+    overwrites a file that the manifest still in place refers to (a crash would mix two models)."""
+    # A source id is a file name (up to 255 bytes): a long one would make the segment's temporary
+    # name too long to create, so it is replaced by its hash.
+    stem, raw = source.source_id, source.source_id.encode("utf-8", "surrogateescape")
+    if len(raw) > 100:
+        stem = hashlib.sha256(raw).hexdigest()[:32]
+    version = hashlib.sha256(f"{model_id}\n{source.content_hash}".encode("utf-8", "surrogateescape")).hexdigest()
+    return f"{stem}.{version[:16]}.npz"
 
 
 def write_segment(path: Path, source: IndexedSource) -> None:
@@ -58,234 +78,455 @@ def write_segment(path: Path, source: IndexedSource) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def read_segment(path: Path, source_id: str, dim: int) -> IndexedSource:
+@dataclass(frozen=True)
+class _Entry:
+    """What the backend keeps in memory per source: spans and where its ids start; vectors live in
+    the FAISS index, tokens in the BM25 index, sentence vectors in the segment file (read on demand)."""
+
+    content_hash: str
+    segment: str  # file name under segments/
+    first_id: int  # its chunks have ids first_id .. first_id + n_chunks - 1
+    chunks: np.ndarray  # (n_chunks, 2) character spans
+    chunk_sentences: np.ndarray  # (n_chunks, 2) [first, last) sentence of each chunk
+    sentences: np.ndarray  # (n_sentences, 2) character spans
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """A segment as read for indexing: everything but the sentence vectors."""
+
+    source_id: str
+    content_hash: str
+    chunks: np.ndarray
+    chunk_sentences: np.ndarray
+    sentences: np.ndarray
+    chunk_vectors: np.ndarray
+    tokens: list[list[str]]
+    sentence_vectors: np.ndarray | None = None
+
+
+def _npy_shape(archive: np.lib.npyio.NpzFile, name: str) -> tuple[int, ...]:
+    """An array's shape from its header alone (the vectors themselves are not read)."""
+    with archive.zip.open(name + ".npy") as fh:
+        version = np.lib.format.read_magic(fh)
+        reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        return tuple(reader(fh)[0])
+
+
+def _read_for_index(path: Path, source_id: str, dim: int) -> _Loaded:
     with np.load(path, allow_pickle=False) as data:
-        spans = lambda name: [Span(int(a), int(b)) for a, b in data[name]]  # noqa: E731
-        segments = SourceSegments(
-            source_id=source_id,
-            sentences=spans("sentences"),
-            chunks=spans("chunks"),
-            chunk_sentences=[(int(a), int(b)) for a, b in data["chunk_sentences"]],
-        )
-        source = IndexedSource(
+        loaded = _Loaded(
             source_id=source_id,
             content_hash=bytes(data["content_hash"]).decode("ascii"),
-            segments=segments,
+            chunks=data["chunks"].astype(np.int64).reshape(-1, 2),
+            chunk_sentences=data["chunk_sentences"].astype(np.int64).reshape(-1, 2),
+            sentences=data["sentences"].astype(np.int64).reshape(-1, 2),
             chunk_vectors=np.ascontiguousarray(data["chunk_vectors"], dtype=np.float32),
-            sentence_vectors=np.ascontiguousarray(data["sentence_vectors"], dtype=np.float32),
-            chunk_tokens=json.loads(bytes(data["tokens"]).decode("utf-8")),
+            tokens=json.loads(bytes(data["tokens"]).decode("utf-8")),
         )
-    n_chunks, n_sentences = len(segments.chunks), len(segments.sentences)
-    if source.chunk_vectors.shape != (n_chunks, dim) or source.sentence_vectors.shape != (n_sentences, dim):
-        raise ValueError(f"vector shapes {source.chunk_vectors.shape}/{source.sentence_vectors.shape} "
+        sentence_shape = _npy_shape(data, "sentence_vectors")
+    n_chunks, n_sentences = len(loaded.chunks), len(loaded.sentences)
+    if loaded.chunk_vectors.shape != (n_chunks, dim) or sentence_shape != (n_sentences, dim):
+        raise ValueError(f"vector shapes {loaded.chunk_vectors.shape}/{sentence_shape} "
                          f"do not match {n_chunks} chunks, {n_sentences} sentences of dimension {dim}")
-    if len(source.chunk_tokens) != n_chunks:
-        raise ValueError("token lists do not match the chunks")
-    return source
+    if len(loaded.tokens) != n_chunks or len(loaded.chunk_sentences) != n_chunks:
+        raise ValueError("token lists or sentence ranges do not match the chunks")
+    return loaded
 
 
-@dataclass
-class _State:
-    """An immutable snapshot of the loaded index; searches read one, `apply` swaps in the next."""
-
-    model_id: str
-    dim: int
-    sources: dict[str, IndexedSource]
-    keys: list[str]
-    chunk_source: list[str]
-    chunk_spans: np.ndarray  # (n, 2)
-    chunk_first_sentence: np.ndarray  # (n,) global row of each chunk's sentence range
-    chunk_sentence_ranges: np.ndarray  # (n, 2) local sentence range within its source
-    sentence_offset: dict[str, int]
-    sentence_vectors: np.ndarray
-    key_row: dict[str, int]
-    vectors: object  # faiss index
-    lexical: object  # bm25s.BM25 or None
-    doc_freq: Counter
-    n_sentences: int
+def read_segment(path: Path, source_id: str, dim: int) -> IndexedSource:
+    """A whole segment file, sentence vectors included."""
+    loaded = _read_for_index(path, source_id, dim)
+    with np.load(path, allow_pickle=False) as data:
+        sentence_vectors = np.ascontiguousarray(data["sentence_vectors"], dtype=np.float32)
+    spans = lambda rows: [Span(int(a), int(b)) for a, b in rows]  # noqa: E731
+    return IndexedSource(
+        source_id=source_id,
+        content_hash=loaded.content_hash,
+        segments=SourceSegments(source_id, spans(loaded.sentences), spans(loaded.chunks),
+                                [(int(a), int(b)) for a, b in loaded.chunk_sentences]),
+        chunk_vectors=loaded.chunk_vectors,
+        sentence_vectors=sentence_vectors,
+        chunk_tokens=loaded.tokens,
+    )
 
 
-def build_vector_index(vectors: np.ndarray, ann_threshold: int, hnsw_m: int, ef_search: int):
-    """Exact inner-product search while small; HNSW once there are `ann_threshold` vectors or more."""
-    import faiss
-
-    dim = vectors.shape[1] if vectors.ndim == 2 else 0
-    if len(vectors) >= ann_threshold:
-        index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = max(40, 2 * hnsw_m)
-        index.hnsw.efSearch = ef_search
-    else:
-        index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(vectors)
-    return index
+def _as_loaded(source: IndexedSource) -> _Loaded:
+    seg = source.segments
+    return _Loaded(
+        source_id=source.source_id,
+        content_hash=source.content_hash,
+        chunks=np.asarray(seg.chunks, dtype=np.int64).reshape(-1, 2),
+        chunk_sentences=np.asarray(seg.chunk_sentences, dtype=np.int64).reshape(-1, 2),
+        sentences=np.asarray(seg.sentences, dtype=np.int64).reshape(-1, 2),
+        chunk_vectors=source.chunk_vectors,
+        tokens=source.chunk_tokens,
+        sentence_vectors=source.sentence_vectors,
+    )
 
 
-def build_lexical_index(token_lists: list[list[str]]):
-    import bm25s
-
-    if not token_lists:
+def read_manifest(index_dir: Path) -> dict | None:
+    """The manifest with its journal's changes applied; None when there is no index."""
+    path = Path(index_dir) / MANIFEST
+    if not path.exists():
         return None
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
-    bm25 = bm25s.BM25()
-    bm25.index([tokens or [""] for tokens in token_lists], show_progress=False)
-    return bm25
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if manifest.get("format") != FORMAT or not isinstance(manifest.get("sources"), dict) or \
+                not all(isinstance(entry, dict) for entry in manifest["sources"].values()):
+            raise ValueError("unknown format")
+        int(manifest["dim"])
+        str(manifest["model_id"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexError_(f"the index manifest {path} is unreadable ({exc}); `qa index` rebuilds it") from None
+    manifest["journal_lines"] = 0
+    journal = Path(index_dir) / str(manifest.get("journal") or "")
+    if manifest.get("journal") and journal.is_file():
+        try:  # undecodable bytes only spoil their own line
+            lines = journal.read_bytes().decode("utf-8", "replace").splitlines()
+        except OSError as exc:
+            raise IndexError_(f"the index journal {journal} is unreadable ({exc}); `qa index` rebuilds it") from None
+        for line in lines:
+            try:
+                change = json.loads(line)
+                added, removed = dict(change["add"]), list(change["remove"])
+                if not all(isinstance(entry, dict) for entry in added.values()):
+                    raise TypeError("an entry is not an object")
+            except (ValueError, KeyError, TypeError):
+                continue  # blank, or torn by a crash while it was written: that change never happened
+            for source_id in removed:
+                manifest["sources"].pop(source_id, None)
+            manifest["sources"].update(added)
+            manifest["journal_lines"] += 1
+    return manifest
 
 
 class FaissBackend:
-    """Files under `index_dir`: manifest.json (written last, atomically) and one segment per source."""
+    """Files under `index_dir`: one segment per source, a manifest, a journal and (when large) a snapshot.
+
+    - `segments/<source>.<hash>.npz`: what indexing made of one source (written once, never rewritten).
+    - `manifest.json`: model, dimension and every source's hash and segment, written whole and atomically
+      now and then; between two, each change is one line appended to the journal it names
+      (`journal-*.jsonl`, fsynced; a torn last line from a crash is ignored). The manifest or journal
+      line is written last: a crash at any point leaves the previous index loadable.
+    - `snapshot-*/`: the whole in-memory index (spans, BM25 arrays, the FAISS index) as of some moment,
+      named by the manifest. Loading reads it and then only the segments that changed since; it is
+      written again once a quarter of the chunks changed, so adding stays O(new) amortised.
+
+    In memory: a FAISS index and a BM25 index over chunk ids, plus spans per source; sentence vectors
+    are read from a segment when first needed (LRU cache). `apply` changes them in place at the cost of
+    what changed. It must not run while another thread searches: the Engine serialises both under its lock.
+    """
 
     name = "faiss"
 
-    def __init__(self, index_dir: Path, ann_threshold: int = 200_000, hnsw_m: int = 32,
-                 hnsw_ef_search: int = 128) -> None:
+    def __init__(self, index_dir: Path, ann_threshold: int = 100_000, hnsw_m: int = 32,
+                 hnsw_ef_search: int = 128, ann_index: str = "ivf", ivf_nlist: int = 0,
+                 ivf_nprobe: int = 32, snapshot_min_chunks: int = SNAPSHOT_MIN_CHUNKS) -> None:
         self.index_dir = Path(index_dir)
-        self.ann_threshold = ann_threshold
-        self.hnsw_m = hnsw_m
-        self.hnsw_ef_search = hnsw_ef_search
+        self.vector_settings = dict(ann_threshold=ann_threshold, kind=ann_index, nlist=ivf_nlist,
+                                    nprobe=ivf_nprobe, hnsw_m=hnsw_m, ef_search=hnsw_ef_search)
+        self.snapshot_min_chunks = snapshot_min_chunks
         self.problems: list[str] = []
-        self._state: _State | None = None
-        self._manifest_mtime: float | None = None
+        self._signature: tuple | None = None
+        self._reset(None, 0)
         self.reload()
 
-    # ---- loading -------------------------------------------------------------------------------
+    # ---- the files -----------------------------------------------------------------------------
 
     @property
     def manifest_path(self) -> Path:
         return self.index_dir / MANIFEST
 
     def read_manifest(self) -> dict | None:
-        path = self.manifest_path
-        if not path.exists():
+        return read_manifest(self.index_dir)
+
+    def _write_manifest(self, model_id: str, dim: int, snapshot: str | None) -> str:
+        """Write the whole manifest (atomically) with a new, empty journal; returns the journal's name."""
+        journal = f"journal-{uuid.uuid4().hex[:16]}.jsonl"
+        manifest = {"format": FORMAT, "model_id": model_id, "dim": dim, "versions": library_versions(),
+                    "journal": journal, "snapshot": snapshot,
+                    "sources": {sid: {"hash": e.content_hash, "segment": e.segment, "chunks": len(e.chunks),
+                                      "sentences": len(e.sentences)} for sid, e in sorted(self._entries.items())}}
+        atomic_write_bytes(self.manifest_path, (json.dumps(manifest, separators=(",", ":")) + "\n").encode())
+        return journal
+
+    def _append_journal(self, added: dict[str, dict], removed: list[str]) -> None:
+        line = json.dumps({"add": added, "remove": removed}, separators=(",", ":"))
+        # The leading newline ends whatever a crash may have left half-written before this line.
+        path = self.index_dir / self._journal
+        try:
+            with open(path, "ab") as fh:
+                fh.write(("\n" + line + "\n").encode("utf-8"))
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:  # disk full, read-only: say which file
+            raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from exc
+        self._journal_lines += 1
+
+    def _signature_now(self) -> tuple | None:
+        """What changes when another process changes the index: the manifest's and journal's stat."""
+        try:
+            manifest = self.manifest_path.stat()
+        except OSError:
             return None
         try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-            if manifest.get("format") != FORMAT or not isinstance(manifest.get("sources"), dict):
-                raise ValueError("unknown format")
-            int(manifest["dim"])
-            str(manifest["model_id"])
-            return manifest
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise IndexError_(f"the index manifest {path} is unreadable ({exc}); `qa index` rebuilds it") from None
+            journal = (self.index_dir / self._journal).stat().st_size if self._journal else -1
+        except OSError:
+            journal = -1
+        return manifest.st_mtime_ns, manifest.st_size, journal
+
+    # ---- loading -------------------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Load the index from disk; segments that fail to load are reported and left out."""
+        """Load the index from disk: the snapshot, then the segments it does not cover; segments that
+        fail to load are reported and left out."""
         self.problems = []
         try:
             manifest = self.read_manifest()
         except IndexError_ as exc:
             self.problems.append(str(exc))
-            self._state = None
+            self._reset(None, 0)
             return
-        self._manifest_mtime = self._mtime()
         if manifest is None:
-            self._state = None
+            self._reset(None, 0)
+            self._signature = None
             return
-        dim, sources = int(manifest["dim"]), {}
-        for source_id, entry in manifest["sources"].items():
+        model_id, dim = str(manifest["model_id"]), int(manifest["dim"])
+        self._reset(model_id, dim)
+        self._journal, self._journal_lines = manifest.get("journal"), manifest["journal_lines"]
+        covered: set[str] = set()
+        if manifest.get("snapshot"):
+            try:
+                covered = self._load_snapshot(str(manifest["snapshot"]), manifest)
+            except (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError, zipfile.BadZipFile) as exc:
+                log.warning("index snapshot %s is unusable (%s); reading every segment", manifest["snapshot"], exc)
+                self._reset(model_id, dim)
+                self._journal, self._journal_lines = manifest.get("journal"), manifest["journal_lines"]
+        loaded = []
+        for source_id, entry in sorted(manifest["sources"].items()):
+            if source_id in covered:
+                continue
             path = self.index_dir / SEGMENTS / str(entry.get("segment", ""))
             try:
-                source = read_segment(path, source_id, dim)
-                if source.content_hash != entry.get("hash"):
+                segment = _read_for_index(path, source_id, dim)
+                if segment.content_hash != entry.get("hash"):
                     raise ValueError("content hash differs from the manifest")
-                sources[source_id] = source
-            except (OSError, ValueError, KeyError, EOFError) as exc:
+                loaded.append((segment, path.name))
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
                 self.problems.append(f"index segment of {source_id!r} is unusable ({exc}); it will be re-embedded")
-        self._state = self._build_state(str(manifest["model_id"]), dim, sources)
+        self._insert(loaded)
+        self._changed_chunks += sum(len(segment.chunks) for segment, _ in loaded)
+        self._signature = self._signature_now()
+
+    def _load_snapshot(self, name: str, manifest: dict) -> set[str]:
+        """Take the in-memory index from a snapshot, less the sources the manifest no longer lists as
+        they were; returns the sources it covers."""
+        snapshot = read_snapshot(self.index_dir / name)
+        meta, arrays = snapshot.meta, snapshot.arrays
+        if (meta["model_id"], int(meta["dim"])) != (self._model_id, self._dim):
+            raise ValueError("it was made for another model")
+        self._vectors.adopt(snapshot.vectors)
+        self._lexical = SegmentedBM25.from_arrays({k[5:]: v for k, v in arrays.items() if k.startswith("bm25_")})
+        chunks, chunk_sentences, sentences = arrays["chunks"], arrays["chunk_sentences"], arrays["sentences"]
+        c = s = 0
+        stale = []
+        for source_id, content_hash, segment, size, first_id, n_chunks, n_sentences in meta["sources"]:
+            self._entries[source_id] = _Entry(content_hash, segment, first_id, chunks[c:c + n_chunks],
+                                              chunk_sentences[c:c + n_chunks], sentences[s:s + n_sentences])
+            if n_chunks:
+                self._starts.append(first_id)
+                self._owners.append(source_id)
+            c, s = c + n_chunks, s + n_sentences
+            self._n_chunks += n_chunks
+            self._n_sentences += n_sentences
+            listed = manifest["sources"].get(source_id) or {}
+            if (listed.get("hash"), listed.get("segment")) != (content_hash, segment) or \
+                    _file_size(self.index_dir / SEGMENTS / segment) != size:
+                stale.append(source_id)
+        self._next_id = int(meta["next_id"])
+        self._snapshot = name
+        self._changed_chunks = sum(len(self._entries[sid].chunks) for sid in stale)
+        self._remove(stale)
+        return set(self._entries)
 
     def refresh_if_changed(self) -> bool:
-        """Reload when another process wrote a new manifest; True if it did."""
-        if self._mtime() != self._manifest_mtime:
+        """Reload when another process changed the index; True if it did."""
+        if self._signature_now() != self._signature:
             self.reload()
             return True
         return False
 
-    def _mtime(self) -> float | None:
-        try:
-            return self.manifest_path.stat().st_mtime_ns
-        except OSError:
-            return None
+    # ---- the in-memory index -------------------------------------------------------------------
 
-    def _build_state(self, model_id: str, dim: int, sources: dict[str, IndexedSource]) -> _State:
-        keys, chunk_source, spans, first, ranges, tokens = [], [], [], [], [], []
-        sentence_offset, sentence_blocks, n_sentences = {}, [], 0
-        for source_id in sorted(sources):
-            source = sources[source_id]
-            seg = source.segments
-            sentence_offset[source_id] = n_sentences
-            for n, (span, (lo, hi)) in enumerate(zip(seg.chunks, seg.chunk_sentences)):
-                keys.append(chunk_key(source_id, n))
-                chunk_source.append(source_id)
-                spans.append(span)
-                first.append(n_sentences + lo)
-                ranges.append((lo, hi))
-            tokens.extend(source.chunk_tokens)
-            sentence_blocks.append(source.sentence_vectors)
-            n_sentences += len(seg.sentences)
-        chunk_vectors = (np.concatenate([sources[s].chunk_vectors for s in sorted(sources)])
-                         if sources else np.zeros((0, dim), np.float32))
-        doc_freq: Counter = Counter()
-        for chunk_tokens in tokens:
-            doc_freq.update(set(chunk_tokens))
-        return _State(
-            model_id=model_id,
-            dim=dim,
-            sources=sources,
-            keys=keys,
-            chunk_source=chunk_source,
-            chunk_spans=np.asarray(spans, dtype=np.int64).reshape(-1, 2),
-            chunk_first_sentence=np.asarray(first, dtype=np.int64),
-            chunk_sentence_ranges=np.asarray(ranges, dtype=np.int64).reshape(-1, 2),
-            sentence_offset=sentence_offset,
-            sentence_vectors=(np.concatenate(sentence_blocks) if sentence_blocks
-                              else np.zeros((0, dim), np.float32)),
-            key_row={key: row for row, key in enumerate(keys)},
-            vectors=build_vector_index(chunk_vectors, self.ann_threshold, self.hnsw_m, self.hnsw_ef_search),
-            lexical=build_lexical_index(tokens),
-            doc_freq=doc_freq,
-            n_sentences=n_sentences,
-        )
+    def _reset(self, model_id: str | None, dim: int) -> None:
+        """An empty index (model_id None: no index at all)."""
+        self._model_id, self._dim = model_id, dim
+        self._entries: dict[str, _Entry] = {}
+        self._starts: list[int] = []  # first id of each source, ascending, for id -> source look-ups
+        self._owners: list[str | None] = []  # the source at each start (None once removed)
+        self._next_id = 0
+        self._n_chunks = self._n_sentences = 0
+        self._vectors = VectorIndex(max(dim, 1), **self.vector_settings)
+        self._lexical = SegmentedBM25()
+        self._sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._journal: str | None = None
+        self._journal_lines = 0
+        self._snapshot: str | None = None
+        self._changed_chunks = 0  # chunks added or removed since the snapshot
+
+    def _insert(self, segments: list[tuple[_Loaded, str]]) -> None:
+        """Give each new source's chunks fresh ids and add them to both indexes."""
+        ids, vectors, tokens = [], [], []
+        for loaded, segment in segments:
+            n = len(loaded.chunks)
+            entry = _Entry(loaded.content_hash, segment, self._next_id, loaded.chunks, loaded.chunk_sentences,
+                           loaded.sentences)
+            self._entries[loaded.source_id] = entry
+            if n:
+                self._starts.append(self._next_id)
+                self._owners.append(loaded.source_id)
+                ids.append(np.arange(self._next_id, self._next_id + n, dtype=np.int64))
+                vectors.append(loaded.chunk_vectors)
+                tokens.extend(loaded.tokens)
+            self._next_id += n
+            self._n_chunks += n
+            self._n_sentences += len(loaded.sentences)
+            if loaded.sentence_vectors is not None:
+                self._remember_sentences(loaded.source_id, loaded.sentence_vectors)
+        if ids:
+            all_ids = np.concatenate(ids)
+            self._vectors.add(all_ids, np.concatenate(vectors))
+            self._lexical.add(all_ids, tokens)
+
+    def _remove(self, source_ids: list[str]) -> None:
+        ids = []
+        for source_id in source_ids:
+            entry = self._entries.pop(source_id, None)
+            if entry is None:
+                continue
+            n = len(entry.chunks)
+            if n:
+                position = bisect.bisect_left(self._starts, entry.first_id)
+                self._owners[position] = None
+                ids.append(np.arange(entry.first_id, entry.first_id + n, dtype=np.int64))
+            self._n_chunks -= n
+            self._n_sentences -= len(entry.sentences)
+            self._sentence_cache.pop(source_id, None)
+        if ids:
+            all_ids = np.concatenate(ids)
+            self._vectors.remove(all_ids)
+            self._lexical.remove(all_ids)
+
+    def _remember_sentences(self, source_id: str, vectors: np.ndarray) -> None:
+        self._sentence_cache[source_id] = vectors
+        self._sentence_cache.move_to_end(source_id)
+        while len(self._sentence_cache) > SENTENCE_CACHE_SOURCES:
+            self._sentence_cache.popitem(last=False)
+
+    def _sentence_vectors(self, source_id: str, entry: _Entry) -> np.ndarray | None:
+        cached = self._sentence_cache.get(source_id)
+        if cached is not None:
+            self._sentence_cache.move_to_end(source_id)
+            return cached
+        path = self.index_dir / SEGMENTS / entry.segment
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                vectors = np.ascontiguousarray(data["sentence_vectors"], dtype=np.float32)
+            if vectors.shape != (len(entry.sentences), self._dim):
+                raise ValueError(f"sentence vectors of shape {vectors.shape}")
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            self.problems.append(f"sentence vectors of {source_id!r} are unreadable ({exc})")
+            return None
+        self._remember_sentences(source_id, vectors)
+        return vectors
+
+    def _write_snapshot(self) -> str:
+        """The in-memory index as a new snapshot folder; returns its name (the manifest is not changed)."""
+        order = sorted(self._entries.items(), key=lambda item: item[1].first_id)
+        rows = [[sid, e.content_hash, e.segment, _file_size(self.index_dir / SEGMENTS / e.segment), e.first_id,
+                 len(e.chunks), len(e.sentences)] for sid, e in order]
+        stack = lambda name: np.concatenate([getattr(e, name) for _, e in order] or [np.zeros((0, 2), np.int64)])  # noqa: E731
+        arrays = {"chunks": stack("chunks"), "chunk_sentences": stack("chunk_sentences"),
+                  "sentences": stack("sentences")}
+        arrays.update({"bm25_" + k: v for k, v in self._lexical.to_arrays().items()})
+        meta = {"model_id": self._model_id, "dim": self._dim, "next_id": self._next_id, "sources": rows}
+        name = new_name()
+        write_snapshot(self.index_dir / name, meta, arrays, self._vectors.index)
+        return name
 
     # ---- the Backend interface -----------------------------------------------------------------
 
     def info(self) -> IndexInfo | None:
-        state = self._state
-        if state is None:
+        if self._model_id is None:
             return None
         return IndexInfo(
-            model_id=state.model_id,
-            dim=state.dim,
-            sources={sid: src.content_hash for sid, src in state.sources.items()},
-            n_chunks=len(state.keys),
-            n_sentences=state.n_sentences,
+            model_id=self._model_id,
+            dim=self._dim,
+            sources={sid: entry.content_hash for sid, entry in self._entries.items()},
+            n_chunks=self._n_chunks,
+            n_sentences=self._n_sentences,
         )
 
     def apply(self, model_id: str, dim: int, add: list[IndexedSource], remove: list[str],
               rebuild: bool = False) -> None:
-        state = self._state
-        keep = {} if (rebuild or state is None) else dict(state.sources)
-        for source_id in remove:
-            keep.pop(source_id, None)
+        fresh = rebuild or self._model_id is None or (model_id, dim) != (self._model_id, self._dim)
+        added = {s.source_id: {"hash": s.content_hash, "segment": segment_name(s, model_id),
+                               "chunks": len(s.segments.chunks), "sentences": len(s.segments.sentences)} for s in add}
+        removed = sorted(sid for sid in set(remove) if sid not in added and (fresh or sid in self._entries))
+        dropped = [] if fresh else [self._entries[sid].segment for sid in set(remove) | set(added)
+                                    if sid in self._entries]
         segments_dir = self.index_dir / SEGMENTS
         segments_dir.mkdir(parents=True, exist_ok=True)
         for source in add:
-            write_segment(segments_dir / segment_name(source), source)
-            keep[source.source_id] = source
-        manifest = {
-            "format": FORMAT,
-            "model_id": model_id,
-            "dim": dim,
-            "versions": library_versions(),
-            "sources": {
-                sid: {"hash": src.content_hash, "segment": segment_name(src),
-                      "chunks": len(src.segments.chunks), "sentences": len(src.segments.sentences)}
-                for sid, src in sorted(keep.items())
-            },
-        }
-        atomic_write_bytes(self.manifest_path, (json.dumps(manifest, indent=1) + "\n").encode("utf-8"))
-        self._manifest_mtime = self._mtime()
-        self._state = self._build_state(model_id, dim, keep)
-        self._remove_unreferenced(segments_dir, {entry["segment"] for entry in manifest["sources"].values()})
+            write_segment(segments_dir / segment_name(source, model_id), source)
+        before = self._n_chunks
+        old_journal, old_snapshot = self._journal, self._snapshot
+        try:
+            if fresh:
+                self._reset(model_id, dim)
+            else:
+                self._remove(sorted(set(remove) | set(added)))
+            self._insert([(_as_loaded(s), segment_name(s, model_id)) for s in add])
+            new_chunks = sum(len(s.segments.chunks) for s in add)
+            self._changed_chunks += new_chunks + (before + new_chunks - self._n_chunks)  # added + removed
+            snapshot_due = (self._n_chunks >= self.snapshot_min_chunks
+                            and self._changed_chunks > SNAPSHOT_DELTA * self._n_chunks)
+            if snapshot_due:
+                self._snapshot, self._changed_chunks = self._write_snapshot(), 0
+            if fresh or snapshot_due or old_journal is None or \
+                    self._journal_lines >= max(JOURNAL_MAX_LINES, len(self._entries) // 20):
+                self._journal, self._journal_lines = self._write_manifest(model_id, dim, self._snapshot), 0
+            else:
+                self._append_journal(added, removed)  # the commit: one line
+        except BaseException:
+            self.reload()  # back to what the files say
+            raise
+        self._signature = self._signature_now()
+        # The new index is on disk: what it no longer refers to can go.
+        if self._journal != old_journal and old_journal:
+            (self.index_dir / old_journal).unlink(missing_ok=True)
+        if self._snapshot != old_snapshot:
+            remove_snapshots(self.index_dir, keep=self._snapshot)
+        referenced = {entry.segment for entry in self._entries.values()}
+        if fresh:
+            self._remove_unreferenced(segments_dir, referenced)
+        else:
+            for name in dropped:
+                if name not in referenced:
+                    (segments_dir / name).unlink(missing_ok=True)
+
+    def compact(self) -> None:
+        """Write a snapshot and the whole manifest now (the next load reads one folder, not every segment)."""
+        if self._model_id is None:
+            return
+        old_journal = self._journal
+        self._snapshot, self._changed_chunks = self._write_snapshot(), 0
+        self._journal, self._journal_lines = self._write_manifest(self._model_id, self._dim, self._snapshot), 0
+        self._signature = self._signature_now()
+        if old_journal:
+            (self.index_dir / old_journal).unlink(missing_ok=True)
+        remove_snapshots(self.index_dir, keep=self._snapshot)
 
     @staticmethod
     def _remove_unreferenced(segments_dir: Path, referenced: set[str]) -> None:
@@ -294,47 +535,68 @@ class FaissBackend:
                 path.unlink(missing_ok=True)
 
     def search_dense(self, vector: np.ndarray, k: int) -> list[ChunkHit]:
-        state = self._state
-        if state is None or not state.keys:
+        if not self._n_chunks:
             return []
-        scores, rows = state.vectors.search(np.asarray(vector, np.float32).reshape(1, -1), min(k, len(state.keys)))
-        return [self._hit(state, int(r), float(s)) for s, r in zip(scores[0], rows[0]) if r >= 0]
+        scores, ids = self._vectors.search(np.asarray(vector, np.float32).reshape(1, -1), k)
+        hits = (self._hit(int(i), float(s)) for s, i in zip(scores[0], ids[0]) if i >= 0)
+        return [hit for hit in hits if hit is not None]
 
     def search_lexical(self, tokens: list[str], k: int) -> list[ChunkHit]:
-        state = self._state
-        if state is None or state.lexical is None or not tokens:
+        if not self._n_chunks or not tokens:
             return []
-        scores = state.lexical.get_scores(tokens)
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [self._hit(state, int(r), float(scores[r])) for r in top if scores[r] > 0]
+        ids, scores = self._lexical.search(tokens, k)
+        hits = (self._hit(int(i), float(s)) for i, s in zip(ids, scores))
+        return [hit for hit in hits if hit is not None]
 
     def sentences(self, chunk_keys: list[str]) -> list[SentenceRecord]:
-        state = self._state
-        if state is None:
-            return []
         records = []
         for key in chunk_keys:
-            row = state.key_row.get(key)
-            if row is None:
+            source_id, _, n = key.rpartition("#")
+            entry = self._entries.get(source_id)
+            if entry is None or not n.isdigit() or int(n) >= len(entry.chunks):
                 continue
-            source_id = state.chunk_source[row]
-            lo, hi = state.chunk_sentence_ranges[row]
-            spans = state.sources[source_id].segments.sentences
-            base = state.sentence_offset[source_id]
+            vectors = self._sentence_vectors(source_id, entry)
+            if vectors is None:
+                continue
+            lo, hi = entry.chunk_sentences[int(n)]
             for local in range(int(lo), int(hi)):
-                start, end = spans[local]
-                records.append(SentenceRecord(key, source_id, start, end, state.sentence_vectors[base + local]))
+                start, end = entry.sentences[local]
+                records.append(SentenceRecord(key, source_id, int(start), int(end), vectors[local]))
         return records
 
     def doc_freqs(self, tokens: list[str]) -> tuple[int, dict[str, int]]:
-        state = self._state
-        if state is None:
-            return 0, {}
-        return len(state.keys), {t: state.doc_freq.get(t, 0) for t in tokens}
+        return self._n_chunks, self._lexical.doc_freqs(tokens)
 
-    @staticmethod
-    def _hit(state: _State, row: int, score: float) -> ChunkHit:
-        start, end = state.chunk_spans[row]
-        return ChunkHit(state.keys[row], state.chunk_source[row], int(start), int(end), score)
+    @property
+    def vector_index(self) -> VectorIndex:
+        return self._vectors
+
+    @vector_index.setter
+    def vector_index(self, index: VectorIndex) -> None:
+        """Search another vector index over the same chunk ids (benchmarks compare exact and approximate)."""
+        self._vectors = index
+
+    def describe(self) -> dict[str, object]:
+        """What the in-memory index is made of (for benchmarks and diagnostics)."""
+        return {"chunks": self._n_chunks, "sentences": self._n_sentences, "sources": len(self._entries),
+                "vector_index": self._vectors.description, "lexical_segments": self._lexical.n_segments,
+                "snapshot": self._snapshot, "journal_lines": self._journal_lines}
+
+    def _hit(self, chunk_id: int, score: float) -> ChunkHit | None:
+        position = bisect.bisect_right(self._starts, chunk_id) - 1
+        source_id = self._owners[position] if position >= 0 else None
+        if source_id is None:
+            return None
+        entry = self._entries[source_id]
+        n = chunk_id - entry.first_id
+        if n >= len(entry.chunks):
+            return None
+        start, end = entry.chunks[n]
+        return ChunkHit(chunk_key(source_id, n), source_id, int(start), int(end), score)
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1

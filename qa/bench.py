@@ -1,0 +1,126 @@
+"""`qa bench`: speed and scale, from the seed corpus to a million chunks; prints tables, writes JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+STAGES = ("seed", "peer", "scale", "startup")
+DEFAULT_SIZES = (10_000, 100_000)
+FULL_SIZE = 1_000_000
+CHUNKS_PER_SOURCE_AT_1M = 40  # 25,000 segment files instead of 100,000: writing them is setup, not measured
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from .cli import add_common_arguments
+
+    parser.add_argument("--full", action="store_true", help=f"also the {FULL_SIZE:,}-chunk corpus (about 15 more minutes)")
+    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
+                        help="synthetic corpus sizes in chunks, comma-separated (default %(default)s)")
+    parser.add_argument("--runs", type=int, default=3, help="repetitions of every measurement (default %(default)s)")
+    parser.add_argument("--adds", type=int, default=5, help="articles added one by one per size (default %(default)s)")
+    parser.add_argument("--ann", default="exact,ivf",
+                        help="vector indexes compared at each size: exact, ivf, hnsw (default %(default)s)")
+    parser.add_argument("--nprobes", default="4,8,16,32,64", help="IVF nprobe values swept for recall (default %(default)s)")
+    parser.add_argument("--questions", type=Path, help="question file or folder (default <root>/eval/questions)")
+    parser.add_argument("--scale-questions", type=int, default=40,
+                        help="questions asked per run on the synthetic corpora (default %(default)s)")
+    parser.add_argument("--only", default=",".join(STAGES), help="stages to run (default %(default)s)")
+    parser.add_argument("--work", type=Path, help="scratch folder; synthetic corpora are kept there and reused "
+                                                  "(default <root>/data/bench)")
+    parser.add_argument("--out", type=Path, help="JSON results (default <root>/bench/results/latest.json)")
+    add_common_arguments(parser)
+
+
+def _in_child(function, *args):
+    """Run a stage in a fresh process: its peak memory is its own, and the next stage starts clean."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
+
+
+def run(args: argparse.Namespace) -> int:
+    from .benchmarks import peer, report, scale, seed, startup
+    from .benchmarks.corpus import load_question_set, seed_project
+    from .benchmarks.synthetic import Shape
+    from .cli import config_from_args
+    from .embedding import Embedder
+
+    started = time.perf_counter()
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    config = config_from_args(args)
+    if config.backend != "faiss":
+        print("error: qa bench measures the faiss backend", file=sys.stderr)
+        return 2
+    stages = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = set(stages) - set(STAGES)
+    if unknown:
+        print(f"error: unknown stage(s) {', '.join(sorted(unknown))}; choose from {', '.join(STAGES)}", file=sys.stderr)
+        return 2
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()] + ([FULL_SIZE] if args.full else [])
+    work = (args.work or config.data_dir / "bench").resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    out = args.out or config.root / "bench" / "results" / "latest.json"
+    questions = load_question_set(args.questions or config.root / "eval" / "questions")
+    seed_config = seed_project(config, work)
+    results: dict = {"meta": {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count(), "platform": platform.platform(),
+        "load_average": round(os.getloadavg()[0], 2), "command": "qa bench " + " ".join(sys.argv[2:]),
+        "runs": args.runs, "questions": len(questions.texts), "questions_from": questions.origin,
+        "config": {"model": config.model, "device": config.device, "batch_size": config.batch_size,
+                   "ann_threshold": config.ann_threshold, "ann_index": config.ann_index,
+                   "ivf_nlist": config.ivf_nlist, "ivf_nprobe": config.ivf_nprobe},
+    }}
+
+    def step(name: str, function, *call_args):
+        print(f"[{time.perf_counter() - started:6.0f} s] {name}…", file=sys.stderr, flush=True)
+        try:
+            return _in_child(function, *call_args)
+        except Exception as exc:  # one failed stage must not lose the others' numbers
+            if getattr(args, "verbose", False):
+                raise
+            return {"error": f"{type(exc).__name__}: {exc}"}
+
+    if "seed" in stages or ("scale" in stages and not (work / "seed" / "vectors.npy").exists()):
+        # the synthetic corpora are made around the seed corpus's vectors
+        results["seed"] = step("seed corpus: latency and indexing", seed.measure_seed, seed_config,
+                               questions.texts, args.runs, work)
+    if "peer" in stages:
+        results["peer"] = step("txtai side by side", peer.compare, seed_config, questions, args.runs)
+    if "scale" in stages:
+        model = Embedder(config.model, device=config.device)
+        model_id, dim = model.model_id, model.dim
+        del model
+        results["scale"], jobs = {}, []
+        for size in sizes:
+            shape = Shape(size, chunks_per_source=CHUNKS_PER_SOURCE_AT_1M if size >= FULL_SIZE else 10)
+            job = scale.ScaleJob(config=config, work=work, shape=shape,
+                                 questions=questions.texts[:args.scale_questions], runs=args.runs, adds=args.adds,
+                                 variants=tuple(v.strip() for v in args.ann.split(",") if v.strip()),
+                                 nprobes=tuple(int(n) for n in args.nprobes.split(",") if n.strip()))
+            built = step(f"{size:,} chunks: writing the synthetic index", scale.build_index, job, model_id, dim)
+            measured = step(f"{size:,} chunks: measuring", scale.measure, job)
+            measured["build"] = built
+            results["scale"][str(size)] = measured
+            jobs.append(job)
+        measured = [job for job in jobs if "error" not in results["scale"][str(job.shape.n_chunks)]]
+        if measured:
+            results["add_one"] = step("adding one article to each size in turn", scale.add_one, measured)
+    if "startup" in stages:
+        results["startup"] = {
+            "qa ask": step("cold start: qa ask", startup.ask_cold_start, seed_config, questions.texts[0], args.runs),
+            "qa serve": step("cold start: qa serve", startup.serve_cold_start, seed_config, args.runs),
+        }
+    results["meta"]["wall_s"] = round(time.perf_counter() - started, 1)
+    results["targets"] = report.targets(results)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(report.render(results))
+    print(f"\nresults: {out}", file=sys.stderr)
+    return 0

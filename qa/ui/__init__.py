@@ -1,0 +1,1 @@
+"""The browser UI: a Gradio chat over the engine (`qa serve`)."""

@@ -1,0 +1,206 @@
+"""HTML for the chat UI: answers, passages and sources, with every piece of source text escaped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from html import escape
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+from ..types import Answer, Citation, Passage, Source, SourceMeta
+
+OPEN_PREFIX = "#qa-open/"  # links the page's script turns into "show this span of this source"
+COPY_LABEL = "Copy citation"
+
+
+def esc(text: object) -> str:
+    """Text made safe for HTML element content and quoted attribute values."""
+    return escape(str(text), quote=True)
+
+
+def safe_url(url: str) -> str:
+    """The URL normalised if it is http(s) with a host, else '' (never a javascript: or data: link)."""
+    try:
+        parts = urlsplit((url or "").strip())  # also drops the tabs/newlines browsers ignore in a scheme
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return ""
+    return urlunsplit(parts)
+
+
+def highlight(text: str, spans: Iterable[tuple[int, int]], mark_id: str = "") -> str:
+    """`text` as HTML with each span in <mark>.
+
+    The text before, inside and after every span is escaped separately and the pieces are joined
+    with <mark> tags, so no character of the text can open or close a tag. Spans are clipped to the
+    text and merged where they overlap; `mark_id` goes on the first mark.
+    """
+    merged: list[list[int]] = []
+    for start, end in sorted((max(0, s), min(len(text), e)) for s, e in spans):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    pieces, position = [], 0
+    for n, (start, end) in enumerate(merged):
+        attributes = f' id="{esc(mark_id)}"' if mark_id and n == 0 else ""
+        pieces += [esc(text[position:start]), f"<mark{attributes}>", esc(text[start:end]), "</mark>"]
+        position = end
+    pieces.append(esc(text[position:]))
+    return "".join(pieces)
+
+
+def open_link(source_id: str, start: int, end: int) -> str:
+    """The href that asks the page to show [start, end) of a source."""
+    return f"{OPEN_PREFIX}{quote(source_id, safe='')}/{int(start)}/{int(end)}"
+
+
+def parse_open_link(ref: str) -> tuple[str, int, int]:
+    """Inverse of `open_link` (with or without its prefix); raises ValueError for anything else."""
+    ref = ref[len(OPEN_PREFIX):] if ref.startswith(OPEN_PREFIX) else ref
+    source_id, start, end = ref.rsplit("/", 2)
+    return unquote(source_id), int(start), int(end)
+
+
+def plain_reference(citation: Citation) -> str:
+    """Outlet, “title”, date, URL as plain text; unknown fields are left out."""
+    parts = [citation.outlet, f"“{citation.title}”" if citation.title else citation.source_id, citation.date,
+             citation.url]
+    return ", ".join(p for p in parts if p)
+
+
+def copy_text(quote_text: str, citation: Citation) -> str:
+    """What "Copy citation" puts on the clipboard: the verbatim quote and its reference."""
+    return f"“{quote_text}” — {plain_reference(citation)}"
+
+
+def source_name(meta: SourceMeta, source_id: str) -> str:
+    """A short human name for a source: outlet and title, or its id."""
+    title = meta.title or source_id
+    return f"{meta.outlet} — {title}" if meta.outlet else title
+
+
+def _citation_html(citation: Citation) -> str:
+    title = esc(citation.title or citation.source_id)
+    url = safe_url(citation.url)
+    title_html = f'<a class="qa-extlink" href="{esc(url)}" rel="noopener noreferrer" target="_blank">{title}</a>' \
+        if url else title
+    details = [esc(citation.outlet) if citation.outlet else "unknown outlet", title_html,
+               esc(citation.date) if citation.date else "no date"]
+    if citation.url and not url:
+        details.append(esc(citation.url))  # shown as text, never as a link
+    return f'<li><span class="qa-n">[{citation.n}]</span> {", ".join(details)}</li>'
+
+
+def user_html(question: str) -> str:
+    return f'<span class="qa-question">{esc(question)}</span>'
+
+
+def notice_html(message: str, kind: str = "error") -> str:
+    """A short message in the chat (an error, a refused question)."""
+    return f'<p class="qa-notice qa-{esc(kind)}">{esc(message)}</p>'
+
+
+def answer_html(answer: Answer) -> str:
+    """The chat bubble: the verbatim quotes, each with its citation number, then the numbered sources.
+
+    An abstention is one plain sentence. A disagreement names the sources and shows their quotes side by side.
+    """
+    if answer.abstained:
+        return (f'<div class="qa-answer"><p class="qa-abstain">{esc(answer.message)}</p>'
+                '<p class="qa-hint">The closest passages are listed beside the chat.</p></div>')
+    citations = {c.n: c for c in answer.citations}
+    by_source = {c.source_id: c for c in answer.citations}
+    parts = ['<div class="qa-answer">']
+    if answer.conflict is not None:
+        stated = "; ".join(
+            f"{esc(by_source[sid].outlet or by_source[sid].title or sid)} [{by_source[sid].n}]: "
+            f"{esc(', '.join(values))}"
+            for sid, values in answer.conflict.values.items() if sid in by_source
+        )
+        parts.append(f'<p class="qa-conflict"><strong>The sources differ</strong> ({stated}).</p>')
+    parts.append(f'<div class="qa-quotes{" qa-side-by-side" if answer.conflict else ""}">')
+    for item in answer.answer:
+        citation = citations[item.citation]
+        label = ""
+        if answer.conflict is not None:
+            label = f'<div class="qa-quote-source">[{citation.n}] {esc(citation.outlet or citation.source_id)}</div>'
+        parts.append(
+            f'<div class="qa-quote">{label}<q class="qa-text">{esc(item.quote)}</q> '
+            f'<a class="qa-cite" href="{esc(open_link(item.source_id, item.start, item.end))}" '
+            f'title="Show this quote in its source">[{item.citation}]</a> '
+            f'<a class="qa-copy" href="#qa-copy" title="Copy the quote with its reference">{COPY_LABEL}</a>'
+            f'<span class="qa-copytext">{esc(copy_text(item.quote, citation))}</span></div>'
+        )
+    parts.append("</div>")
+    parts.append('<ul class="qa-sources">' + "".join(_citation_html(c) for c in answer.citations) + "</ul>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def passages_html(answer: Answer | None, metas: Mapping[str, SourceMeta]) -> str:
+    """The ranked passages of the last answer, quoted spans highlighted, each naming its source."""
+    if answer is None:
+        return '<p class="qa-empty">Ask a question: the passages it was answered from appear here.</p>'
+    if not answer.passages:
+        return '<p class="qa-empty">No passage was retrieved.</p>'
+    items = ['<ol class="qa-passages">']
+    for passage in answer.passages:
+        spans = _quote_spans(answer, passage)
+        target = spans[0] if spans else (0, passage.end - passage.start)
+        meta = metas.get(passage.source_id, SourceMeta())
+        link = open_link(passage.source_id, passage.start + target[0], passage.start + target[1])
+        items.append(
+            f'<li class="qa-passage{" qa-quoted" if spans else ""}">'
+            f'<div class="qa-passage-head"><span class="qa-rank">{passage.rank}</span>'
+            f'<a class="qa-open" href="{esc(link)}" title="Open the source here">'
+            f'{esc(source_name(meta, passage.source_id))}</a>'
+            f'<span class="qa-score">{passage.score:.3f}</span></div>'
+            f'<div class="qa-passage-text">{highlight(passage.text, spans)}</div></li>'
+        )
+    items.append("</ol>")
+    return "".join(items)
+
+
+def _quote_spans(answer: Answer, passage: Passage) -> list[tuple[int, int]]:
+    """The answer's quotes that fall in this passage, as offsets into the passage text."""
+    spans = []
+    for item in answer.answer:
+        if item.source_id == passage.source_id and item.start < passage.end and item.end > passage.start:
+            spans.append((max(item.start, passage.start) - passage.start, min(item.end, passage.end) - passage.start))
+    return sorted(spans)
+
+
+def source_html(source: Source, start: int, end: int) -> str:
+    """The full text of a source with [start, end) highlighted (the page scrolls the mark into view)."""
+    meta = source.meta
+    url = safe_url(meta.url)
+    details = [esc(meta.outlet) if meta.outlet else "unknown outlet", esc(meta.date) if meta.date else "no date",
+               f"characters {start:,}–{end:,} of {len(source.body):,}"]
+    if url:
+        details.append(f'<a class="qa-extlink" href="{esc(url)}" rel="noopener noreferrer" target="_blank">'
+                       "original article</a>")
+    return (f'<div class="qa-source"><div class="qa-source-head"><strong>{esc(meta.title or source.source_id)}'
+            f'</strong><br><span class="qa-meta">{" · ".join(details)}</span></div>'
+            f'<div class="qa-source-text">{highlight(source.body, [(start, end)], mark_id="qa-focus")}</div></div>')
+
+
+def source_placeholder_html(message: str = "") -> str:
+    text = message or "Click a citation number or a passage to read it in its source."
+    return f'<p class="qa-empty">{esc(text)}</p>'
+
+
+def sources_table_html(sources: Iterable[Source]) -> str:
+    """Every source with its metadata, newest additions included."""
+    rows = []
+    for s in sources:
+        url = safe_url(s.meta.url)
+        title = esc(s.meta.title or "(untitled)")
+        if url:
+            title = f'<a class="qa-extlink" href="{esc(url)}" rel="noopener noreferrer" target="_blank">{title}</a>'
+        rows.append(f"<tr><td><code>{esc(s.source_id)}</code></td><td>{esc(s.meta.outlet) or '—'}</td>"
+                    f"<td>{title}</td><td>{esc(s.meta.date) or '—'}</td><td class='qa-num'>{len(s.body):,}</td></tr>")
+    head = "<tr><th>id</th><th>outlet</th><th>title</th><th>date</th><th>characters</th></tr>"
+    return f'<table class="qa-source-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'

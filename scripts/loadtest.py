@@ -1,0 +1,272 @@
+"""Load test: many concurrent clients ask a running `qa serve` through its API; every answer must match a
+single-user run. Prints throughput and p50/p95 latency.
+
+    python scripts/loadtest.py                          # starts `qa serve` on a copy of sources/, 200 q x 20 clients
+    python scripts/loadtest.py --questions 400 --clients 20 --concurrency 4
+    python scripts/loadtest.py --url http://127.0.0.1:7860 [--auth user:password]   # an already running server
+
+Loopback only (a --url that is not 127.0.0.1/localhost/::1 is refused), bounded in count (--questions)
+and time (--time-limit: no question is sent after it, and the run ends at most 120 s later).
+Client: gradio_client, one Client per simulated user, each calling the `/ask` endpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+# Questions about the seed articles: answerable, unanswerable, with figures and dates, and one invalid.
+QUESTIONS = [
+    "Who was dismissed as commander of the Second Army Corps?",
+    "How many servicemen died as a result of torture?",
+    "What did military prosecutor Khanlar Veliyev acknowledge in 2021?",
+    "Why did the victims of the Tartar case protest in Baku?",
+    "When did the victims gather in front of the Presidential Administration?",
+    "How old is Mais Barkhudarov?",
+    "Who ordered the dismissal of Barkhudarov?",
+    "How many people were sentenced to long terms of imprisonment?",
+    "What were the detained servicemen accused of?",
+    "When were the members of the armed forces detained?",
+    "Which agencies announced the detention in May 2017?",
+    "What did the protesters demand?",
+    "Who is Nemat Maharramov?",
+    "How many servicemen were victims of torture according to PACE?",
+    "What did the Defense Ministry say about the dismissal?",
+    "Where did the soldiers and officers who suffered serve?",
+    "What happened in 2019 in the Terter case?",
+    "Which generals did the victims name as initiators?",
+    "How many political prisoners are there in Azerbaijan?",
+    "Who confirmed Barkhudarov's dismissal to Turan?",
+    "What is the capital of France?",
+    "Who is the mayor of Baku?",
+    "How tall is the Eiffel Tower?",
+    "   ",
+]
+
+
+@dataclass
+class LoadReport:
+    """What one load run measured (latencies are seconds as seen by the clients)."""
+
+    url: str
+    clients: int
+    questions: int
+    completed: int
+    errors: list[str] = field(default_factory=list)
+    mismatches: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+    throughput_qps: float = 0.0
+    p50_s: float = 0.0
+    p95_s: float = 0.0
+    max_s: float = 0.0
+    single_user_p50_s: float = 0.0
+    server_concurrency: str = ""
+
+    def summary(self) -> str:
+        return (f"{self.completed}/{self.questions} questions from {self.clients} clients in {self.wall_s:.1f} s: "
+                f"{self.throughput_qps:.1f} questions/s, latency p50 {self.p50_s * 1000:.0f} ms, "
+                f"p95 {self.p95_s * 1000:.0f} ms, max {self.max_s * 1000:.0f} ms "
+                f"(single user p50 {self.single_user_p50_s * 1000:.0f} ms); "
+                f"{len(self.errors)} errors, {len(self.mismatches)} answers differing from the single-user run"
+                + (f"; server concurrency {self.server_concurrency}" if self.server_concurrency else ""))
+
+
+def comparable(data: object) -> object:
+    """An /ask reply without its timings: what must be the same under load as for a single user."""
+    if isinstance(data, dict):
+        return {k: v for k, v in data.items() if k != "timings_ms"}
+    return data
+
+
+def require_loopback(url: str) -> None:
+    host = urlsplit(url).hostname or ""
+    if host not in LOOPBACK:
+        raise SystemExit(f"refusing to load-test {host!r}: loopback addresses only ({', '.join(sorted(LOOPBACK))})")
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def make_client(url: str, auth: tuple[str, str] | None):
+    from gradio_client import Client
+
+    return Client(url, auth=auth, verbose=False, analytics_enabled=False, download_files=False)
+
+
+def run_load(url: str, questions: list[str], n_questions: int = 200, clients: int = 20,
+             auth: tuple[str, str] | None = None, time_limit: float = 300.0) -> LoadReport:
+    """Ask each distinct question once as a single user, then `n_questions` (the list cycled) from
+    `clients` concurrent clients; compare every answer with the single-user one."""
+    require_loopback(url)
+    distinct = list(dict.fromkeys(questions))
+    single = make_client(url, auth)
+    reference, single_latencies = {}, []
+    for question in distinct:
+        started = time.perf_counter()
+        reference[question] = comparable(single.predict(question=question, api_name="/ask"))
+        single_latencies.append(time.perf_counter() - started)
+    workload = [distinct[i % len(distinct)] for i in range(n_questions)]
+    report = LoadReport(url=url, clients=clients, questions=n_questions, completed=0,
+                        single_user_p50_s=round(percentile(single_latencies, 50), 4))
+    latencies: list[float] = []
+    lock = threading.Lock()
+    next_index = iter(range(n_questions))
+    deadline = time.monotonic() + time_limit
+
+    def worker(_: int) -> None:
+        try:
+            client = make_client(url, auth)
+        except Exception as exc:  # noqa: BLE001 - reported, not raised: the run goes on
+            with lock:
+                report.errors.append(f"connect: {type(exc).__name__}: {exc}")
+            return
+        while time.monotonic() < deadline:
+            with lock:
+                i = next(next_index, None)
+            if i is None:
+                return
+            question = workload[i]
+            started = time.perf_counter()
+            try:
+                data = client.predict(question=question, api_name="/ask")
+            except Exception as exc:  # noqa: BLE001
+                with lock:
+                    report.errors.append(f"{question[:40]!r}: {type(exc).__name__}: {str(exc)[:200]}")
+                continue
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                report.completed += 1
+                if comparable(data) != reference[question]:
+                    report.mismatches.append(question)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(worker, range(clients)))
+    report.wall_s = round(time.perf_counter() - started, 3)
+    report.throughput_qps = round(report.completed / report.wall_s, 2) if report.wall_s else 0.0
+    report.p50_s = round(percentile(latencies, 50), 4)
+    report.p95_s = round(percentile(latencies, 95), 4)
+    report.max_s = round(max(latencies, default=0.0), 4)
+    return report
+
+
+# ---- a `qa serve` of our own -----------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`qa serve` in a child process over a copy of the sources (and index, if built), on a free port."""
+
+    def __init__(self, sources: Path, index: Path | None = None, env: dict[str, str] | None = None,
+                 startup_timeout: float = 300.0) -> None:
+        self.home = Path(tempfile.mkdtemp(prefix="qa-load-"))
+        shutil.copytree(sources, self.home / "sources")
+        if index is not None and (index / "manifest.json").exists():
+            shutil.copytree(index, self.home / "index")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        child_env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+        child_env.update(QA_HOME=str(self.home), HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
+                         TOKENIZERS_PARALLELISM="false", **(env or {}))
+        self.log = open(self.home / "serve.log", "w+")
+        self.process = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(self.port)],
+                                        cwd=self.home, env=child_env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + startup_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"qa serve exited ({self.process.returncode}): {self.output()[-2000:]}")
+            if "qa chat UI:" in self.output():
+                return
+            time.sleep(0.2)
+        self.close()
+        raise RuntimeError(f"qa serve did not start in {startup_timeout:.0f} s: {self.output()[-2000:]}")
+
+    def output(self) -> str:
+        self.log.flush()
+        return (self.home / "serve.log").read_text(errors="replace")
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def __enter__(self) -> "Server":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def question_pool() -> list[str]:
+    """The built-in questions, plus the eval question sets when they exist."""
+    pool = list(QUESTIONS)
+    for path in sorted((ROOT / "eval" / "questions").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                pool.append(json.loads(line)["question"])
+    return list(dict.fromkeys(pool))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", help="a running `qa serve` (loopback only); default: start one")
+    parser.add_argument("--auth", help="user:password of that server's login")
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--time-limit", type=float, default=300.0, help="seconds after which no question is sent")
+    parser.add_argument("--concurrency", type=int, help="QA_UI_CONCURRENCY of the server this script starts")
+    parser.add_argument("--json", type=Path, help="also write the report here")
+    args = parser.parse_args(argv)
+    auth = tuple(args.auth.split(":", 1)) if args.auth else None
+    pool = question_pool()
+    if args.url:
+        report = run_load(args.url, pool, args.questions, args.clients, auth, args.time_limit)
+    else:
+        env = {"QA_UI_CONCURRENCY": str(args.concurrency)} if args.concurrency else {}
+        print("starting qa serve…", file=sys.stderr, flush=True)
+        with Server(ROOT / "sources", ROOT / "index", env) as server:
+            report = run_load(server.url, pool, args.questions, args.clients, auth, args.time_limit)
+        report.server_concurrency = str(args.concurrency or "default")
+    print(report.summary())
+    for line in (report.errors + [f"differs: {q}" for q in report.mismatches])[:20]:
+        print("  " + line)
+    if args.json:
+        args.json.write_text(json.dumps(asdict(report), indent=1), encoding="utf-8")
+    ok = not report.errors and not report.mismatches and report.completed == report.questions
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

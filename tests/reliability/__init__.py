@@ -1,0 +1,1 @@
+"""Reliability and security tests: faults, load, hostile input, the served app."""

@@ -1,0 +1,25 @@
+"""Paths and loaders shared by the tests (importable as `seed_data`; fixtures stay in conftest.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = ROOT / "sources"
+QUESTIONS = ROOT / "eval" / "questions"
+
+
+def seed_questions() -> list[dict]:
+    """Every question of every eval/questions/*.jsonl file."""
+    rows = []
+    for path in sorted(QUESTIONS.glob("*.jsonl")):
+        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return rows
+
+
+def make_project(root: Path) -> Path:
+    """A project folder with a copy of the seed sources (and no index yet)."""
+    shutil.copytree(SOURCES, root / "sources")
+    return root
