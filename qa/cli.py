@@ -25,7 +25,8 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("configuration (also QA_* environment variables)")
     group.add_argument("--model", help="embedding model: package, local folder, or hub name (QA_MODEL)")
     group.add_argument("--backend", choices=("faiss", "milvus"), help="retrieval backend (QA_BACKEND)")
-    group.add_argument("--milvus-uri", help="Milvus Lite file or http://host:19530 (QA_MILVUS_URI)")
+    group.add_argument("--milvus-uri", "--uri", dest="milvus_uri",
+                       help="Milvus Lite file (*.db) or http://host:19530; the token only from $MILVUS_TOKEN (QA_MILVUS_URI)")
     group.add_argument("--device", help="cpu, cuda, ... for embedding (QA_DEVICE)")
     group.add_argument("--sources-dir", type=Path, help="folder of source articles (QA_SOURCES_DIR)")
     group.add_argument("--index-dir", type=Path, help="folder of the built index (QA_INDEX_DIR)")
@@ -35,7 +36,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace) -> Config:
     return Config.from_env(
         model=args.model, backend=args.backend, milvus_uri=args.milvus_uri, device=args.device,
-        sources_dir=args.sources_dir, index_dir=args.index_dir,
+        sources_dir=args.sources_dir, index_dir=args.index_dir, ray_address=getattr(args, "ray_address", None),
     )
 
 
@@ -45,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="build or update the index (only new or changed sources are embedded)")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything")
+    p.add_argument("--from-faiss", nargs="?", const=True, type=Path, metavar="FAISS_DIR",
+                   help="with --backend milvus: copy the FAISS index (default: --index-dir) into Milvus, "
+                        "reusing its stored vectors")
+    p.add_argument("--ray-address", help="embed on a Ray cluster: local, auto or ray://host:10001 (QA_RAY_ADDRESS)")
     add_common_arguments(p)
 
     p = sub.add_parser("add", help="add source files (.txt, .md, .html) and index them")
@@ -121,6 +126,14 @@ def cmd_index(args: argparse.Namespace) -> int:
     from .sources import load_sources
 
     config = config_from_args(args)
+    if args.from_faiss:
+        if config.backend != "milvus":
+            print("error: --from-faiss copies a FAISS index into Milvus: add --backend milvus", file=sys.stderr)
+            return 2
+        from .migrate import migrate_from_faiss
+
+        print(migrate_from_faiss(config, None if args.from_faiss is True else args.from_faiss).summary())
+        return 0
     sources, warnings = load_sources(config.sources_dir, config.max_source_bytes)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -128,6 +141,10 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(f"error: no usable sources in {config.sources_dir}", file=sys.stderr)
         return 1
     embedder = Embedder(config.model, device=config.device, batch_size=config.batch_size)
+    if config.ray_address:
+        from .distributed import RayEmbedder
+
+        embedder = RayEmbedder(config, embedder)
     report = sync_index(sources, open_backend(config), embedder, config, progress=True, rebuild=args.rebuild)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)

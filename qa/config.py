@@ -33,6 +33,14 @@ class Config:
     # retrieval backend
     backend: str = "faiss"  # "faiss" or "milvus"
     milvus_uri: str = ""  # local file path (Milvus Lite) or http://host:19530
+    # Milvus (docs/scale-out.md): the alias the app reads; every full build is a new collection behind it
+    milvus_collection: str = "qa"
+    milvus_token_env: str = "MILVUS_TOKEN"  # the environment variable that holds a server's token
+    milvus_index: str = "HNSW"  # dense index: HNSW, IVF_FLAT, IVF_PQ (server only), FLAT, AUTOINDEX
+    milvus_index_params: str = ""  # JSON build parameters; empty: from hnsw_m / ivf_nlist
+    milvus_search_params: str = ""  # JSON search parameters; empty: from hnsw_ef_search / ivf_nprobe
+    milvus_batch_rows: int = 2_000  # chunk + sentence rows written per request
+    ray_address: str = ""  # embed through a Ray Data pipeline: "local", "auto" or ray://host:10001
     # FAISS: exact IndexFlatIP below ann_threshold chunks, then the approximate index ann_index:
     # "ivf" (IndexIVFFlat, ivf_nlist lists, 0 = 4·sqrt(chunks); ivf_nprobe searched) or "hnsw".
     # Recall of the approximate index against exact search: `qa bench` (README, Performance).

@@ -395,7 +395,8 @@ class Lab:
         old_index = tree_digest(root / "index")
         index, seen = root / "index", root / "index-seen"
         size_kb = sum((index / rel).stat().st_size for rel in old_index) // 1024 + 64
-        env_args = " ".join(f"{k}={_sh(v)}" for k, v in child_env(root).items() if k.startswith(("QA_", "HF_", "TOK", "PYTHON")))
+        env_args = " ".join(f"{k}={_sh(v)}" for k, v in child_env(root).items()
+                            if k.startswith(("QA_", "HF_", "TOK", "PYTHON")))
         qa = f"env {env_args} {_sh(sys.executable)} -m qa.cli index"
         if mode == "full":
             script = (f"set -e; mkdir {_sh(seen)}; mount -t tmpfs -o size={size_kb}k tmpfs {_sh(seen)}; "

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up everything (venv, Python packages, Chromium for the browser tests) and run the test suite.
+# Set up everything (venv, Python packages, Chromium for the browser tests), run the test suite, then
+# guard the evaluation numbers (measured values minus a small margin; see README "Evaluation").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -9,3 +10,7 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ]; then
 fi
 export HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False
 .venv/bin/python -m pytest -q "$@"
+.venv/bin/qa eval --split test --configs full --no-report --index-dir "${TMPDIR:-/tmp}/qa-ci-eval-index" \
+  --fail-under passage_recall@5=0.80 --fail-under answer_hit=0.62 --fail-under conflict_recall=0.72 \
+  --fail-under verbatim=1.0 --fail-under citation_correct=1.0 > /dev/null
+echo "evaluation guard: passed"

@@ -11,6 +11,12 @@ from qa import QuestionError
 from qa.backends.faiss_backend import FaissBackend
 from qa.lexical import tokenize
 
+# Every engine test runs on both retrieval backends (tests/conftest.py: `seed_engine`, `make_engine`);
+# those that open the FAISS index files themselves are marked faiss-only (tests/test_milvus.py has the
+# Milvus counterparts: a killed ingest, another model).
+pytestmark = pytest.mark.backends("faiss", "milvus")
+FAISS_ONLY = pytest.mark.backends("faiss")
+
 # Off-topic questions. Near misses ("Who is the mayor of Baku?") are measured by `qa eval`, not asserted here:
 # the calibrated threshold does not catch all of them (see the README's evaluation table).
 UNANSWERABLE = ["What is the capital of France?", "Who won the 2018 FIFA World Cup?",
@@ -133,6 +139,7 @@ def test_incremental_indexing_embeds_only_what_changed(project, make_engine):
     assert report.updated == ["002_e8a6ebfdac5c0c25"] and report.unchanged == 4
 
 
+@FAISS_ONLY  # reads or breaks FAISS's own files
 def test_a_crash_while_writing_leaves_the_previous_index_usable(project, make_engine, monkeypatch):
     engine = make_engine(project)
     before = FaissBackend(project / "index").info()
@@ -151,6 +158,7 @@ def test_a_crash_while_writing_leaves_the_previous_index_usable(project, make_en
     assert "crash" in fresh.backend.info().sources
 
 
+@FAISS_ONLY  # reads or breaks FAISS's own files
 def test_a_damaged_index_is_repaired_or_rebuilt(project, make_engine):
     make_engine(project)
     segment = next((project / "index" / "segments").iterdir())
@@ -163,6 +171,7 @@ def test_a_damaged_index_is_repaired_or_rebuilt(project, make_engine):
     assert not engine.ask("Who was dismissed as commander of the Second Army Corps?").abstained
 
 
+@FAISS_ONLY  # reads or breaks FAISS's own files
 def test_a_model_change_triggers_a_full_rebuild(project, make_engine, embedder):
     make_engine(project)
     manifest = project / "index" / "manifest.json"

@@ -254,12 +254,18 @@ class FaissBackend:
     def _append_journal(self, added: dict[str, dict], removed: list[str]) -> None:
         line = json.dumps({"add": added, "remove": removed}, separators=(",", ":"))
         # The leading newline ends whatever a crash may have left half-written before this line.
-        path = self.index_dir / self._journal
+        data, path = ("\n" + line + "\n").encode("utf-8"), self.index_dir / self._journal
         try:
-            with open(path, "ab") as fh:
-                fh.write(("\n" + line + "\n").encode("utf-8"))
-                fh.flush()
-                os.fsync(fh.fileno())
+            with open(path, "ab", buffering=0) as fh:
+                end = fh.seek(0, os.SEEK_END)
+                try:
+                    written = 0
+                    while written < len(data):
+                        written += fh.write(data[written:])
+                    os.fsync(fh.fileno())
+                except OSError:
+                    fh.truncate(end)  # take the line back: a change that reported an error must not count
+                    raise
         except OSError as exc:  # disk full, read-only: say which file
             raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from exc
         self._journal_lines += 1

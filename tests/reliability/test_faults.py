@@ -56,8 +56,8 @@ def test_a_damaged_segment_in_a_real_qa_process_prints_no_traceback(faults, embe
     assert result.errors == [], result.line()
 
 
-@pytest.mark.parametrize("at", ["write-half:index/segments/*", "write-half:index/journal-*"],
-                         ids=["segment", "journal-line"])
+@pytest.mark.parametrize("at", ["write-half:index/segments/*", "write-half:index/journal-*",
+                                "fsync:index/journal-*"], ids=["segment", "journal-line", "journal-fsync"])
 def test_disk_full_while_writing_keeps_the_old_index_and_names_the_file(lab, faults, at):
     result = lab.fail_run(faults.SCENARIOS["add-file"], at, errno.ENOSPC)
     assert "not reached" not in result.fault

@@ -128,8 +128,8 @@ def test_qa_add_prints_a_line_per_file_and_fails_only_for_refused_ones(nested, r
     for name in ("empty.txt", "latin1.txt", "crlf.txt", "twenty-mb.txt"):
         (incoming / name).write_bytes(odd_files()[name][0])
     (incoming / "crlf-copy.txt").write_bytes(odd_files()["crlf.txt"][0])
-    rc, out, err = run_cli(nested, ["add", *(str(incoming / n) for n in
-                                             ("empty.txt", "latin1.txt", "crlf.txt", "crlf-copy.txt", "twenty-mb.txt"))])
+    names = ("empty.txt", "latin1.txt", "crlf.txt", "crlf-copy.txt", "twenty-mb.txt")
+    rc, out, err = run_cli(nested, ["add", *(str(incoming / name) for name in names)])
     assert rc == 1 and "Traceback" not in err
     assert "added" in out and "crlf" in out and "skipped" in out and "same text" in out
     errors = [line for line in err.splitlines() if line.startswith("error:")]

@@ -126,7 +126,8 @@ def assert_nothing_ran(page) -> None:
     page.wait_for_timeout(300)  # time for an injected handler to fire
     assert page.evaluate("() => typeof window.__xss") == "undefined"
     assert page.dialogs == []
-    areas = ".qa-question, .qa-answer, .qa-notice, ol.qa-passages, div.qa-source, .qa-source-table"  # what the app writes
+    # what the app writes (gradio's own icons and styles are outside these)
+    areas = ".qa-question, .qa-answer, .qa-notice, ol.qa-passages, div.qa-source, .qa-source-table"
     hrefs = page.eval_on_selector_all(
         f":is({areas}) a[href]", "links => links.map(a => a.getAttribute('href'))")
     for href in hrefs:
@@ -156,7 +157,8 @@ def test_hostile_source_and_metadata_show_verbatim_and_never_run(page, app, plac
     listed = bubble.locator("ul.qa-sources li").nth(n - 1)
     text = listed.text_content()
     assert meta["title"] in text and meta["outlet"] in text
-    assert squeeze(meta["url"]) in squeeze(text)  # a URL that is not http(s) is shown as text (the chat shows a tab as spaces)
+    # a URL that is not http(s) is shown as text (the chat shows a tab as spaces)
+    assert squeeze(meta["url"]) in squeeze(text)
     assert listed.locator("a").count() == 0  # and never as a link
 
     index = next(i for i, q in enumerate(expected.answer) if q.source_id == source_id)

@@ -1,0 +1,83 @@
+"""Embedding on a Ray cluster: the texts of an ingest run through a Ray Data pipeline of model actors."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import numpy as np
+
+from .config import Config
+from .embedding import Embedder
+
+log = logging.getLogger(__name__)
+
+TEXTS_PER_TASK = 8  # batches of `batch_size` texts handed to an actor at a time
+
+
+class _EmbedBatch:
+    """A Ray Data actor: loads the model once, then embeds batch after batch of texts."""
+
+    def __init__(self, model: str, device: str, batch_size: int) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        self.embedder = Embedder(model, device=device, batch_size=batch_size)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {"row": batch["row"], "vector": self.embedder.encode([str(t) for t in batch["text"]])}
+
+
+class RayEmbedder:
+    """Stands in for an `Embedder` during indexing: `encode` runs on the Ray cluster at `address`.
+
+    `address` is what `ray.init` takes ("auto": the cluster this machine belongs to, "ray://host:10001":
+    a remote one through Ray Client), or "local" to start a Ray instance here. A Ray instance already
+    started in this process is used as it is. Every node needs this package and the model installed.
+    The question-time `encode_one` stays local: one short text gains nothing from a cluster.
+    """
+
+    def __init__(self, config: Config, local: Embedder, workers: int = 0) -> None:
+        self.config = config
+        self.local = local
+        self.model_id, self.dim = local.model_id, local.dim
+        self.workers = workers
+
+    def _connect(self):
+        import ray
+
+        if not ray.is_initialized():
+            address = self.config.ray_address
+            ray.init(address=None if address in ("", "local") else address, log_to_driver=False,
+                     include_dashboard=False, configure_logging=False)
+        return ray
+
+    def encode(self, texts: list[str], progress: bool = False, desc: str = "embedding") -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        import pyarrow as pa
+
+        ray = self._connect()
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = progress
+        gpu = self.config.device.startswith("cuda")
+        resources = ray.cluster_resources()
+        slots = int(resources.get("GPU" if gpu else "CPU", 1)) or 1
+        workers = self.workers or slots
+        log.info("%s: %d texts on Ray (%d actors, %s)", desc, len(texts), workers, "GPU" if gpu else "CPU")
+        table = pa.table({"row": np.arange(len(texts), dtype=np.int64), "text": texts})
+        dataset = ray.data.from_arrow(table).map_batches(
+            _EmbedBatch,
+            fn_constructor_kwargs={"model": self.config.model, "device": self.config.device,
+                                   "batch_size": self.config.batch_size},
+            batch_size=self.config.batch_size * TEXTS_PER_TASK,
+            batch_format="numpy",
+            compute=ray.data.ActorPoolStrategy(min_size=1, max_size=workers),
+            num_gpus=1 if gpu else 0,
+        )
+        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
+        for batch in dataset.iter_batches(batch_format="numpy", batch_size=None):
+            vectors[batch["row"]] = np.asarray(batch["vector"], dtype=np.float32)
+        return vectors
+
+    def encode_one(self, text: str) -> np.ndarray:
+        return self.local.encode_one(text)

@@ -1,0 +1,82 @@
+"""Moving a FAISS index into Milvus with the vectors it stored: nothing is embedded again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .backends.base import IndexedSource, IndexError_
+from .backends.faiss_backend import SEGMENTS, read_manifest, read_segment
+from .config import Config
+
+SOURCES_PER_BATCH = 200  # segments read into memory at a time
+
+
+@dataclass(frozen=True)
+class MigrationReport:
+    model_id: str
+    dim: int
+    sources: int
+    chunks: int
+    sentences: int
+    collection: str
+
+    def summary(self) -> str:
+        return (f"migrated {self.sources} sources ({self.chunks} chunks, {self.sentences} sentences, "
+                f"{self.model_id}, {self.dim}-d) from FAISS into Milvus collection {self.collection}; "
+                "nothing was re-embedded")
+
+
+def faiss_segments(index_dir: Path, batch: int = SOURCES_PER_BATCH) -> tuple[dict, Iterator[list[IndexedSource]]]:
+    """The FAISS manifest, and its segments in batches; a segment that cannot be read stops the migration
+    (a partial copy would look complete)."""
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        raise IndexError_(f"no FAISS index in {index_dir} (no manifest.json): run `qa index` first")
+    dim = int(manifest["dim"])
+
+    def batches() -> Iterator[list[IndexedSource]]:
+        group: list[IndexedSource] = []
+        for source_id, entry in sorted(manifest["sources"].items()):
+            path = Path(index_dir) / SEGMENTS / str(entry.get("segment", ""))
+            try:
+                source = read_segment(path, source_id, dim)
+            except (OSError, ValueError, KeyError, EOFError) as exc:
+                raise IndexError_(f"FAISS segment of {source_id!r} is unusable ({exc}); run `qa index` "
+                                  "on the FAISS index first, then migrate") from None
+            if source.content_hash != entry.get("hash"):
+                raise IndexError_(f"FAISS segment of {source_id!r} does not match its manifest; run `qa index` first")
+            group.append(source)
+            if len(group) >= batch:
+                yield group
+                group = []
+        if group:
+            yield group
+
+    return manifest, batches()
+
+
+def migrate_from_faiss(config: Config, faiss_dir: Path | None = None) -> MigrationReport:
+    """Copy the FAISS index in `faiss_dir` (default: the configured index folder) into a new Milvus
+    generation and point the alias at it: a failure half-way leaves the previous Milvus index answering."""
+    from .backends.milvus_backend import MilvusBackend
+
+    manifest, batches = faiss_segments(Path(faiss_dir or config.index_dir))
+    counted = {"sources": 0, "chunks": 0, "sentences": 0}
+
+    def counting() -> Iterator[list[IndexedSource]]:
+        for group in batches:
+            counted["sources"] += len(group)
+            counted["chunks"] += sum(len(s.segments.chunks) for s in group)
+            counted["sentences"] += sum(len(s.segments.sentences) for s in group)
+            yield group
+
+    backend = MilvusBackend(config.replace(backend="milvus"))
+    try:
+        backend.build(str(manifest["model_id"]), int(manifest["dim"]), counting())
+        collection = backend.describe()["collection"]
+    finally:
+        backend.close()
+    return MigrationReport(str(manifest["model_id"]), int(manifest["dim"]), counted["sources"], counted["chunks"],
+                           counted["sentences"], str(collection))
