@@ -76,7 +76,7 @@ class Config:
     max_quotes: int = 3
     max_conflict_quotes: int = 6
     quote_margin: float = 0.12  # other quotes must score within this of the best one
-    abstain_threshold: float = 0.65  # best sentence score under this: the sources do not say
+    abstain_threshold: float = 0.581  # best sentence score under this: the sources do not say
 
     # limits
     max_question_chars: int = 2_000

@@ -1,38 +1,179 @@
-"""The evaluation question files: schema, verbatim gold spans, coverage of types, articles and splits."""
+"""The evaluation question files (eval/questions/**/*.jsonl): schema, verbatim gold spans, and coverage of the seed set.
+
+Every question file is checked for the format `qa eval` reads; the seed set (seed.jsonl, about the five seed
+articles) must also cover every question type, both splits and every seed article.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
+import json
+from collections import Counter, defaultdict
 from pathlib import Path
 
-from seed_data import QUESTIONS, SOURCES, seed_questions
+import pytest
 
-TYPES = {"factoid", "paraphrase", "name_variant", "multi_source", "conflict", "unanswerable"}
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = ROOT / "sources"
+QUESTIONS = ROOT / "eval" / "questions"
+SEED_FILE = QUESTIONS / "seed.jsonl"
+
+TYPES = ("factoid", "paraphrase", "name_variant", "multi_source", "conflict", "unanswerable")
+SPLITS = ("tune", "test")
+REQUIRED = {"id", "question", "type", "split", "answerable", "gold"}
+OPTIONAL = {"note"}
+SEED_ARTICLES = (
+    "000_219d92d582d0d3aa",
+    "001_471d33dee7243037",
+    "002_e8a6ebfdac5c0c25",
+    "003_b5aa193811d8dc64",
+    "004_4535bae51ce033c4",
+)
 
 
-def test_every_question_is_well_formed_and_every_gold_span_is_verbatim():
-    rows = seed_questions()
-    assert len({r["id"] for r in rows}) == len(rows)
-    for row in rows:
-        assert row["type"] in TYPES and row["split"] in ("tune", "test") and row["question"].strip()
-        assert row["answerable"] == bool(row["gold"]) == (row["type"] != "unanswerable")
+def question_files() -> list[Path]:
+    return sorted(p for p in QUESTIONS.rglob("*.jsonl") if p.is_file())
+
+
+def load(path: Path) -> list[tuple[str, dict]]:
+    """(file:line, row) for every non-blank line of a question file."""
+    rows = []
+    text = path.read_bytes().decode("utf-8-sig")  # the same decoding `qa eval` uses
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            origin = f"{path.relative_to(ROOT)}:{number}"
+            try:
+                rows.append((origin, json.loads(line)))
+            except ValueError as exc:
+                pytest.fail(f"{origin}: not valid JSON ({exc})")
+    return rows
+
+
+def all_rows() -> list[tuple[str, dict]]:
+    return [row for path in question_files() for row in load(path)]
+
+
+_BODIES: dict[str, str | None] = {}
+
+
+def source_body(source_id: str) -> str | None:
+    """The source text exactly as stored: bytes decoded as UTF-8, no newline translation."""
+    if source_id not in _BODIES:
+        path = SOURCES / f"{source_id}.txt"
+        ok = "/" not in source_id and "\\" not in source_id and path.is_file()
+        _BODIES[source_id] = path.read_bytes().decode("utf-8") if ok else None
+    return _BODIES[source_id]
+
+
+def test_question_files_exist():
+    assert SEED_FILE.is_file()
+    assert (QUESTIONS / "README.md").is_file()
+
+
+def test_every_row_has_the_schema():
+    problems = []
+    for origin, row in all_rows():
+        if not isinstance(row, dict):
+            problems.append(f"{origin}: not a JSON object")
+            continue
+        keys = set(row)
+        if REQUIRED - keys:
+            problems.append(f"{origin}: missing {sorted(REQUIRED - keys)}")
+            continue
+        if keys - REQUIRED - OPTIONAL:
+            problems.append(f"{origin}: unknown fields {sorted(keys - REQUIRED - OPTIONAL)}")
+        for name in ("id", "question"):
+            if not isinstance(row[name], str) or not row[name].strip():
+                problems.append(f"{origin}: {name!r} must be a non-empty string")
+        if "note" in row and not isinstance(row["note"], str):
+            problems.append(f"{origin}: 'note' must be a string")
+        if row["type"] not in TYPES:
+            problems.append(f"{origin}: type {row['type']!r} not in {TYPES}")
+        if row["split"] not in SPLITS:
+            problems.append(f"{origin}: split {row['split']!r} not in {SPLITS}")
+        if not isinstance(row["answerable"], bool):
+            problems.append(f"{origin}: 'answerable' must be true or false")
+        if not isinstance(row["gold"], list):
+            problems.append(f"{origin}: 'gold' must be a list")
+            continue
         for gold in row["gold"]:
-            body = (SOURCES / f"{gold['source_id']}.txt").read_bytes().decode("utf-8")
-            assert gold["span"] and gold["span"] in body, (row["id"], gold["span"])
+            if not (isinstance(gold, dict) and set(gold) <= {"source_id", "span", "start"}
+                    and isinstance(gold.get("source_id"), str) and isinstance(gold.get("span"), str)
+                    and gold["span"].strip()):
+                problems.append(f"{origin}: gold entry {gold!r} needs a 'source_id' and a non-empty 'span'")
+    assert not problems, "\n".join(problems)
 
 
-def test_the_seed_set_covers_every_type_article_and_split():
-    rows = [json_row for json_row in seed_questions() if json_row["id"].startswith("seed-")]
-    assert len(rows) >= 80
-    per_type = Counter(r["type"] for r in rows)
-    assert set(per_type) == TYPES and min(per_type.values()) >= 8
-    assert {(r["type"], r["split"]) for r in rows} == {(t, s) for t in TYPES for s in ("tune", "test")}
-    articles = {g["source_id"] for r in rows for g in r["gold"]}
-    assert articles == {p.stem for p in Path(SOURCES).glob("*.txt")}
-    for row in rows:
-        if row["type"] in ("multi_source", "conflict"):
-            assert len({g["source_id"] for g in row["gold"]}) >= 2, row["id"]
+def test_ids_are_unique_across_files():
+    seen: dict[str, list[str]] = defaultdict(list)
+    for origin, row in all_rows():
+        seen[row["id"]].append(origin)
+    duplicates = {qid: where for qid, where in seen.items() if len(where) > 1}
+    assert not duplicates, duplicates
 
 
-def test_questions_folder_is_documented():
-    assert (QUESTIONS / "README.md").exists()
+def test_answerable_questions_have_gold_and_unanswerable_have_none():
+    problems = []
+    for origin, row in all_rows():
+        if row["answerable"] != (row["type"] != "unanswerable"):
+            problems.append(f"{origin}: type {row['type']!r} with answerable={row['answerable']}")
+        if row["answerable"] and not row["gold"]:
+            problems.append(f"{origin}: answerable but no gold span")
+        if not row["answerable"] and row["gold"]:
+            problems.append(f"{origin}: unanswerable but has gold spans")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_gold_span_occurs_verbatim_in_its_source():
+    problems = []
+    for origin, row in all_rows():
+        for gold in row["gold"]:
+            body = source_body(gold["source_id"])
+            span = gold["span"]
+            if body is None:
+                problems.append(f"{origin}: no source file sources/{gold['source_id']}.txt")
+            elif span not in body:
+                problems.append(f"{origin}: span not in {gold['source_id']}: {span!r}")
+            elif "start" in gold and not (isinstance(gold["start"], int) and body[gold["start"]:].startswith(span)):
+                problems.append(f"{origin}: span does not start at offset {gold['start']!r}")
+            if span != span.strip():
+                problems.append(f"{origin}: span has leading or trailing whitespace: {span!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_multi_source_and_conflict_questions_cite_two_sources_or_more():
+    problems = [f"{origin}: {row['type']} question with gold from {len({g['source_id'] for g in row['gold']})} source(s)"
+                for origin, row in all_rows()
+                if row["type"] in ("multi_source", "conflict") and len({g["source_id"] for g in row["gold"]}) < 2]
+    assert not problems, "\n".join(problems)
+
+
+# ------------------------------------------------------------------ the seed set
+
+
+@pytest.fixture(scope="module")
+def seed() -> list[dict]:
+    return [row for _, row in load(SEED_FILE)]
+
+
+def test_seed_set_is_large_enough(seed):
+    assert len(seed) >= 80
+    assert all(row["id"].startswith("seed-") for row in seed)
+
+
+def test_seed_set_covers_every_type(seed):
+    per_type = Counter(row["type"] for row in seed)
+    assert {t: per_type[t] for t in TYPES if per_type[t] < 8} == {}, per_type
+
+
+def test_seed_set_has_both_splits_in_every_type(seed):
+    per = Counter((row["type"], row["split"]) for row in seed)
+    missing = [(t, s) for t in TYPES for s in SPLITS if per[(t, s)] == 0]
+    assert not missing, missing
+    assert all(per[(t, "test")] >= 4 for t in TYPES), per
+
+
+def test_seed_set_uses_every_seed_article_as_gold(seed):
+    for source_id in SEED_ARTICLES:
+        assert (SOURCES / f"{source_id}.txt").is_file(), source_id
+    cited = Counter(g["source_id"] for row in seed for g in row["gold"])
+    assert [s for s in SEED_ARTICLES if cited[s] == 0] == [], cited

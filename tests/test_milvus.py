@@ -24,7 +24,7 @@ pytest.importorskip("milvus_lite")
 
 from qa import Config, Engine  # noqa: E402
 from qa.backends.base import IndexedSource, IndexError_  # noqa: E402
-from qa.backends.milvus_backend import MilvusBackend, milvus_terms, resolve_uri  # noqa: E402
+from qa.backends.milvus_backend import KINDS, MilvusBackend, milvus_terms, resolve_uri  # noqa: E402
 from qa.lexical import tokenize  # noqa: E402
 from qa.types import SourceSegments, Span  # noqa: E402
 
@@ -60,6 +60,13 @@ def lite(tmp_path, milvus_uri, request):
 def rows(backend: MilvusBackend, kind: str) -> list[dict]:
     return backend._client.query(backend._generation.name(kind), filter='id != ""',
                                  output_fields=["source_key", "content_hash"])
+
+
+def assert_doc_freqs_match_the_chunks(backend: MilvusBackend, tokens: list[str]) -> None:
+    """The stored document frequencies equal a count over the chunk rows."""
+    stored = backend._client.query(backend._generation.name("chunks"), filter='id != ""', output_fields=["terms"])
+    counted = {t: sum(milvus_terms([t])[0] in row["terms"].split() for row in stored) for t in tokens}
+    assert backend.doc_freqs(tokens) == (len(stored), counted)
 
 
 def test_phonetic_keys_become_single_words_the_analyzer_keeps():
@@ -103,6 +110,8 @@ def test_upsert_by_chunk_id_delete_by_source_and_no_duplicates(lite):
     assert [(r.start, r.end) for r in records] == [(20, 29), (30, 39)]
     assert np.array_equal(np.stack([r.vector for r in records]), a2.sentence_vectors[2:4])  # stored, not recomputed
     assert reopened.doc_freqs(["word1", "~T636", "absent"]) == (2, {"word1": 2, "~T636": 2, "absent": 0})
+    backend.apply("model-x", DIM, add=[fake_source("c", n_chunks=4)], remove=[])
+    assert_doc_freqs_match_the_chunks(backend, ["word0", "word1", "~T636", "chunk3", "absent"])
 
 
 def test_another_model_builds_a_new_collection_and_switches_the_alias(lite):
@@ -259,7 +268,7 @@ def test_a_killed_ingest_leaves_the_alias_on_a_complete_index_that_answers(kille
         info = backend.info()
         if rebuild:  # the new generation never got the alias: the old index, untouched
             assert info == before
-            assert len(backend._client.list_collections()) == 6  # the dead build's collections, until the next
+            assert len(backend._client.list_collections()) == 2 * len(KINDS)  # the dead build's, until the next
         else:  # the first batch was committed whole; the second one's written rows are not part of the index
             assert set(info.sources) == set(before.sources) | {"killed-0"}
             assert len(rows(backend, "chunks")) > info.n_chunks
@@ -271,6 +280,7 @@ def test_a_killed_ingest_leaves_the_alias_on_a_complete_index_that_answers(kille
         assert all(engine.source(q.source_id).body[q.start:q.end] == q.quote for q in answer.answer)
         assert engine.backend.info().sources == before.sources
         assert len(rows(engine.backend, "chunks")) == before.n_chunks  # what the killed process wrote is gone
+        assert_doc_freqs_match_the_chunks(engine.backend, tokenize(KNOWN_QUESTION) + ["word0", "chunk0"])
         engine.backend.close()
     finally:
         backend.close()
@@ -310,6 +320,7 @@ def test_from_faiss_needs_the_milvus_backend(capsys, tmp_path):
 
 # ---- embedding on Ray ----------------------------------------------------------------------------
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # raised inside Ray Data's own configuration
 def test_a_ray_data_pipeline_builds_the_same_index_as_one_process(tmp_path, embedder):
     ray = pytest.importorskip("ray")
     from qa.backends.faiss_backend import SEGMENTS, FaissBackend, read_manifest, read_segment
@@ -338,3 +349,64 @@ def test_a_ray_data_pipeline_builds_the_same_index_as_one_process(tmp_path, embe
         assert distributed.segments == single.segments and distributed.chunk_tokens == single.chunk_tokens
         np.testing.assert_allclose(distributed.chunk_vectors, single.chunk_vectors, atol=1e-5)
         np.testing.assert_allclose(distributed.sentence_vectors, single.sentence_vectors, atol=1e-5)
+
+
+# ---- a server shared by several replicas -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def milvus_server(tmp_path_factory):
+    """Milvus Lite's own gRPC server in another process on 127.0.0.1: the code path of a Milvus server."""
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = tmp_path_factory.mktemp("server") / "data"
+    process = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data),
+                                "--host", "127.0.0.1", "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, "Milvus Lite server did not start"
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_replicas_on_a_server_follow_each_others_changes(milvus_server, tmp_path):
+    config = Config(root=tmp_path, backend="milvus", milvus_uri=milvus_server, milvus_collection="shared")
+    writer, reader = MilvusBackend(config), MilvusBackend(config)
+    assert not writer.lite and reader.info() is None
+    writer.apply("model-x", DIM, add=[fake_source("a"), fake_source("b")], remove=[])
+    assert reader.refresh_if_changed() and reader.info() == writer.info()
+    assert not reader.refresh_if_changed()  # nothing new: no reload
+
+    a2 = fake_source("a", version=1)
+    writer.apply("model-x", DIM, add=[a2], remove=["b"])  # an incremental change
+    assert reader.refresh_if_changed() and reader.info().sources == {"a": a2.content_hash}
+    assert [h.key for h in reader.search_dense(a2.chunk_vectors[2], 1)] == ["a#2"]
+
+    writer.apply("model-y", DIM, add=[fake_source("c")], remove=[])  # a full build: the alias moves
+    assert reader.refresh_if_changed() and set(reader.info().sources) == {"c"}
+    assert reader.info().model_id == "model-y" and reader._generation == writer._generation
+    assert [h.source_id for h in reader.search_lexical(["chunk1"], 3)] == ["c"]
+
+
+def test_an_idle_lite_connection_is_not_dropped_for_pinging(lite, capfd):
+    """pymilvus' default idle keepalive pings make Milvus Lite send GOAWAY after ~30 s; an idle `qa serve` must live."""
+    import time
+
+    backend = MilvusBackend(lite)
+    backend.apply("model-x", DIM, add=[fake_source("a")], remove=[])
+    time.sleep(40)
+    assert backend.search_dense(fake_source("a").chunk_vectors[0], 1)[0].key == "a#0"
+    assert MilvusBackend(lite).info() == backend.info()
+    assert "too_many_pings" not in capfd.readouterr().err

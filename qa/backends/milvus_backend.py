@@ -9,6 +9,7 @@ import os
 import re
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,14 +24,20 @@ log = logging.getLogger(__name__)
 
 FORMAT = "1"
 PROPERTY = "qa."  # prefix of this app's collection properties
-KINDS = ("chunks", "sentences", "sources")
+KINDS = ("chunks", "sentences", "sources", "terms")
 PHONETIC_TERM = "soundex"  # '~T636' is stored as 'soundext636': one word for any analyzer, never an English one
 MAX_TEXT_BYTES = 65_535  # Milvus' VARCHAR limit
 MAX_ID_BYTES = 1_024
+MAX_TERM_BYTES = 256  # longer terms get no document frequency (they count as unseen, the highest idf)
+IDS_PER_REQUEST = 1_000
 MARKER = [0.0, 0.0]  # the sources collection's placeholder vector: Milvus wants a vector field in every collection
 PENDING = "p:"  # id prefix of a sources-collection row announcing a change that has not finished yet
 RECENT_CHUNKS = 4_096  # chunk rows kept from recent searches, so `sentences` needs one request, not two
 EXPRESSION_BATCH = 200  # sources per delete expression
+# pymilvus pings every 10 s even when idle; Milvus Lite's gRPC server answers that with GOAWAY "too_many_pings"
+# after a few idle minutes, and the next request fails (an idle `qa serve` would break). Idle pings off for Lite.
+LITE_CLIENT_OPTIONS = {"grpc_options": {"grpc.keepalive_permit_without_calls": 0}}
+PROGRESS_MIN_ROWS = 20_000  # writes this large show a progress bar (on a terminal)
 DEFAULT_BUILD_PARAMS = {"HNSW": lambda c: {"M": c.hnsw_m, "efConstruction": 200},
                         "IVF_FLAT": lambda c: {"nlist": c.ivf_nlist or 1024},
                         "IVF_SQ8": lambda c: {"nlist": c.ivf_nlist or 1024},
@@ -100,7 +107,7 @@ class Generation:
 
     @classmethod
     def parse(cls, base: str, collection: str) -> "Generation | None":
-        match = re.fullmatch(re.escape(base) + r"__g([0-9a-f]+)__(chunks|sentences|sources)", collection)
+        match = re.fullmatch(re.escape(base) + r"__g([0-9a-f]+)__(" + "|".join(KINDS) + ")", collection)
         return cls(base, match.group(1)) if match else None
 
 
@@ -115,7 +122,7 @@ class _Committed:
 
 
 class MilvusBackend:
-    """Three collections per build, `<alias>__g<tag>__{chunks,sentences,sources}`, and an alias on the chunks one.
+    """Four collections per build, `<alias>__g<tag>__{chunks,sentences,sources,terms}`, and an alias on the first.
 
     - chunks: per chunk its text, source, offsets, content hash, sentence range, lexical terms (BM25 by a
       Milvus function on that field) and dense vector. Model id, dimension and the generation are
@@ -125,6 +132,8 @@ class MilvusBackend:
       other versions are left out of every answer. A change first writes a pending row for each source it
       touches and deletes it when done, so what an ingest killed half-way wrote is found and deleted by
       the next change.
+    - terms: per lexical term the number of chunks holding it (the idf of sentence scoring), kept up to
+      date by every change and counted again from the chunks after a change was interrupted.
 
     A full build (first index, `--rebuild`, another model, `--from-faiss`) fills a new generation and
     then moves the alias, so a crash leaves the previous one answering. Incremental changes upsert the
@@ -156,12 +165,18 @@ class MilvusBackend:
             token = ""
         else:
             token = os.environ.get(self.config.milvus_token_env, "")  # never from the command line
+        # Milvus Lite logs a traceback when its folder is locked; the message below says it in one line
+        lite_log = logging.getLogger("milvus_lite.server_manager")
+        level = lite_log.level
+        lite_log.setLevel(logging.CRITICAL)
         try:
-            return MilvusClient(uri=self.uri, token=token)
+            return MilvusClient(uri=self.uri, token=token, **(LITE_CLIENT_OPTIONS if self.lite else {}))
         except Exception as exc:  # pymilvus raises several kinds; the user needs where and why
             hint = (" (Milvus Lite allows one process per file: stop the other one, or use a Milvus server)"
                     if self.lite else "")
             raise IndexError_(f"cannot open Milvus at {self.uri}{hint}: {exc}") from None
+        finally:
+            lite_log.setLevel(level)
 
     # ---- state -----------------------------------------------------------------------------------
 
@@ -172,7 +187,6 @@ class MilvusBackend:
         self._version = ""
         self._committed: dict[str, _Committed] = {}
         self._pending: dict[str, str] = {}  # source key -> source id, of changes a killed process left
-        self._by_key: dict[str, str] = {}  # source key -> source id
         self._doc_freqs: dict[str, int] = {}
         self._recent: dict[str, tuple[str, int, int]] = {}  # chunk key -> (row id, first, end sentence)
 
@@ -209,7 +223,6 @@ class MilvusBackend:
                 continue
             self._committed[source_id] = _Committed(row["id"], row["content_hash"], int(row["n_chunks"]),
                                                     int(row["n_sentences"]))
-            self._by_key[row["id"]] = source_id
 
     def _ensure_loaded(self, collection: str) -> None:
         state = str(self._client.get_load_state(collection).get("state", ""))
@@ -262,29 +275,42 @@ class MilvusBackend:
         sources = generation.name("sources")
         added = {s.source_id for s in add}
         gone = [sid for sid in dict.fromkeys(remove) if sid in self._committed and sid not in added]
+        bar = _progress(sum(_rows(s) for s in add))
         try:
             self._finish_pending(generation)
             if gone:
                 keys = [self._committed[sid].key for sid in gone]
                 self._client.upsert(sources, [self._pending_row(key, sid) for key, sid in zip(keys, gone)])
+                removed_terms = self._stored_terms(generation, {c.key: c.content_hash for c in
+                                                                (self._committed[sid] for sid in gone)})
                 self._client.delete(sources, ids=keys)  # the commit of the removal
                 for sid in gone:
                     del self._committed[sid]
                 self._bump_version()
+                self._add_doc_freqs(generation, removed_terms, sign=-1)
                 self._delete_rows(generation, {key: None for key in keys})
                 self._client.delete(sources, ids=[PENDING + key for key in keys])
             for batch in self._batches(add):
                 keys = [source_key(s.source_id) for s in batch]
                 self._client.upsert(sources, [self._pending_row(key, s.source_id) for key, s in zip(keys, batch)])
                 self._write(generation, batch, upsert=True)
+                old = {s.source_id: self._committed[s.source_id] for s in batch if s.source_id in self._committed}
+                changed = [s for s in batch if s.source_id not in old or old[s.source_id].content_hash != s.content_hash]
+                replaced = self._stored_terms(generation, {old[s.source_id].key: old[s.source_id].content_hash
+                                                           for s in changed if s.source_id in old})
                 self._client.upsert(sources, self._source_rows(batch))  # the commit
                 for source in batch:
                     self._remember(source)
                 self._bump_version()
+                delta = chunk_terms(changed)
+                delta.subtract(replaced)
+                self._add_doc_freqs(generation, delta)
                 # other versions of these sources: the one replaced, or what a killed ingest left
                 self._delete_rows(generation, {key: s.content_hash for key, s in zip(keys, batch)})
                 self._client.delete(sources, ids=[PENDING + key for key in keys])
+                bar.update(sum(_rows(s) for s in batch))
         finally:
+            bar.close()
             self._doc_freqs.clear()
             self._recent.clear()
 
@@ -293,13 +319,18 @@ class MilvusBackend:
         generation = Generation.new(self.alias)
         self._drop_unused(keep=self._generation)
         self._create(generation, model_id, dim)
+        doc_freqs: Counter[str] = Counter()
+        bar = _progress(None)
         for batch in batches:
             for part in self._batches(batch):
                 self._write(generation, part, upsert=False)
                 self._client.insert(generation.name("sources"), self._source_rows(part))
+                doc_freqs.update(chunk_terms(part))
+                bar.update(sum(_rows(s) for s in part))
+        bar.close()
+        self._add_doc_freqs(generation, doc_freqs, fresh=True)
         for kind in KINDS:
             self._client.flush(generation.name(kind))
-        self._client.alter_collection_properties(generation.name("chunks"), {PROPERTY + "complete": "1"})
         if self._generation is not None:
             self._client.alter_alias(generation.name("chunks"), self.alias)  # the commit
         else:
@@ -377,18 +408,14 @@ class MilvusBackend:
 
     def doc_freqs(self, tokens: list[str]) -> tuple[int, dict[str, int]]:
         n_chunks = sum(c.n_chunks for c in self._committed.values())
-        freqs: dict[str, int] = {}
-        for token in dict.fromkeys(tokens):
-            term = milvus_terms([token])
-            if not term or self._generation is None:
-                freqs[token] = 0
-                continue
-            if term[0] not in self._doc_freqs:
-                rows = self._client.query(self._generation.name("chunks"),
-                                          filter=f'TEXT_MATCH(terms, "{term[0]}")', output_fields=["count(*)"])
-                self._doc_freqs[term[0]] = int(rows[0]["count(*)"]) if rows else 0
-            freqs[token] = self._doc_freqs[term[0]]
-        return n_chunks, freqs
+        terms = {token: (milvus_terms([token]) or [""])[0] for token in dict.fromkeys(tokens)}
+        wanted = [t for t in dict.fromkeys(terms.values()) if t and t not in self._doc_freqs
+                  and len(t.encode()) <= MAX_TERM_BYTES]
+        if wanted and self._generation is not None:
+            found = {row["id"]: int(row["df"]) for row in
+                     self._client.get(self._generation.name("terms"), ids=wanted, output_fields=["df"])}
+            self._doc_freqs.update({t: found.get(t, 0) for t in wanted})
+        return n_chunks, {token: self._doc_freqs.get(term, 0) for token, term in terms.items()}
 
     def describe(self) -> dict[str, object]:
         """What the index is made of (benchmarks, diagnostics)."""
@@ -452,16 +479,15 @@ class MilvusBackend:
                           len(source.segments.sentences))
 
     def _remember(self, source: IndexedSource) -> None:
-        entry = self._entry(source)
-        self._committed[source.source_id] = entry
-        self._by_key[entry.key] = source.source_id
+        self._committed[source.source_id] = self._entry(source)
 
     def _pending_row(self, key: str, source_id: str) -> dict:
         return {"id": PENDING + key, "source_id": _store_id(source_id), "content_hash": "", "n_chunks": 0,
                 "n_sentences": 0, "marker": MARKER}
 
     def _finish_pending(self, generation: Generation) -> None:
-        """Delete what changes killed half-way wrote: every row of their sources but the committed version."""
+        """Delete what changes killed half-way wrote (every row of their sources but the committed version),
+        then count the document frequencies again from the chunks (the change may have updated some)."""
         if not self._pending:
             return
         keep = {}
@@ -469,9 +495,42 @@ class MilvusBackend:
             committed = self._committed.get(source_id)
             keep[key] = committed.content_hash if committed is not None and committed.key == key else None
         self._delete_rows(generation, keep)
+        counted: Counter[str] = Counter()
+        for row in self._all_rows(generation.name("chunks"), ["id", "terms"]):
+            counted.update(set(row["terms"].split()))
+        self._add_doc_freqs(generation, counted, fresh=True)
         self._client.delete(generation.name("sources"), ids=[PENDING + key for key in keep])
         log.info("cleaned up after %d interrupted source changes", len(keep))
         self._pending.clear()
+
+    def _stored_terms(self, generation: Generation, versions: dict[str, str]) -> Counter[str]:
+        """Chunks per term of these stored source versions (source key -> content hash)."""
+        counted: Counter[str] = Counter()
+        items = list(versions.items())
+        for lo in range(0, len(items), EXPRESSION_BATCH):
+            clauses = [f'(source_key == "{key}" and content_hash == "{h}")' for key, h in items[lo:lo + EXPRESSION_BATCH]]
+            for row in self._client.query(generation.name("chunks"), filter=" or ".join(clauses),
+                                          output_fields=["terms"]):
+                counted.update(set(row["terms"].split()))
+        return counted
+
+    def _add_doc_freqs(self, generation: Generation, delta: Counter[str], sign: int = 1, fresh: bool = False) -> None:
+        """Add (sign -1: subtract) chunk counts to the terms collection; `fresh`: replace it with them."""
+        collection = generation.name("terms")
+        if fresh:
+            self._client.delete(collection, filter='id != ""')
+        terms = [t for t, n in delta.items() if n and len(t.encode()) <= MAX_TERM_BYTES]
+        for lo in range(0, len(terms), IDS_PER_REQUEST):
+            part = terms[lo:lo + IDS_PER_REQUEST]
+            current = {} if fresh else {row["id"]: int(row["df"]) for row in
+                                        self._client.get(collection, ids=part, output_fields=["df"])}
+            counts = {t: current.get(t, 0) + sign * delta[t] for t in part}
+            kept = [{"id": t, "df": n, "marker": MARKER} for t, n in counts.items() if n > 0]
+            dropped = [t for t, n in counts.items() if n <= 0 and t in current]
+            if kept:
+                (self._client.insert if fresh else self._client.upsert)(collection, kept)
+            if dropped:
+                self._client.delete(collection, ids=dropped)
 
     def _bump_version(self) -> None:
         self._version = uuid.uuid4().hex[:16]
@@ -482,7 +541,7 @@ class MilvusBackend:
         batch, rows = [], 0
         for source in sources:
             batch.append(source)
-            rows += len(source.segments.chunks) + len(source.segments.sentences)
+            rows += _rows(source)
             if rows >= self.config.milvus_batch_rows:
                 yield batch
                 batch, rows = [], 0
@@ -503,11 +562,12 @@ class MilvusBackend:
                                   "content_hash": source.content_hash, "start": int(start), "end": int(end),
                                   "vector": source.sentence_vectors[i]})
             for n, ((start, end), (first, last)) in enumerate(zip(seg.chunks, seg.chunk_sentences)):
+                # the terms as stored are what the document frequencies count (chunk_terms)
                 chunks.append({"id": self._row_id(key, source.content_hash, n), "source_key": key,
                                "source_id": stored_id, "content_hash": source.content_hash, "n": n,
                                "start": int(start), "end": int(end), "first_sentence": int(first),
                                "end_sentence": int(last), "text": _fit(body[start:end] if body else ""),
-                               "terms": _fit(" ".join(milvus_terms(source.chunk_tokens[n]))),
+                               "terms": terms_text(source.chunk_tokens[n]),
                                "dense": source.chunk_vectors[n]})
         if sentences:
             write(generation.name("sentences"), sentences)
@@ -597,12 +657,19 @@ class MilvusBackend:
         source_index = client.prepare_index_params()
         source_index.add_index(field_name="marker", index_type="FLAT", metric_type="L2")
 
+        terms = schema()
+        terms.add_field("df", DataType.INT64)
+        terms.add_field("marker", DataType.FLOAT_VECTOR, dim=len(MARKER))
+
         properties = {PROPERTY + "format": FORMAT, PROPERTY + "model_id": model_id, PROPERTY + "dim": str(dim),
                       PROPERTY + "version": uuid.uuid4().hex[:16]}
         for kind, made, index in (("sentences", sentences, sentence_index), ("sources", sources, source_index),
-                                  ("chunks", chunks, chunk_index)):
-            client.create_collection(generation.name(kind), schema=made, index_params=index,
-                                     consistency_level="Session", properties=properties)
+                                  ("terms", terms, source_index), ("chunks", chunks, chunk_index)):
+            client.create_collection(generation.name(kind), schema=made, consistency_level="Session",
+                                     properties=properties)
+            # not waiting for the (empty) indexes: Milvus Lite cannot answer the wait's timestamp request
+            client.create_index(generation.name(kind), index, sync=False)
+            client.load_collection(generation.name(kind))
 
     def _drop_unused(self, keep: Generation | None) -> None:
         """Drop this alias's collections of other generations (a build that died, the one replaced)."""
@@ -611,6 +678,33 @@ class MilvusBackend:
             if generation is not None and generation != keep:
                 self._client.drop_collection(name)
                 log.info("dropped Milvus collection %s", name)
+
+
+def _rows(source: IndexedSource) -> int:
+    return len(source.segments.chunks) + len(source.segments.sentences)
+
+
+def _progress(total: int | None):
+    """A bar counting rows written, for large writes on a terminal (a build's total is not known ahead)."""
+    from tqdm import tqdm
+
+    small = total is not None and total < PROGRESS_MIN_ROWS
+    return tqdm(total=total, desc="writing to Milvus", unit=" rows", dynamic_ncols=True,
+                disable=True if small else None)
+
+
+def terms_text(tokens: list[str]) -> str:
+    """A chunk's lexical tokens as the text Milvus stores (and analyses for BM25)."""
+    return _fit(" ".join(milvus_terms(tokens)))
+
+
+def chunk_terms(sources: list[IndexedSource]) -> Counter[str]:
+    """Chunks per term over these sources (document frequencies)."""
+    counted: Counter[str] = Counter()
+    for source in sources:
+        for tokens in source.chunk_tokens:
+            counted.update(set(terms_text(tokens).split()))
+    return counted
 
 
 def _fit(text: str) -> str:

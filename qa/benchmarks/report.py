@@ -21,6 +21,31 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in rows])
 
 
+def _pair(data: dict | None, digits: int = 1) -> str:
+    return f"{data['p50']:.{digits}f} / {data['p95']:.{digits}f}" if data else "n/a"
+
+
+def backends_table(sizes: dict) -> str:
+    """`compare_backends` results by corpus size ({"10000": {...}}) as one table: a row per size and backend."""
+    header = ["chunks", "backend", "dense index", "ingest chunks/s", "recall@10 questions / held-out",
+              "dense p50 / p95", "BM25 p50 / p95", "ask p50 / p95", "disk MiB", "RSS growth MiB"]
+    rows = []
+    for size, data in sizes.items():
+        if "error" in data:
+            rows.append([_size(size), "error: " + data["error"][:80]] + [""] * (len(header) - 2))
+            continue
+        for name in ("faiss", "milvus"):
+            m = data.get(name)
+            if not m:
+                continue
+            recall = m["recall_at_10"]
+            rows.append([_size(size), name, m["index"], f"{m['ingest_chunks_per_s']:,.0f}",
+                         f"{recall['questions']:.3f} / {recall['held_out']:.3f}", _pair(m["dense_search_ms"], 2),
+                         _pair(m["lexical_search_ms"], 2), _pair(m["ask_ms"]["total"]), f"{m['disk_mib']:,.0f}",
+                         f"{m['rss_growth_mib']:,.0f}"])
+    return _table(header, rows)
+
+
 def targets(results: dict) -> list[dict]:
     """The issue's targets, each with what was measured and whether it is met (None: not measured)."""
     checks = []
@@ -142,6 +167,14 @@ def render(results: dict) -> str:
             out.append(f"txtai ({peer['txtai_compared']}) / ours: retrieval {_f(peer['speedup_retrieval_p50'], 2)}×, "
                        f"full answer {_f(peer['speedup_answer_p50'], 2)}×; Recall@5 over {peer['judged_questions']} "
                        f"judged questions: ours {peer['recall_at_5']['ours']}, txtai {peer['recall_at_5']['txtai']}")
+    backends = results.get("backends")
+    if backends:
+        measured = [d for d in backends.values() if "error" not in d]
+        detail = (f" over {measured[0]['runs']} run(s) pooled: dense {measured[0]['questions']} questions + "
+                  f"{measured[0]['held_out_queries']} held-out queries, BM25 and ask the questions") if measured else ""
+        out.append("\n7. Both backends on one synthetic corpus per size (ms, p50 / p95" + detail + "; dense recall@10 "
+                   "against exact search; ingest: writing pre-embedded chunks and their sentences)")
+        out.append(backends_table(backends))
     checks = results.get("targets") or targets(results)
     out.append("\nTargets")
     out.append(_table(["target", "measured", "met"], [
