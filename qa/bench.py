@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
     requested_sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    sizes = requested_sizes + ([FULL_SIZE] if args.full else [])
+    sizes = sorted(set(requested_sizes + ([FULL_SIZE] if args.full else [])))  # each size once
     work = (args.work or config.data_dir / "bench").resolve()
     work.mkdir(parents=True, exist_ok=True)
     out = args.out or config.root / "bench" / "results" / "latest.json"

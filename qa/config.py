@@ -60,6 +60,7 @@ class Config:
     dense_k: int = 50
     lexical_k: int = 50
     rrf_k: int = 60
+    rrf_lexical_weight: float = 1.4  # BM25's weight in the fusion, dense gets 2 minus it (chosen on the tune split)
     passages_k: int = 8  # fused passages returned and used for quote selection
     conflict_passages_k: int = 16  # passages searched for quotes when a question asks for a figure or date
     use_dense: bool = True

@@ -156,7 +156,7 @@ class Engine:
             sources = self._sources
             found = retrieve(self.backend, vector if cfg.use_dense else None,
                              tokens if cfg.use_lexical else [], cfg.dense_k, cfg.lexical_k, cfg.rrf_k,
-                             max(pool, depth))
+                             max(pool, depth), cfg.rrf_lexical_weight)
             lap("search")
             ranked_hits = [h for h in found.hits if h.source_id in sources]
             hits = [h for h in found.hits[:pool] if h.source_id in sources]

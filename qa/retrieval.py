@@ -10,12 +10,14 @@ import numpy as np
 from .backends import Backend, ChunkHit
 
 
-def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> dict[str, float]:
-    """RRF (Cormack et al., 2009): score(d) = sum over rankings r of 1 / (k + rank_r(d)), ranks from 1."""
+def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60,
+                           weights: list[float] | None = None) -> dict[str, float]:
+    """Weighted RRF (Cormack et al., 2009): score(d) = sum over rankings r of w_r / (k + rank_r(d)), ranks
+    from 1, w_r = 1 unless given."""
     fused: dict[str, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings)):
         for rank, key in enumerate(ranking, start=1):
-            fused[key] = fused.get(key, 0.0) + 1.0 / (k + rank)
+            fused[key] = fused.get(key, 0.0) + weight / (k + rank)
     return fused
 
 
@@ -30,15 +32,19 @@ class Retrieved:
 
 
 def retrieve(backend: Backend, vector: np.ndarray | None, tokens: list[str], dense_k: int, lexical_k: int,
-             rrf_k: int, limit: int) -> Retrieved:
-    """Search with each enabled method (vector None: no dense; tokens empty: no lexical) and fuse."""
+             rrf_k: int, limit: int, lexical_weight: float = 1.0) -> Retrieved:
+    """Search with each enabled method (vector None: no dense; tokens empty: no lexical) and fuse.
+
+    The dense and lexical weights are 2 - lexical_weight and lexical_weight: their sum stays 2, so fused
+    scores keep the scale of plain RRF whatever the balance."""
     start = time.perf_counter()
     dense = backend.search_dense(vector, dense_k) if vector is not None else []
     after_dense = time.perf_counter()
     lexical = backend.search_lexical(tokens, lexical_k) if tokens else []
     after_lexical = time.perf_counter()
     by_key = {hit.key: hit for hit in lexical + dense}
-    fused = reciprocal_rank_fusion([[h.key for h in dense], [h.key for h in lexical]], rrf_k)
+    fused = reciprocal_rank_fusion([[h.key for h in dense], [h.key for h in lexical]], rrf_k,
+                                   [2.0 - lexical_weight, lexical_weight])
     order = sorted(fused, key=lambda key: -fused[key])[:limit]
     hits = [by_key[key]._replace(score=fused[key]) for key in order]
     end = time.perf_counter()

@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import tempfile
+import time
 import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ TEXT_SUFFIXES = (".txt", ".md")
 HTML_SUFFIXES = (".html", ".htm")
 SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES
 META_SUFFIX = ".meta.json"
+STALE_TEMPORARY_S = 3600  # a temporary file older than this was left by a killed write
 
 
 class SourceError(ValueError):
@@ -192,6 +194,22 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def remove_stale_files(paths, older_than_s: float) -> list[Path]:
+    """Delete the given files last modified more than `older_than_s` seconds ago; return the deleted ones.
+
+    For what a killed write leaves behind (temporary files, segments no manifest names). The age keeps
+    a file another process is writing right now."""
+    removed, now = [], time.time()
+    for path in paths:
+        try:
+            if now - path.stat().st_mtime > older_than_s:
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            continue  # gone already, or not ours to delete: the next cleanup tries again
+    return removed
+
+
 def add_source(
     sources_dir: Path,
     data: bytes,
@@ -230,5 +248,6 @@ def add_source(
     sidecar = json.dumps(asdict(meta), ensure_ascii=False, indent=2) + "\n"
     atomic_write_bytes(path.with_name(source_id + META_SUFFIX), sidecar.encode("utf-8"))
     atomic_write_bytes(path, text.encode("utf-8"))
+    remove_stale_files(sources_dir.glob(".*.tmp"), STALE_TEMPORARY_S)
     source = Source(source_id=source_id, body=text, content_hash=digest, meta=meta, path=str(path))
     return AddResult(source=source, added=True)

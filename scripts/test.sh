@@ -11,6 +11,6 @@ fi
 export HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False
 .venv/bin/python -m pytest -q "$@"
 .venv/bin/qa eval --split test --configs full --no-report --index-dir "${TMPDIR:-/tmp}/qa-ci-eval-index" \
-  --fail-under passage_recall@5=0.77 --fail-under answer_hit=0.64 --fail-under conflict_recall=0.72 \
+  --fail-under passage_recall@5=0.80 --fail-under answer_hit=0.64 --fail-under conflict_recall=0.72 \
   --fail-under verbatim=1.0 --fail-under citation_correct=1.0 > /dev/null
 echo "evaluation guard: passed"

@@ -186,3 +186,14 @@ def test_missing_sources_folder_gives_an_empty_index_not_a_crash(tmp_path, make_
     tmp_path.mkdir()
     engine = make_engine(tmp_path)
     assert engine.ask("Who is Hikmet Hasanov?").abstained
+
+
+def test_weighted_reciprocal_rank_fusion_follows_its_formula():
+    from qa.retrieval import reciprocal_rank_fusion
+
+    dense, lexical = ["a", "b", "c"], ["c", "a"]
+    plain = reciprocal_rank_fusion([dense, lexical], k=60)
+    assert plain == pytest.approx({"a": 1 / 61 + 1 / 62, "b": 1 / 62, "c": 1 / 63 + 1 / 61})
+    weighted = reciprocal_rank_fusion([dense, lexical], k=60, weights=[0.6, 1.4])
+    assert weighted == pytest.approx({"a": 0.6 / 61 + 1.4 / 62, "b": 0.6 / 62, "c": 0.6 / 63 + 1.4 / 61})
+    assert max(weighted, key=weighted.get) == "c" and max(plain, key=plain.get) == "a"  # the weight can reorder

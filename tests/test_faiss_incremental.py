@@ -158,3 +158,24 @@ def test_a_damaged_segment_under_a_snapshot_is_reported(tmp_path, corpus):
     loaded = FaissBackend(index, snapshot_min_chunks=100)
     assert corpus[3].source_id not in loaded.info().sources and len(loaded.info().sources) == 19
     assert any(corpus[3].source_id in problem for problem in loaded.problems)
+
+
+def test_files_a_killed_run_left_in_segments_are_removed_once_stale(tmp_path, corpus):
+    import os
+    import time
+
+    from qa.sources import STALE_TEMPORARY_S
+
+    backend = FaissBackend(tmp_path / "index")
+    backend.apply("model", DIM, add=corpus[:3], remove=[])
+    segments = tmp_path / "index" / SEGMENTS
+    kept = set(os.listdir(segments))
+    old = time.time() - STALE_TEMPORARY_S - 60
+    for name in ("orphan.0123.npz", ".orphan.npz.x1y2.tmp"):  # written by a run killed before its commit
+        (segments / name).write_bytes(b"left over")
+        os.utime(segments / name, (old, old))
+    (segments / ".busy.npz.a9b8.tmp").write_bytes(b"another process is writing this now")
+    backend.apply("model", DIM, add=corpus[3:4], remove=[])
+    new = set(os.listdir(segments)) - kept
+    assert len(new) == 2 and ".busy.npz.a9b8.tmp" in new  # the new article's segment and the recent file
+    assert FaissBackend(tmp_path / "index").info().n_chunks == backend.info().n_chunks

@@ -190,6 +190,33 @@ def test_milvus_matches_faiss_on_the_seed_evaluation_set(seed_engines):
         assert milvus[metric] == faiss[metric] == 1.0
 
 
+def test_the_chat_app_answers_through_its_api_on_milvus(seed_engines):
+    """The page and its `/ask` endpoint know nothing of the backend: the answers equal the faiss ones."""
+    import socket
+
+    from gradio_client import Client
+
+    from qa.ui.app import build_app, launch
+
+    engine = seed_engines("milvus")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = build_app(engine)
+    url = launch(demo, engine.config.replace(port=port))
+    try:
+        client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
+        for question in ("Who was dismissed as commander of the Second Army Corps?",
+                         "How many servicemen died as a result of torture?"):
+            data = client.predict(question=question, api_name="/ask")
+            assert data["answer"], data
+            for quote in data["answer"]:
+                assert engine.source(quote["source_id"]).body[quote["start"]:quote["end"]] == quote["quote"]
+            assert [q["quote"] for q in data["answer"]] == [q.quote for q in seed_engines("faiss").ask(question).answer]
+    finally:
+        demo.close()
+
+
 # ---- a killed ingest ---------------------------------------------------------------------------------
 
 KILLED_INGEST = textwrap.dedent("""

@@ -102,3 +102,23 @@ def test_html_is_stored_as_extracted_text(tmp_path):
 def test_slugify():
     assert slugify("Ünïcode név 2024.txt") == "unicode-nev-2024-txt"
     assert slugify("../..") == "source"
+
+
+def test_adding_a_source_removes_stale_temporary_files_only(tmp_path):
+    import os
+    import time
+
+    from qa.sources import STALE_TEMPORARY_S
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "kept.txt").write_text("A user's own file. Never touched.")
+    stale, busy = sources / ".killed.txt.k1l2.tmp", sources / ".busy.txt.b3c4.tmp"
+    stale.write_bytes(b"half an article")
+    busy.write_bytes(b"being written")
+    old = time.time() - STALE_TEMPORARY_S - 60
+    os.utime(stale, (old, old))
+    os.utime(sources / "kept.txt", (old, old))
+    add_source(sources, "A new article. It has two sentences.".encode(), "new.txt")
+    assert sorted(p.name for p in sources.iterdir()) == [
+        ".busy.txt.b3c4.tmp", "kept.txt", "new.meta.json", "new.txt"]

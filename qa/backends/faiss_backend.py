@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..sources import atomic_write_bytes
+from ..sources import STALE_TEMPORARY_S, atomic_write_bytes, remove_stale_files
 from ..types import SourceSegments, Span
 from .base import ChunkHit, IndexedSource, IndexError_, IndexInfo, SentenceRecord, chunk_key
 from .bm25 import SegmentedBM25
@@ -521,6 +521,8 @@ class FaissBackend:
             for name in dropped:
                 if name not in referenced:
                     (segments_dir / name).unlink(missing_ok=True)
+            # what a killed run wrote and never committed; recent files may be another process's work
+            remove_stale_files(self._unreferenced(segments_dir, referenced), STALE_TEMPORARY_S)
 
     def compact(self) -> None:
         """Write a snapshot and the whole manifest now (the next load reads one folder, not every segment)."""
@@ -535,10 +537,14 @@ class FaissBackend:
         remove_snapshots(self.index_dir, keep=self._snapshot)
 
     @staticmethod
-    def _remove_unreferenced(segments_dir: Path, referenced: set[str]) -> None:
-        for path in segments_dir.iterdir():
-            if path.name not in referenced and (path.suffix == ".npz" or path.name.endswith(".tmp")):
-                path.unlink(missing_ok=True)
+    def _unreferenced(segments_dir: Path, referenced: set[str]) -> list[Path]:
+        """Segment files and temporary files in `segments_dir` that no manifest entry names."""
+        return [path for path in segments_dir.iterdir()
+                if path.name not in referenced and (path.suffix == ".npz" or path.name.endswith(".tmp"))]
+
+    def _remove_unreferenced(self, segments_dir: Path, referenced: set[str]) -> None:
+        for path in self._unreferenced(segments_dir, referenced):
+            path.unlink(missing_ok=True)
 
     def search_dense(self, vector: np.ndarray, k: int) -> list[ChunkHit]:
         if not self._n_chunks:
