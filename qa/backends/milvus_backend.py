@@ -35,7 +35,7 @@ PENDING = "p:"  # id prefix of a sources-collection row announcing a change that
 RECENT_CHUNKS = 4_096  # chunk rows kept from recent searches, so `sentences` needs one request, not two
 EXPRESSION_BATCH = 200  # sources per delete expression
 # pymilvus pings every 10 s even when idle; Milvus Lite's gRPC server answers that with GOAWAY "too_many_pings"
-# after a few idle minutes, and the next request fails (an idle `qa serve` would break). Idle pings off for Lite.
+# after about 30 s idle, and the next request fails (an idle `qa serve` would break). Idle pings off for Lite.
 LITE_CLIENT_OPTIONS = {"grpc_options": {"grpc.keepalive_permit_without_calls": 0}}
 PROGRESS_MIN_ROWS = 20_000  # writes this large show a progress bar (on a terminal)
 DEFAULT_BUILD_PARAMS = {"HNSW": lambda c: {"M": c.hnsw_m, "efConstruction": 200},
