@@ -92,8 +92,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: the backends stage needs {', '.join(missing)}: pip install -e \".[milvus]\"",
                   file=sys.stderr)
             return 2
-    requested_sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    sizes = sorted(set(requested_sizes + ([FULL_SIZE] if args.full else [])))  # each size once
+    requested_sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})  # each size once
+    sizes = sorted(set(requested_sizes) | ({FULL_SIZE} if args.full else set()))
     work = (args.work or config.data_dir / "bench").resolve()
     work.mkdir(parents=True, exist_ok=True)
     out = args.out or config.root / "bench" / "results" / "latest.json"

@@ -194,20 +194,18 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def remove_stale_files(paths, older_than_s: float) -> list[Path]:
-    """Delete the given files last modified more than `older_than_s` seconds ago; return the deleted ones.
+def remove_stale_files(paths, older_than_s: float) -> None:
+    """Delete the given files last modified more than `older_than_s` seconds ago.
 
     For what a killed write leaves behind (temporary files, segments no manifest names). The age keeps
     a file another process is writing right now."""
-    removed, now = [], time.time()
+    now = time.time()
     for path in paths:
         try:
             if now - path.stat().st_mtime > older_than_s:
                 path.unlink()
-                removed.append(path)
         except OSError:
             continue  # gone already, or not ours to delete: the next cleanup tries again
-    return removed
 
 
 def add_source(

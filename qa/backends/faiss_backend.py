@@ -516,7 +516,8 @@ class FaissBackend:
             remove_snapshots(self.index_dir, keep=self._snapshot)
         referenced = {entry.segment for entry in self._entries.values()}
         if fresh:
-            self._remove_unreferenced(segments_dir, referenced)
+            for path in self._unreferenced(segments_dir, referenced):
+                path.unlink(missing_ok=True)
         else:
             for name in dropped:
                 if name not in referenced:
@@ -541,10 +542,6 @@ class FaissBackend:
         """Segment files and temporary files in `segments_dir` that no manifest entry names."""
         return [path for path in segments_dir.iterdir()
                 if path.name not in referenced and (path.suffix == ".npz" or path.name.endswith(".tmp"))]
-
-    def _remove_unreferenced(self, segments_dir: Path, referenced: set[str]) -> None:
-        for path in self._unreferenced(segments_dir, referenced):
-            path.unlink(missing_ok=True)
 
     def search_dense(self, vector: np.ndarray, k: int) -> list[ChunkHit]:
         if not self._n_chunks:

@@ -171,16 +171,9 @@ def compare_backends(config: Config, n_chunks: int, work: Path, questions: list[
 def embedding_rate(config: Config, embedder, runs: int = 3, repeat: int = 4) -> dict:
     """Texts per second embedding the seed corpus's chunks and sentences (as indexing does) on the
     configured device, one figure per run."""
-    from ..chunking import chunk_source
-    from ..sources import load_sources
+    from ..benchmarks.seed import embedded_texts
 
-    sources, _ = load_sources(config.sources_dir)
-    texts = []
-    for source in sources:
-        seg = chunk_source(source.source_id, source.body, config.chunk_chars, config.chunk_overlap_sentences,
-                           config.max_sentence_chars)
-        texts += [source.body[a:b] for a, b in list(seg.chunks) + list(seg.sentences)]
-    texts = texts * repeat
+    texts = embedded_texts(config)[0] * repeat
     embedder.encode(texts[:config.batch_size])  # warm
     rates = []
     for _ in range(runs):

@@ -33,23 +33,31 @@ def measure_seed(config: Config, questions: list[str], runs: int, work: Path, em
     return result
 
 
+def embedded_texts(config: Config) -> tuple[list[str], int]:
+    """The texts `qa index` embeds for the sources in `config.sources_dir` (each source's chunks, then its
+    sentences), and how many of them are chunks."""
+    from ..chunking import chunk_source
+    from ..sources import load_sources
+
+    texts, n_chunks = [], 0
+    for source in load_sources(config.sources_dir)[0]:
+        segments = chunk_source(source.source_id, source.body, config.chunk_chars, config.chunk_overlap_sentences,
+                                config.max_sentence_chars)
+        texts += [source.body[a:b] for a, b in segments.chunks + segments.sentences]
+        n_chunks += len(segments.chunks)
+    return texts, n_chunks
+
+
 def indexing_throughput(config: Config, embedder, runs: int) -> dict:
     """`qa index --rebuild`'s work in-process (read, chunk, tokenise, embed, write, index) against the raw
     `encode` of the very texts it embeds, alternated run by run so both see the same machine load.
     Wall-clock overhead is the target's measure; CPU time (all threads) is shown as well, being less
     disturbed by other work on the machine."""
     from ..backends import open_backend
-    from ..chunking import chunk_source
     from ..indexer import sync_index
     from ..sources import load_sources
 
-    sources, _ = load_sources(config.sources_dir)
-    texts, n_chunks = [], 0
-    for source in sources:
-        segments = chunk_source(source.source_id, source.body, config.chunk_chars, config.chunk_overlap_sentences,
-                                config.max_sentence_chars)
-        texts += [source.body[a:b] for a, b in segments.chunks + segments.sentences]
-        n_chunks += len(segments.chunks)
+    texts, n_chunks = embedded_texts(config)
     index_dir = config.root / "index-throughput"
     encode_s, pipeline_s, encode_cpu, pipeline_cpu = [], [], [], []
     embedder.encode(texts[:8])  # warm
