@@ -88,6 +88,7 @@ class ScoredSentence:
     passage: float
     typed: float
     text: str
+    rerank: float | None = None  # the cross-encoder's score, when one re-scored this sentence (then score == rerank)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--milvus-uri", "--uri", dest="milvus_uri",
                        help="Milvus Lite file (*.db) or http://host:19530; the token only from $MILVUS_TOKEN (QA_MILVUS_URI)")
     group.add_argument("--device", help="cpu, cuda, ... for embedding (QA_DEVICE)")
+    group.add_argument("--reranker", help="optional cross-encoder that re-scores candidate sentences and decides "
+                                          "abstention: package, local folder, or hub name (QA_RERANKER)")
     group.add_argument("--sources-dir", type=Path, help="folder of source articles (QA_SOURCES_DIR)")
     group.add_argument("--index-dir", type=Path, help="folder of the built index (QA_INDEX_DIR)")
     group.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
@@ -36,6 +38,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace) -> Config:
     return Config.from_env(
         model=args.model, backend=args.backend, milvus_uri=args.milvus_uri, device=args.device,
+        reranker=getattr(args, "reranker", None),
         sources_dir=args.sources_dir, index_dir=args.index_dir, ray_address=getattr(args, "ray_address", None),
     )
 

@@ -78,6 +78,10 @@ class Config:
     max_conflict_quotes: int = 6
     quote_margin: float = 0.12  # other quotes must score within this of the best one
     abstain_threshold: float = 0.581  # best sentence score under this: the sources do not say
+    # optional cross-encoder (qa/rerank.py): package, local folder or hub name; "" = off (none ships offline)
+    reranker: str = ""
+    reranker_k: int = 20  # best first-pass sentences it re-scores
+    reranker_threshold: float = 0.5  # abstain when its best score is under this (calibrate per model)
 
     # limits
     max_question_chars: int = 2_000

@@ -14,6 +14,7 @@ from .config import Config
 from .embedding import Embedder
 from .indexer import IndexReport, sync_index
 from .lexical import tokenize
+from .rerank import Reranker, rerank_sentences
 from .retrieval import retrieve
 from .sources import AddResult, add_source, load_sources
 from .types import Answer, Citation, Passage, Quote, Source, SourceMeta
@@ -52,9 +53,11 @@ class Engine:
     Thread-safe: searches read a consistent snapshot while `add`/`index` swap in a new one.
     """
 
-    def __init__(self, config: Config, embedder: Embedder, backend: Backend, sources: list[Source]):
+    def __init__(self, config: Config, embedder: Embedder, backend: Backend, sources: list[Source],
+                 reranker: Reranker | None = None):
         self.config = config
         self.embedder = embedder
+        self.reranker = reranker
         self.backend = backend
         self._sources = {s.source_id: s for s in sources}
         self._lock = threading.RLock()
@@ -64,16 +67,18 @@ class Engine:
 
     @classmethod
     def load(cls, config: Config | None = None, build: bool = True, progress: bool = False,
-             embedder: Embedder | None = None) -> "Engine":
-        """Load sources, model and index; with `build`, bring the index up to date first.
+             embedder: Embedder | None = None, reranker: Reranker | None = None) -> "Engine":
+        """Load sources, model(s) and index; with `build`, bring the index up to date first.
 
-        Pass an `embedder` already loaded (for the same model) to share it between engines.
+        Pass an `embedder` (or `reranker`) already loaded for the same model to share it between engines.
         """
         config = config or Config.from_env()
         embedder = embedder or Embedder(config.model, device=config.device, batch_size=config.batch_size)
+        if config.reranker and reranker is None:
+            reranker = Reranker(config.reranker, device=config.device)
         backend = open_backend(config)
         sources, warnings = load_sources(config.sources_dir, config.max_source_bytes)
-        engine = cls(config, embedder, backend, sources)
+        engine = cls(config, embedder, backend, sources, reranker if config.reranker else None)
         engine.warnings.extend(warnings)
         if build:
             engine.last_report = engine.index(progress=progress)
@@ -173,6 +178,9 @@ class Engine:
         ranked = score_sentences(query, vector, tokens, [r for r in records if r.source_id in bodies], bodies,
                                  {h.key: h.score for h in hits}, doc_freqs, weights, cfg.use_answer_type)
         lap("sentences")
+        if self.reranker is not None and cfg.reranker:
+            ranked = rerank_sentences(query, ranked, self.reranker, cfg.reranker_k)
+            lap("rerank")
         answer = self._compose(question, ranked, passages, sources, cfg)
         lap("compose")
         timings["total"] = round(sum(timings.values()), 3)
@@ -190,7 +198,8 @@ class Engine:
 
     def _compose(self, question: str, ranked, passages: list[Passage], sources: dict[str, Source],
                  cfg: Config) -> Answer:
-        if not ranked or ranked[0].score < cfg.abstain_threshold:
+        threshold = cfg.reranker_threshold if ranked and ranked[0].rerank is not None else cfg.abstain_threshold
+        if not ranked or ranked[0].score < threshold:
             return Answer(question=question, abstained=True, answer=[], citations=[], passages=passages,
                           message=ABSTAIN_MESSAGE)
         chosen = select_quotes(ranked, cfg.quote_margin, cfg.max_quotes)

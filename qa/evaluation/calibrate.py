@@ -34,6 +34,7 @@ class Sample:
 @dataclass
 class Calibration:
     threshold: float
+    threshold_name: str  # the setting it is for: abstain_threshold, or reranker_threshold with a cross-encoder
     weights: dict[str, float]
     questions: int
     answerable: int
@@ -43,7 +44,7 @@ class Calibration:
 
 
 def sample(engine: Engine, questions: list[Question], options: Config, corpus: Corpus) -> list[Sample]:
-    never_abstain = options.replace(abstain_threshold=float("-inf"))
+    never_abstain = options.replace(abstain_threshold=float("-inf"), reranker_threshold=float("-inf"))
     samples = []
     for question in questions:
         gold, _ = locate_gold(question, corpus.bodies)
@@ -116,7 +117,8 @@ def calibrate(engine: Engine, tune: list[Question], weights: bool = False, progr
         objective, chosen = best
     samples = sample(engine, tune, base.replace(**chosen), corpus)
     threshold, stats = choose_threshold(samples)
-    return Calibration(threshold=threshold, weights=chosen, questions=len(samples),
+    name = "reranker_threshold" if engine.reranker is not None and base.reranker else "abstain_threshold"
+    return Calibration(threshold=threshold, threshold_name=name, weights=chosen, questions=len(samples),
                        answerable=sum(s.answerable for s in samples),
                        unanswerable=sum(not s.answerable for s in samples), at_threshold=stats,
                        weight_objective=objective)
@@ -128,8 +130,9 @@ def format_calibration(result: Calibration, base: Config) -> str:
     for name, value in result.weights.items():
         note = "" if value == getattr(base, name) else f"   # now {getattr(base, name)}"
         lines.append(f"    {name}: float = {value}{note}")
-    note = "" if result.threshold == base.abstain_threshold else f"   # now {base.abstain_threshold}"
-    lines.append(f"    abstain_threshold: float = {result.threshold}{note}")
+    current = getattr(base, result.threshold_name)
+    note = "" if result.threshold == current else f"   # now {current}"
+    lines.append(f"    {result.threshold_name}: float = {result.threshold}{note}")
     stats = result.at_threshold
     lines += ["", f"On the tune split at these values: answer hit {stats['answer_hit']:.3f}, abstention recall "
               f"{stats['abstention_recall']:.3f}, false abstention {stats['false_abstention']:.3f}"]
