@@ -293,7 +293,7 @@ class MilvusBackend:
             for batch in self._batches(add):
                 keys = [source_key(s.source_id) for s in batch]
                 self._client.upsert(sources, [self._pending_row(key, s.source_id) for key, s in zip(keys, batch)])
-                self._write(generation, batch, upsert=True)
+                terms = self._write(generation, batch, upsert=True)
                 old = {s.source_id: self._committed[s.source_id] for s in batch if s.source_id in self._committed}
                 changed = [s for s in batch if s.source_id not in old or old[s.source_id].content_hash != s.content_hash]
                 replaced = self._stored_terms(generation, {old[s.source_id].key: old[s.source_id].content_hash
@@ -302,7 +302,7 @@ class MilvusBackend:
                 for source in batch:
                     self._remember(source)
                 self._bump_version()
-                delta = chunk_terms(changed)
+                delta = sum((terms[s.source_id] for s in changed), Counter())
                 delta.subtract(replaced)
                 self._add_doc_freqs(generation, delta)
                 # other versions of these sources: the one replaced, or what a killed ingest left
@@ -323,9 +323,10 @@ class MilvusBackend:
         bar = _progress(None)
         for batch in batches:
             for part in self._batches(batch):
-                self._write(generation, part, upsert=False)
+                terms = self._write(generation, part, upsert=False)
                 self._client.insert(generation.name("sources"), self._source_rows(part))
-                doc_freqs.update(chunk_terms(part))
+                for counted in terms.values():
+                    doc_freqs.update(counted)
                 bar.update(sum(_rows(s) for s in part))
         bar.close()
         self._add_doc_freqs(generation, doc_freqs, fresh=True)
@@ -548,12 +549,17 @@ class MilvusBackend:
         if batch:
             yield batch
 
-    def _write(self, generation: Generation, batch: list[IndexedSource], upsert: bool) -> None:
-        """A batch's sentence rows, then its chunk rows (the sources row, written after, commits them)."""
+    def _write(self, generation: Generation, batch: list[IndexedSource], upsert: bool) -> dict[str, Counter[str]]:
+        """A batch's sentence rows, then its chunk rows (the sources row, written after, commits them).
+
+        Returns each source's chunks per stored term: what the document frequencies count.
+        """
         write = self._client.upsert if upsert else self._client.insert
         bodies = self._bodies(batch)
         sentences, chunks = [], []
+        terms: dict[str, Counter[str]] = {}
         for source in batch:
+            counted = terms.setdefault(source.source_id, Counter())
             key, seg = source_key(source.source_id), source.segments
             stored_id = _store_id(source.source_id)
             body = bodies.get(source.source_id)
@@ -562,17 +568,19 @@ class MilvusBackend:
                                   "content_hash": source.content_hash, "start": int(start), "end": int(end),
                                   "vector": source.sentence_vectors[i]})
             for n, ((start, end), (first, last)) in enumerate(zip(seg.chunks, seg.chunk_sentences)):
-                # the terms as stored are what the document frequencies count (chunk_terms)
+                stored_terms = terms_text(source.chunk_tokens[n])
+                counted.update(set(stored_terms.split()))
                 chunks.append({"id": self._row_id(key, source.content_hash, n), "source_key": key,
                                "source_id": stored_id, "content_hash": source.content_hash, "n": n,
                                "start": int(start), "end": int(end), "first_sentence": int(first),
                                "end_sentence": int(last), "text": _fit(body[start:end] if body else ""),
-                               "terms": terms_text(source.chunk_tokens[n]),
+                               "terms": stored_terms,
                                "dense": source.chunk_vectors[n]})
         if sentences:
             write(generation.name("sentences"), sentences)
         if chunks:
             write(generation.name("chunks"), chunks)
+        return terms
 
     def _source_rows(self, batch: list[IndexedSource]) -> list[dict]:
         return [{"id": source_key(s.source_id), "source_id": _store_id(s.source_id), "content_hash": s.content_hash,
@@ -696,15 +704,6 @@ def _progress(total: int | None):
 def terms_text(tokens: list[str]) -> str:
     """A chunk's lexical tokens as the text Milvus stores (and analyses for BM25)."""
     return _fit(" ".join(milvus_terms(tokens)))
-
-
-def chunk_terms(sources: list[IndexedSource]) -> Counter[str]:
-    """Chunks per term over these sources (document frequencies)."""
-    counted: Counter[str] = Counter()
-    for source in sources:
-        for tokens in source.chunk_tokens:
-            counted.update(set(terms_text(tokens).split()))
-    return counted
 
 
 def _fit(text: str) -> str:
