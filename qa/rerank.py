@@ -34,7 +34,7 @@ class Reranker:
 
             self._model = CrossEncoder(path, device=self.device, local_files_only=local or offline)
         except Exception as exc:  # the library raises many kinds; the user needs one message
-            hint = " (no internet here: use a local folder)" if offline and not local else ""
+            hint = " (HF_HUB_OFFLINE=1: use a local folder, or HF_HUB_OFFLINE=0 with internet)" if offline and not local else ""
             raise ModelError(f"cannot load reranker {self.model_name!r}{hint}: {exc}") from exc
         labels = int(getattr(self._model, "num_labels", 1))
         if labels != 1:
