@@ -38,6 +38,33 @@ def resolve_model(name: str) -> tuple[str, str]:
     return name, name
 
 
+def load_model(kind: str, name: str, device: str, what: str):
+    """(model, model id): a sentence-transformers `SentenceTransformer` or `CrossEncoder` (`kind`) from a package,
+    a local folder or a hub name, read from local files only unless HF_HUB_OFFLINE=0.
+
+    Any failure is one `ModelError` naming `what` failed to load and how to get it.
+    """
+    path, model_id = resolve_model(name)
+    local = Path(path).is_dir()
+    offline = not local and os.environ.get("HF_HUB_OFFLINE") != "0"
+    if local:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    try:
+        import sentence_transformers
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # the weight-loading bar; the encode bar stays
+        model_class = getattr(sentence_transformers, kind)
+        model = model_class(path, device=device,
+                            local_files_only=local or os.environ.get("HF_HUB_OFFLINE") == "1")
+    except Exception as exc:  # the library raises many kinds; the user needs one message
+        hint = (" (offline: use a local folder or a package that ships the model, or HF_HUB_OFFLINE=0 with "
+                "internet)") if offline else ""
+        raise ModelError(f"cannot load {what} {name!r}{hint}: {exc}") from exc
+    return model, model_id
+
+
 @dataclass
 class Embedder:
     """Turns texts into unit-length float32 vectors."""
@@ -47,21 +74,8 @@ class Embedder:
     batch_size: int = 64
 
     def __post_init__(self) -> None:
-        path, self.model_id = resolve_model(self.model_name)
-        offline = not Path(path).is_dir() and os.environ.get("HF_HUB_OFFLINE") != "0"
-        if Path(path).is_dir():
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        try:
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()  # the weight-loading bar; the encode bar stays
-
-            self._model = SentenceTransformer(path, device=self.device)
-        except Exception as exc:  # the library raises many kinds; the user needs one message
-            hint = " (no internet here: use a local folder or a package that ships the model)" if offline else ""
-            raise ModelError(f"cannot load embedding model {self.model_name!r}{hint}: {exc}") from exc
+        self._model, self.model_id = load_model("SentenceTransformer", self.model_name, self.device,
+                                                "embedding model")
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(dimension())
 

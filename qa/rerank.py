@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 
 from .answer import ScoredSentence
-from .embedding import ModelError, resolve_model
+from .embedding import ModelError, load_model
 
 
 @dataclass
@@ -26,16 +24,7 @@ class Reranker:
     batch_size: int = 32
 
     def __post_init__(self) -> None:
-        path, self.model_id = resolve_model(self.model_name)
-        local = Path(path).is_dir()
-        offline = os.environ.get("HF_HUB_OFFLINE") == "1"
-        try:
-            from sentence_transformers import CrossEncoder
-
-            self._model = CrossEncoder(path, device=self.device, local_files_only=local or offline)
-        except Exception as exc:  # the library raises many kinds; the user needs one message
-            hint = " (HF_HUB_OFFLINE=1: use a local folder, or HF_HUB_OFFLINE=0 with internet)" if offline and not local else ""
-            raise ModelError(f"cannot load reranker {self.model_name!r}{hint}: {exc}") from exc
+        self._model, self.model_id = load_model("CrossEncoder", self.model_name, self.device, "reranker")
         labels = int(getattr(self._model, "num_labels", 1))
         if labels != 1:
             raise ModelError(f"reranker {self.model_name!r} gives {labels} scores per pair; "
