@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .backends import SentenceRecord
+from .index import SentenceRecord
 from .lexical import coverage, idf, tokenize
 from .types import Conflict
 

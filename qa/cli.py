@@ -16,7 +16,7 @@ from .config import Config
 EXTERNAL_COMMANDS = {
     "eval": ("qa.evaluation.command", "evaluate retrieval and answers on the question sets"),
     "serve": ("qa.ui.app", "start the chat UI in the browser"),
-    "bench": ("qa.bench", "measure speed and scale"),
+    "bench": ("qa.benchmarks.command", "measure speed and scale"),
 }
 
 
@@ -123,9 +123,9 @@ def _engine(args: argparse.Namespace, progress: bool = True):
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from .backends import open_backend
+    from .index import open_backend
     from .embedding import Embedder
-    from .indexer import sync_index
+    from .index.sync import sync_index
     from .sources import load_sources
 
     config = config_from_args(args)
@@ -133,7 +133,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         if config.backend != "milvus":
             print("error: --from-faiss copies a FAISS index into Milvus: add --backend milvus", file=sys.stderr)
             return 2
-        from .migrate import migrate_from_faiss
+        from .index.migrate import migrate_from_faiss
 
         print(migrate_from_faiss(config, None if args.from_faiss is True else args.from_faiss).summary())
         return 0
@@ -145,7 +145,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         return 1
     embedder = Embedder(config.model, device=config.device, batch_size=config.batch_size)
     if config.ray_address:
-        from .distributed import RayEmbedder
+        from .index.ray_embedder import RayEmbedder
 
         embedder = RayEmbedder(config, embedder)
     report = sync_index(sources, open_backend(config), embedder, config, progress=True, rebuild=args.rebuild)

@@ -9,10 +9,10 @@ import time
 from dataclasses import dataclass, replace
 
 from .answer import ScoredSentence, Weights, find_conflict, question_type, score_sentences, select_quotes
-from .backends import Backend, IndexError_, open_backend
+from .index import Backend, IndexError_, open_backend
 from .config import Config
 from .embedding import Embedder
-from .indexer import IndexReport, sync_index
+from .index.sync import IndexReport, sync_index
 from .lexical import tokenize
 from .rerank import Reranker, rerank_sentences
 from .retrieval import retrieve

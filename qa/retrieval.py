@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .backends import Backend, ChunkHit
+from .index import Backend, ChunkHit
 
 
 def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60,

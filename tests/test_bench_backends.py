@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from qa import bench
+from qa.benchmarks import command as bench
 
 ARTICLE = ("The regional court in Ganja heard a new appeal on March 3. The judge postponed the hearing of the "
            "pelican smuggling case until the spring. Lawyers for the defence said the delay was unlawful.")

@@ -7,9 +7,9 @@ import logging
 import numpy as np
 import pytest
 
-from qa.backends.bm25 import SegmentedBM25
-from qa.backends.faiss_backend import SEGMENTS, FaissBackend
-from qa.backends.vector_index import VectorIndex
+from qa.index.bm25 import SegmentedBM25
+from qa.index.faiss_backend import SEGMENTS, FaissBackend
+from qa.index.vector_index import VectorIndex
 from qa.benchmarks.synthetic import Shape, Vocabulary, synthetic_sources, unit
 
 DIM = 384

@@ -60,7 +60,7 @@ def seed_project(config: Config, work: Path) -> Config:
 
 def seed_vectors(engine) -> np.ndarray:
     """Every chunk and sentence vector of the seed index (the centres of the synthetic corpora)."""
-    from ..backends.faiss_backend import SEGMENTS, read_segment
+    from ..index.faiss_backend import SEGMENTS, read_segment
 
     backend = engine.backend
     manifest = backend.read_manifest()

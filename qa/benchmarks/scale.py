@@ -65,7 +65,7 @@ def _stamp(job: ScaleJob, model_id: str) -> dict:
 
 def build_index(job: ScaleJob, model_id: str, dim: int) -> dict:
     """Write the synthetic corpus as an index (segment files + manifest); reused while its stamp matches."""
-    from ..backends.faiss_backend import SNAPSHOT_MIN_CHUNKS, FaissBackend, read_manifest
+    from ..index.faiss_backend import SNAPSHOT_MIN_CHUNKS, FaissBackend, read_manifest
 
     stamp_path = job.root / "corpus.json"
     config = job.job_config()
@@ -108,8 +108,8 @@ def _single_query_ms(index, queries: np.ndarray, k: int) -> list[float]:
 
 def measure(job: ScaleJob, embedder=None) -> dict:
     """Everything measured at one size, in this (child) process; memory figures are this process's."""
-    from ..backends.faiss_backend import FaissBackend
-    from ..backends.vector_index import VectorIndex
+    from ..index.faiss_backend import FaissBackend
+    from ..index.vector_index import VectorIndex
     from ..embedding import Embedder
     from ..engine import Engine
 
@@ -185,9 +185,9 @@ def add_one(jobs: list[ScaleJob], embedder=None) -> dict:
     the sizes are compared under the same machine load; then remove them (the corpora are reused)."""
     import hashlib
 
-    from ..backends.faiss_backend import FaissBackend
+    from ..index.faiss_backend import FaissBackend
     from ..embedding import Embedder
-    from ..indexer import embed_sources
+    from ..index.sync import embed_sources
     from ..sources import load_sources
     from ..types import Source
 

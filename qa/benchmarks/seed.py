@@ -53,8 +53,8 @@ def indexing_throughput(config: Config, embedder, runs: int) -> dict:
     `encode` of the very texts it embeds, alternated run by run so both see the same machine load.
     Wall-clock overhead is the target's measure; CPU time (all threads) is shown as well, being less
     disturbed by other work on the machine."""
-    from ..backends import open_backend
-    from ..indexer import sync_index
+    from ..index import open_backend
+    from ..index.sync import sync_index
     from ..sources import load_sources
 
     texts, n_chunks = embedded_texts(config)

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .backends import Backend, IndexedSource
-from .chunking import chunk_source
-from .config import Config
-from .embedding import Embedder
-from .lexical import tokenize
-from .types import Source
+from ..chunking import chunk_source
+from ..config import Config
+from ..embedding import Embedder
+from ..lexical import tokenize
+from ..types import Source
+from .base import Backend, IndexedSource
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ Stages (`--only`): `seed` (latency and indexing overhead on the seed corpus), `p
 `backends` is opt-in (`qa bench --only backends --sizes 10000`): for each of `--sizes` it builds one
 synthetic corpus in both retrieval backends, faiss and Milvus (Milvus Lite in the scratch folder, or the
 server `--milvus-uri http://…` names), and measures them alike: ingest rate, dense / BM25 / `Engine.ask`
-latency p50 and p95, dense recall@10 against exact search (`qa.backends.milvus_bench.compare_backends`).
+latency p50 and p95, dense recall@10 against exact search (`qa.benchmarks.backends.compare_backends`).
 It is not in the default list because Milvus Lite writes 600-900 chunks/s here: 100,000 take minutes.
 `--full` does not add the 1M corpus to it (name 1000000 in `--sizes` to have it). It needs
 `pip install -e ".[milvus]"`.
@@ -33,7 +33,7 @@ CHUNKS_PER_SOURCE_AT_1M = 40  # 25,000 segment files instead of 100,000: writing
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from .cli import add_common_arguments
+    from ..cli import add_common_arguments
 
     parser.add_argument("--full", action="store_true", help=f"also the {FULL_SIZE:,}-chunk corpus (about 15 more minutes)")
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
@@ -63,11 +63,11 @@ def _in_child(function, *args):
 
 
 def run(args: argparse.Namespace) -> int:
-    from .benchmarks import peer, report, scale, seed, startup
-    from .benchmarks.corpus import load_question_set, seed_project
-    from .benchmarks.synthetic import Shape
-    from .cli import config_from_args
-    from .embedding import Embedder
+    from . import peer, report, scale, seed, startup
+    from .corpus import load_question_set, seed_project
+    from .synthetic import Shape
+    from ..cli import config_from_args
+    from ..embedding import Embedder
 
     started = time.perf_counter()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
             "qa serve": step("cold start: qa serve", startup.serve_cold_start, seed_config, args.runs),
         }
     if "backends" in stages:
-        from .backends.milvus_bench import compare_backends
+        from .backends import compare_backends
 
         # rebuilt on every run (faiss-<n>, milvus-<n> under the scratch folder), around the seed vectors
         results["backends"] = {

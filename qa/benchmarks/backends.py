@@ -1,12 +1,12 @@
 """Benchmarks of the Milvus backend beside FAISS: ingest rate, latency, recall against exact search, fusion.
 
 `compare_backends(config, n_chunks, work)` builds the same synthetic corpus (qa.benchmarks.synthetic) in
-both backends and measures each the same way; it is `qa bench --only backends` (qa/bench.py), which prints
+both backends and measures each the same way; it is `qa bench --only backends` (qa/benchmarks/command.py), which prints
 its rows with the other stages' tables. `fusion_comparison(engine)` runs the seed evaluation with the app's
 RRF (qa.retrieval) and with Milvus' own (hybrid_search + RRFRanker). Command line (the sizes as in
 `qa bench --only backends`, plus --fusion and --embed-rate):
 
-    python -m qa.backends.milvus_bench --sizes 10000 [--fusion] [--out bench/results/milvus.json]
+    python -m qa.benchmarks.backends --sizes 10000 [--fusion] [--out bench/results/milvus.json]
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ BUILD_BATCH_SOURCES = 1_000
 
 def _seed_inputs(config: Config, work: Path, embedder):
     """The seed corpus's vocabulary and real vectors (the synthetic corpus is made around them)."""
-    from ..benchmarks.corpus import seed_project
-    from ..benchmarks.synthetic import Vocabulary
-    from ..indexer import embed_sources
+    from .corpus import seed_project
+    from .synthetic import Vocabulary
+    from ..index.sync import embed_sources
     from ..sources import load_sources
 
     seed = seed_project(config, work)
@@ -50,7 +50,7 @@ def _seed_inputs(config: Config, work: Path, embedder):
 
 
 def _batches(shape, vocabulary, seeds):
-    from ..benchmarks.synthetic import synthetic_sources
+    from .synthetic import synthetic_sources
 
     batch = []
     for item in synthetic_sources(shape, vocabulary, seeds):
@@ -111,8 +111,8 @@ def compare_backends(config: Config, n_chunks: int, work: Path, questions: list[
                      embedder=None, backends: tuple[str, ...] = ("faiss", "milvus")) -> dict:
     """Build one synthetic corpus of `n_chunks` chunks in each backend (Milvus: Milvus Lite under `work`,
     or `config.milvus_uri` if it names a server) and measure ingest, latency and recall side by side."""
-    from ..benchmarks.stats import current_rss_mib, peak_rss_mib
-    from ..benchmarks.synthetic import Shape, all_chunk_vectors, held_out_queries, synthetic_sources
+    from .stats import current_rss_mib, peak_rss_mib
+    from .synthetic import Shape, all_chunk_vectors, held_out_queries, synthetic_sources
     from ..embedding import Embedder
 
     embedder = embedder or Embedder(config.model, device=config.device, batch_size=config.batch_size)
@@ -137,7 +137,7 @@ def compare_backends(config: Config, n_chunks: int, work: Path, questions: list[
         rss_before = current_rss_mib()
         start = time.perf_counter()
         if name == "faiss":
-            from .faiss_backend import FaissBackend
+            from ..index.faiss_backend import FaissBackend
 
             backend = FaissBackend(settings.index_dir, settings.ann_threshold, settings.hnsw_m,
                                    settings.hnsw_ef_search, ann_index=settings.ann_index,
@@ -146,7 +146,7 @@ def compare_backends(config: Config, n_chunks: int, work: Path, questions: list[
                 backend.apply(embedder.model_id, embedder.dim, add=batch, remove=[], rebuild=number == 0)
             index = backend.describe()["vector_index"]
         else:
-            from .milvus_backend import MilvusBackend
+            from ..index.milvus_backend import MilvusBackend
 
             backend = MilvusBackend(settings)
             backend.build(embedder.model_id, embedder.dim, _batches(shape, vocabulary, seeds))
@@ -171,7 +171,7 @@ def compare_backends(config: Config, n_chunks: int, work: Path, questions: list[
 def embedding_rate(config: Config, embedder, runs: int = 3, repeat: int = 4) -> dict:
     """Texts per second embedding the seed corpus's chunks and sentences (as indexing does) on the
     configured device, one figure per run."""
-    from ..benchmarks.seed import embedded_texts
+    from .seed import embedded_texts
 
     texts = embedded_texts(config)[0] * repeat
     embedder.encode(texts[:config.batch_size])  # warm
@@ -218,7 +218,7 @@ def fusion_comparison(engine, questions_path: Path, runs: int = 3) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m qa.backends.milvus_bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m qa.benchmarks.backends", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000", help="synthetic corpus sizes in chunks (default %(default)s)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--questions", type=int, default=40, help="seed questions asked per run")
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    from ..benchmarks.corpus import load_question_set
+    from .corpus import load_question_set
     from ..embedding import Embedder
     from ..engine import Engine
 
@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def render(measured: dict) -> str:
     """One size as a table: a row per backend (the same table as `qa bench --only backends`)."""
-    from ..benchmarks.report import backends_table
+    from .report import backends_table
 
     return (f"{measured['n_chunks']:,} chunks ({measured['n_sentences']:,} sentences)\n"
             + backends_table({str(measured["n_chunks"]): measured}))

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .backends.base import IndexedSource, IndexError_
-from .backends.faiss_backend import SEGMENTS, read_manifest, read_segment
-from .config import Config
+from ..config import Config
+from .base import IndexedSource, IndexError_
+from .faiss_backend import SEGMENTS, read_manifest, read_segment
 
 SOURCES_PER_BATCH = 200  # segments read into memory at a time
 
@@ -60,7 +60,7 @@ def faiss_segments(index_dir: Path, batch: int = SOURCES_PER_BATCH) -> tuple[dic
 def migrate_from_faiss(config: Config, faiss_dir: Path | None = None) -> MigrationReport:
     """Copy the FAISS index in `faiss_dir` (default: the configured index folder) into a new Milvus
     generation and point the alias at it: a failure half-way leaves the previous Milvus index answering."""
-    from .backends.milvus_backend import MilvusBackend
+    from .milvus_backend import MilvusBackend
 
     manifest, batches = faiss_segments(Path(faiss_dir or config.index_dir))
     counted = {"sources": 0, "chunks": 0, "sentences": 0}

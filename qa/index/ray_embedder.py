@@ -7,8 +7,8 @@ import os
 
 import numpy as np
 
-from .config import Config
-from .embedding import Embedder
+from ..config import Config
+from ..embedding import Embedder
 
 log = logging.getLogger(__name__)
 
