@@ -164,7 +164,7 @@ def test_files_a_killed_run_left_in_segments_are_removed_once_stale(tmp_path, co
     import os
     import time
 
-    from qa.sources import STALE_TEMPORARY_S
+    from qa.files import STALE_TEMPORARY_S
 
     backend = FaissBackend(tmp_path / "index")
     backend.apply("model", DIM, add=corpus[:3], remove=[])

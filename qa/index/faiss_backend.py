@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..sources import STALE_TEMPORARY_S, atomic_write_bytes, remove_stale_files
+from ..files import STALE_TEMPORARY_S, atomic_write_bytes, remove_stale_files
 from ..types import SourceSegments, Span
 from .base import ChunkHit, IndexedSource, IndexError_, IndexInfo, SentenceRecord, chunk_key
 from .bm25 import SegmentedBM25
