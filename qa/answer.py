@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .index import SentenceRecord
 from .lexical import coverage, idf, tokenize
-from .types import Conflict
+from .types import Conflict, SentenceRecord
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,

@@ -15,6 +15,7 @@ from .diff import diff_markdown
 from .runner import EvalRun, QuestionResult
 from .tables import fmt, table
 
+REPORTS_DIR = Path("eval") / "reports"  # under the project's root
 RETRIEVAL_COLUMNS = {
     "passage_recall@1": "R@1", "passage_recall@5": "R@5", "passage_recall@10": "R@10",
     "passage_mrr@10": "MRR@10", "passage_ndcg@10": "nDCG@10",
