@@ -86,11 +86,17 @@ class Config:
     # limits
     max_question_chars: int = 2_000
     max_source_bytes: int = 5_000_000
+    html_kept_notice: float = 0.5  # say how much of an HTML page's text extraction kept when under this share
+
+    # writers (qa add, qa index, the page's add): one at a time across processes, readers never wait
+    writer_wait_s: float = 600.0  # a second writer waits this long for the first, then fails with one line
+    serve_index_threads: int = 1  # CPU threads embedding an upload in `qa serve` (0: all); the rest answer
+    serve_index_nice: int = 10  # and their priority below the questions' (Linux nice, 0-19)
 
     # chat UI (`qa serve`)
     host: str = "127.0.0.1"
     port: int = 7860
-    auth: str = field(default="", repr=False)  # "user:password": basic auth for a shared deployment
+    auth: str = field(default="", repr=False)  # "user:password": the login page of a shared deployment
     ui_concurrency: int = 2  # questions answered at the same time (one per CPU core here)
 
     def __post_init__(self) -> None:

@@ -569,11 +569,12 @@ def overwritten_segments(old_index: Path, index: Path) -> list[str]:
 def leftovers(root: Path) -> list[str]:
     """Files in index/ that the manifest does not name, and temporary files in sources/, that a killed
     run left: never read, but disk space until removed."""
+    from qa.files import WRITER_LOCK
     from qa.index.faiss_backend import read_manifest  # the manifest with its journal applied
 
     index = root / "index"
     manifest = read_manifest(index)
-    wanted = {"manifest.json", str(manifest.get("journal"))}
+    wanted = {"manifest.json", str(manifest.get("journal")), WRITER_LOCK}
     wanted |= {f"segments/{e['segment']}" for e in manifest["sources"].values()}
     present = {str(p.relative_to(index)) for p in index.rglob("*")
                if p.is_file() and not str(p.relative_to(index)).startswith(f"{manifest.get('snapshot')}/")}
