@@ -35,8 +35,19 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 
 def print_warnings(warnings: Iterable[str]) -> None:
-    for warning in warnings:
+    for warning in dict.fromkeys(warnings):  # opening and indexing both read the folder: each said once
         print(f"warning: {warning}", file=sys.stderr)
+
+
+def echo(text: object, max_chars: int) -> str:
+    """At most `max_chars` of what the user sent, to repeat in an error: a 50 MB line must not come back whole."""
+    text = text if isinstance(text, str) else repr(text)
+    return text if len(text) <= max_chars else text[:max_chars] + f"… ({len(text):,} characters)"
+
+
+def error_object(question: object, message: str, config: Config) -> dict:
+    """The JSON of a refused question (`qa ask --json`, the API's `/ask`): the question echoed, capped."""
+    return {"question": echo(question, config.max_echo_chars), "error": message}
 
 
 def load_engine(config: Config, progress: bool = True) -> Engine:
