@@ -99,6 +99,11 @@ class Config:
     port: int = 7860
     auth: str = field(default="", repr=False)  # "user:password": the login page of a shared deployment
     ui_concurrency: int = 2  # questions answered at the same time (one per CPU core here)
+    uploads_per_minute: int = 12  # files one client (address) may upload in any 60 s
+    upload_bytes_per_minute: int = 20_000_000  # and bytes
+    login_free_failures: int = 5  # failed logins from one address before each further one is delayed
+    login_delay_s: float = 1.0  # the first delay; it doubles with every further failure
+    login_max_delay_s: float = 60.0
 
     def __post_init__(self) -> None:
         root = Path(self.root).resolve()
