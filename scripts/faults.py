@@ -3,6 +3,8 @@
     python scripts/faults.py --runs 30            # SIGKILL `qa index` / `qa add` at random points, 30 times
     python scripts/faults.py --runs 0 --corrupt   # corrupt each index file in turn, `qa ask` must rebuild
     python scripts/faults.py --runs 0 --disk      # disk full (tiny tmpfs) and read-only index/ (needs root)
+    python scripts/faults.py --runs 0 --races 20  # writers racing: same-name adds, an add during a rebuild,
+                                                  # identical-text adds, 20 randomized trials each
 
 Every run works on a fresh copy of a project holding the seed sources and a built index ("old"). A
 scenario changes the sources (or not) and runs a `qa` command in a child process whose file writes,
@@ -11,6 +13,11 @@ SIGKILLs it, kills it after a random delay, or makes one checkpoint fail with EN
 index must load with no problem, be the old one or the new one (what the same command gives when nothing
 goes wrong), answer the probe questions exactly as that index does, and the same command run again must
 complete with the new index. No source file may have been modified or lost by the program.
+
+The races run real `qa add` / `qa index --rebuild` processes against one project that a running `qa serve`
+answers from: after each trial no article that was added may be missing or stored twice, the index must
+hold every source file as it is, and the server must answer a question about every article a process
+reported added (with a quote from that article).
 
 tests/reliability/ runs a few of these runs in CI; this script is the long version.
 """
@@ -21,6 +28,7 @@ import argparse
 import errno
 import fnmatch
 import hashlib
+import importlib.util
 import json
 import os
 import random
@@ -426,6 +434,257 @@ class Lab:
         return result
 
 
+# ---- races between writers --------------------------------------------------------------------------
+
+RACES = ("same-name", "add-during-rebuild", "identical-text")
+SYLLABLES = ["ka", "ro", "zu", "mi", "ta", "ne", "vo", "li", "sha", "gor", "dal", "bek", "fi", "ul", "tir", "sa"]
+THINGS = ["cranes", "storks", "herons", "ibises", "pelicans", "flamingos", "egrets", "swans", "plovers", "kites"]
+BODIES = ["water office", "wildlife board", "district survey", "rangers' service", "lake authority"]
+
+
+@dataclass(frozen=True)
+class Article:
+    """An invented article (a fixture, not news) that states one count only it states, and the question
+    whose answer is that count."""
+
+    text: str
+    question: str
+    number: str
+
+
+def invent_article(rng: random.Random, used: set[str]) -> Article:
+    """A new article about a place with a made-up name, so that its question finds it and nothing else."""
+    while True:
+        place = "".join(rng.choice(SYLLABLES) for _ in range(3)).capitalize()
+        if place not in used:
+            used.add(place)
+            break
+    thing, body, number = rng.choice(THINGS), rng.choice(BODIES), str(rng.randint(12, 9_999))
+    day = rng.randint(1, 28)
+    text = (f"Survey near {place}\n\n"
+            f"The {body} of {place} published its spring survey on Tuesday.\n"
+            f"The {body} of {place} counted {number} {thing} near the {place} reservoir on {day} April.\n"
+            "Volunteers helped with the count, which took three days.\n"
+            "The next survey is planned for the autumn.\n")
+    return Article(text, f"How many {thing} did the {body} of {place} count near the {place} reservoir?", number)
+
+
+@dataclass
+class RaceResult:
+    race: str
+    detail: str  # the random choices of the trial: delay, order, names
+    added: dict[str, str] = field(default_factory=dict)  # source id -> text, as the processes reported
+    errors: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        status = "ok" if not self.errors else "FAIL: " + " | ".join(self.errors)
+        return f"{self.race:18s} {self.detail[:64]:64s} {status}"
+
+
+def _loadtest():
+    """scripts/loadtest.py (its `qa serve` child process), loaded once."""
+    if "loadtest" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("loadtest", Path(__file__).with_name("loadtest.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["loadtest"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["loadtest"]
+
+
+class RaceLab:
+    """One project with a running `qa serve`, and real `qa` processes racing to write it, trial after trial.
+
+    The project keeps what every trial added, so later trials race against a growing index and against
+    names already taken."""
+
+    def __init__(self, workdir: Path, base: Path) -> None:
+        self.workdir = Path(workdir)
+        self.server = _loadtest().Server(base / "sources", base / "index")
+        self.root = self.server.home
+        self.added: dict[str, str] = {}  # every article reported added so far: id -> text
+        self.used: set[str] = set()
+        self.trials = 0
+        self._client = None
+        self._rebuild_s: float | None = None
+
+    def close(self) -> None:
+        self.server.close()
+
+    def __enter__(self) -> "RaceLab":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- the processes -----------------------------------------------------------------------------
+
+    def start(self, args: list[str]) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "qa.cli", *args], cwd=self.root, env=child_env(self.root),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def incoming(self, name: str, text: str) -> Path:
+        """A file to add, outside the project, in a folder of its own (so two can share a name)."""
+        folder = self.workdir / f"incoming-{self.trials:03d}-{len(list(self.workdir.glob('incoming-*')))}"
+        folder.mkdir(parents=True)
+        (folder / name).write_text(text, encoding="utf-8")
+        return folder / name
+
+    @staticmethod
+    def finish(process: subprocess.Popen, what: str, result: RaceResult) -> str:
+        """Wait for a process; its stdout. A failure or a traceback is an error of the trial."""
+        try:
+            out, err = process.communicate(timeout=CHILD_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+            result.errors.append(f"{what} did not finish in {CHILD_TIMEOUT_S} s")
+        if process.returncode != 0 or "Traceback" in err:
+            result.errors.append(f"{what} failed ({process.returncode}): {err.strip()[-300:]}")
+        return out
+
+    @staticmethod
+    def reported_id(out: str, path: Path) -> tuple[str, str]:
+        """("added", id) or ("skipped", id of the source with the same text) from `qa add`'s output."""
+        for line in out.splitlines():
+            if line.startswith(f"added {path} as "):
+                return "added", line.rsplit(" as ", 1)[1].strip()
+            if line.startswith(f"skipped {path}: same text as source "):
+                return "skipped", line.rsplit(" ", 1)[1].strip()
+        return "", ""
+
+    # ---- the races ---------------------------------------------------------------------------------
+
+    def trial(self, race: str, rng: random.Random) -> RaceResult:
+        self.trials += 1
+        result = {"same-name": self._same_name, "add-during-rebuild": self._during_rebuild,
+                  "identical-text": self._identical_text}[race](rng)
+        self.check(result)
+        return result
+
+    def _same_name(self, rng: random.Random) -> RaceResult:
+        """Two different articles under one file name, added by two processes at (nearly) the same time."""
+        name = rng.choice(["report.txt", "article.txt", "news.md", "Report.TXT"])
+        articles = [invent_article(rng, self.used) for _ in range(2)]
+        delay = rng.uniform(0.0, 2.0)
+        result = RaceResult("same-name", f"{name}, second {delay:.2f} s after the first")
+        paths = [self.incoming(name, article.text) for article in articles]
+        first = self.start(["add", str(paths[0])])
+        time.sleep(delay)
+        second = self.start(["add", str(paths[1])])
+        outputs = [self.finish(first, "the first qa add", result), self.finish(second, "the second qa add", result)]
+        ids = []
+        for article, path, out in zip(articles, paths, outputs):
+            kind, source_id = self.reported_id(out, path)
+            if kind != "added":
+                result.errors.append(f"{path.name} was not reported added: {out.strip()[-200:]!r}")
+                continue
+            ids.append(source_id)
+            result.added[source_id] = article.text
+            self.ask(article, source_id, result)
+        if len(ids) == 2 and ids[0] == ids[1]:
+            result.errors.append(f"both reported added as {ids[0]}")
+        return result
+
+    def _identical_text(self, rng: random.Random) -> RaceResult:
+        """One article under two names, added by two processes at (nearly) the same time: stored once."""
+        article = invent_article(rng, self.used)
+        names = rng.sample(["copy-one.txt", "copy-two.md", "the same.txt", "duplicate.txt"], 2)
+        delay = rng.uniform(0.0, 2.0)
+        result = RaceResult("identical-text", f"{names[0]} and {names[1]}, {delay:.2f} s apart")
+        paths = [self.incoming(name, article.text) for name in names]
+        first = self.start(["add", str(paths[0])])
+        time.sleep(delay)
+        second = self.start(["add", str(paths[1])])
+        outputs = [self.finish(first, "the first qa add", result), self.finish(second, "the second qa add", result)]
+        reports = [self.reported_id(out, path) for path, out in zip(paths, outputs)]
+        kinds = sorted(kind for kind, _ in reports)
+        if kinds != ["added", "skipped"] or len({source_id for _, source_id in reports}) != 1:
+            result.errors.append(f"expected one add and one 'same text as' the same source, got {reports}")
+        for kind, source_id in reports:
+            if kind == "added":
+                result.added[source_id] = article.text
+                self.ask(article, source_id, result)
+        return result
+
+    def _during_rebuild(self, rng: random.Random) -> RaceResult:
+        """`qa add` started before, during or after a `qa index --rebuild`: the add survives the rebuild."""
+        if self._rebuild_s is None:
+            started = time.monotonic()
+            done = run_qa(self.root, ["index", "--rebuild"])
+            if done.returncode != 0:
+                raise RuntimeError(f"qa index --rebuild fails unhindered: {done.stderr[-500:]}")
+            self._rebuild_s = time.monotonic() - started
+        article = invent_article(rng, self.used)
+        offset = rng.uniform(-0.3, 0.9) * self._rebuild_s  # < 0: the add starts first
+        result = RaceResult("add-during-rebuild", f"add {offset:+.2f} s from the rebuild's start "
+                                                  f"(a rebuild takes {self._rebuild_s:.1f} s)")
+        path = self.incoming(rng.choice(["late.txt", "during.md", "new-article.txt"]), article.text)
+        if offset < 0:
+            add = self.start(["add", str(path)])
+            time.sleep(-offset)
+            rebuild = self.start(["index", "--rebuild"])
+        else:
+            rebuild = self.start(["index", "--rebuild"])
+            time.sleep(offset)
+            add = self.start(["add", str(path)])
+        out = self.finish(add, "qa add", result)
+        self.finish(rebuild, "qa index --rebuild", result)
+        kind, source_id = self.reported_id(out, path)
+        if kind != "added":
+            result.errors.append(f"the add was not reported added: {out.strip()[-200:]!r}")
+        else:
+            result.added[source_id] = article.text
+            self.ask(article, source_id, result)
+        return result
+
+    # ---- the checks --------------------------------------------------------------------------------
+
+    def ask(self, article: Article, source_id: str, result: RaceResult) -> None:
+        """The running server answers the article's question with a quote from it stating its count."""
+        if self._client is None:
+            self._client = _loadtest().make_client(self.server.url, None)
+        data = self._client.predict(question=article.question, api_name="/ask")
+        quotes = data.get("answer") or []
+        if not any(q["source_id"] == source_id and article.number in q["quote"] for q in quotes):
+            said = data.get("message") or [(q["source_id"], q["quote"][:60]) for q in quotes]
+            result.errors.append(f"the server does not answer about {source_id}: {said}")
+
+    def check(self, result: RaceResult) -> None:
+        """No article reported added is lost or stored twice, and the index holds every source file as it is."""
+        from qa.index.faiss_backend import read_manifest
+        from qa.sources import content_hash, scan_sources
+
+        self.added.update(result.added)
+        scan = scan_sources(self.root / "sources")
+        texts = Counter(s.body for s in scan.sources)
+        for source_id, text in self.added.items():
+            source = next((s for s in scan.sources if s.source_id == source_id), None)
+            if source is None or source.body != text:
+                result.errors.append(f"article {source_id} lost or changed in sources/")
+            if texts[text] > 1:
+                result.errors.append(f"the text of {source_id} is stored {texts[text]} times")
+        if any(w for w in scan.warnings):
+            result.errors.append(f"sources/ has files that cannot be used: {scan.warnings}")
+        indexed = read_manifest(self.root / "index")["sources"]
+        folder = {s.source_id: content_hash(s.body) for s in scan.sources}
+        if {sid: entry["hash"] for sid, entry in indexed.items()} != folder:
+            missing = sorted(set(folder) - set(indexed))
+            result.errors.append(f"the index does not hold the sources as they are (not indexed: {missing})")
+
+
+def run_races(workdir: Path, base: Path, trials: int, rng: random.Random, record) -> dict[str, list[RaceResult]]:
+    """`trials` trials of each race, in a random order, against one served project; `record` prints each."""
+    order = [race for race in RACES for _ in range(trials)]
+    rng.shuffle(order)
+    results: dict[str, list[RaceResult]] = {race: [] for race in RACES}
+    with RaceLab(workdir, base) as lab:
+        for race in order:
+            result = lab.trial(race, rng)
+            results[race].append(result)
+            record(result)
+    return results
+
+
 def outcome(now: IndexState, old: IndexState, new: IndexState) -> str:
     if now.key == old.key == new.key:
         return "old=new"
@@ -781,6 +1040,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corrupt", action="store_true", help="also corrupt each index file in turn")
     parser.add_argument("--disk", action="store_true", help="also disk full / read-only index (real mounts "
                         "if root, and ENOSPC/EROFS injected at every write)")
+    parser.add_argument("--races", type=int, default=0, help="also race writers: this many randomized trials "
+                        "of each race (same-name adds, an add during a rebuild, identical-text adds)")
     parser.add_argument("--workdir", type=Path, help="keep the projects here (default: a temporary folder)")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -828,11 +1089,20 @@ def main(argv: list[str] | None = None) -> int:
             record(lab.mounted_run("readonly"))
         else:
             print("real disk-full / read-only mounts skipped (needs root and unshare)")
-    failed = [r for r in results if r.errors]
+    raced: dict[str, list[RaceResult]] = {}
+    if args.races:
+        started = time.monotonic()
+        raced = run_races(workdir / "races", lab.base, args.races, rng, lambda r: print(r.line(), flush=True))
+        print(f"races: {time.monotonic() - started:.0f} s")
+        for race, trials in raced.items():
+            survived = sum(not r.errors for r in trials)
+            print(f"{race}: {len(trials)} trials, {survived} survived; seed {seed}")
+    failed = [r for r in results if r.errors] + [r for trials in raced.values() for r in trials if r.errors]
     if any(r.notes for r in results):
         print(f"{sum(bool(r.notes) for r in results)} runs left unreferenced files in index/ (see notes)")
     outcomes = Counter(r.outcome or "neither" for r in results)
-    print(f"\n{len(results)} faults injected, {len(results) - len(failed)} survived; index afterwards: "
+    print(f"\n{len(results)} faults injected, {len(results) - sum(bool(r.errors) for r in results)} survived; "
+          "index afterwards: "
           + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) + f"; seed {seed}")
     if not args.workdir:
         shutil.rmtree(workdir, ignore_errors=True)
