@@ -542,6 +542,13 @@ class RaceLab:
             result.errors.append(f"{what} failed ({process.returncode}): {err.strip()[-300:]}")
         return out
 
+    def two_adds(self, paths: list[Path], delay: float, result: RaceResult) -> list[str]:
+        """`qa add` of each path, the second started `delay` seconds after the first; their outputs."""
+        first = self.start(["add", str(paths[0])])
+        time.sleep(delay)
+        second = self.start(["add", str(paths[1])])
+        return [self.finish(first, "the first qa add", result), self.finish(second, "the second qa add", result)]
+
     @staticmethod
     def reported_id(out: str, path: Path) -> tuple[str, str]:
         """("added", id) or ("skipped", id of the source with the same text) from `qa add`'s output."""
@@ -568,10 +575,7 @@ class RaceLab:
         delay = rng.uniform(0.0, 2.0)
         result = RaceResult("same-name", f"{name}, second {delay:.2f} s after the first")
         paths = [self.incoming(name, article.text) for article in articles]
-        first = self.start(["add", str(paths[0])])
-        time.sleep(delay)
-        second = self.start(["add", str(paths[1])])
-        outputs = [self.finish(first, "the first qa add", result), self.finish(second, "the second qa add", result)]
+        outputs = self.two_adds(paths, delay, result)
         ids = []
         for article, path, out in zip(articles, paths, outputs):
             kind, source_id = self.reported_id(out, path)
@@ -592,10 +596,7 @@ class RaceLab:
         delay = rng.uniform(0.0, 2.0)
         result = RaceResult("identical-text", f"{names[0]} and {names[1]}, {delay:.2f} s apart")
         paths = [self.incoming(name, article.text) for name in names]
-        first = self.start(["add", str(paths[0])])
-        time.sleep(delay)
-        second = self.start(["add", str(paths[1])])
-        outputs = [self.finish(first, "the first qa add", result), self.finish(second, "the second qa add", result)]
+        outputs = self.two_adds(paths, delay, result)
         reports = [self.reported_id(out, path) for path, out in zip(paths, outputs)]
         kinds = sorted(kind for kind, _ in reports)
         if kinds != ["added", "skipped"] or len({source_id for _, source_id in reports}) != 1:
@@ -652,21 +653,21 @@ class RaceLab:
     def check(self, result: RaceResult) -> None:
         """No article reported added is lost or stored twice, and the index holds every source file as it is."""
         from qa.index.faiss_backend import read_manifest
-        from qa.sources import content_hash, scan_sources
+        from qa.sources import content_hash, load_sources
 
         self.added.update(result.added)
-        scan = scan_sources(self.root / "sources")
-        texts = Counter(s.body for s in scan.sources)
+        sources, warnings = load_sources(self.root / "sources")
+        texts = Counter(s.body for s in sources)
         for source_id, text in self.added.items():
-            source = next((s for s in scan.sources if s.source_id == source_id), None)
+            source = next((s for s in sources if s.source_id == source_id), None)
             if source is None or source.body != text:
                 result.errors.append(f"article {source_id} lost or changed in sources/")
             if texts[text] > 1:
                 result.errors.append(f"the text of {source_id} is stored {texts[text]} times")
-        if any(w for w in scan.warnings):
-            result.errors.append(f"sources/ has files that cannot be used: {scan.warnings}")
+        if warnings:
+            result.errors.append(f"sources/ has files that cannot be used: {warnings}")
         indexed = read_manifest(self.root / "index")["sources"]
-        folder = {s.source_id: content_hash(s.body) for s in scan.sources}
+        folder = {s.source_id: content_hash(s.body) for s in sources}
         if {sid: entry["hash"] for sid, entry in indexed.items()} != folder:
             missing = sorted(set(folder) - set(indexed))
             result.errors.append(f"the index does not hold the sources as they are (not indexed: {missing})")

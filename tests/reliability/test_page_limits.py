@@ -4,7 +4,6 @@ names, a growing wait after failed logins; the upload folder emptied at start-up
 from __future__ import annotations
 
 import shutil
-import socket
 import time
 
 import httpx
@@ -17,14 +16,8 @@ UPLOADS_PER_MINUTE = 4
 QUESTION = "Who was dismissed as commander of the Second Army Corps?"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def page(lab, embedder, tmp_path_factory):
+def page(lab, loadtest, embedder, tmp_path_factory):
     """The app with a login and small limits, in this process, over a copy of the indexed seed project;
     the upload folder holds what a stopped server left behind before it starts."""
     from qa import Config, Engine
@@ -36,7 +29,7 @@ def page(lab, embedder, tmp_path_factory):
     stale.mkdir(parents=True)
     (stale / "left-by-a-killed-server.txt").write_text("an upload nobody added", encoding="utf-8")
     (root / "data" / "gradio" / "loose.txt").write_text("another", encoding="utf-8")
-    config = Config(root=root, port=free_port(), uploads_per_minute=UPLOADS_PER_MINUTE,
+    config = Config(root=root, port=loadtest.free_port(), uploads_per_minute=UPLOADS_PER_MINUTE,
                     login_free_failures=FREE_FAILURES, login_delay_s=DELAY_S, login_max_delay_s=8 * DELAY_S)
     engine = Engine.load(config, embedder=embedder)
     demo = build_app(engine)
