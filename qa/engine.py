@@ -115,9 +115,9 @@ class Engine:
             raise IndexError_(f"no index in {engine.config.index_dir}: run `qa index`")
         return engine
 
-    def index(self, rebuild: bool = False, progress: bool = False) -> IndexReport:
-        """Re-read the sources folder and update the index incrementally."""
-        with self.writing():
+    def index(self, rebuild: bool = False, progress: bool = False, wait_s: float | None = None) -> IndexReport:
+        """Re-read the sources folder and update the index incrementally (`wait_s`: see `writing`)."""
+        with self.writing(wait_s):
             return self._sync(rebuild, progress)
 
     def add(self, data: bytes, filename: str, meta: SourceMeta | None = None,
@@ -133,13 +133,14 @@ class Engine:
         return result, report
 
     @contextmanager
-    def writing(self) -> Iterator[None]:
+    def writing(self, wait_s: float | None = None) -> Iterator[None]:
         """The one way in for whatever changes sources/ or index/ (index, add; remove and edit to come).
 
-        One writer at a time across threads and processes (`files.writer_lock`), and the engine first takes
-        in what another process committed, so that what it writes builds on the index on disk, not on the
-        one it loaded. Inside, change the sources folder, then `_sync`."""
-        with writer_lock(self.config.index_dir, self.config.writer_wait_s):
+        One writer at a time across threads and processes (`files.writer_lock`, waiting up to `wait_s`,
+        default `writer_wait_s`, then WriterBusy), and the engine first takes in what another process
+        committed, so that what it writes builds on the index on disk, not on the one it loaded. Inside,
+        change the sources folder, then `_sync`."""
+        with writer_lock(self.config.index_dir, self.config.writer_wait_s if wait_s is None else wait_s):
             with self._lock:
                 self._refresh_if_changed()
             yield

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from .config import Config
 from .engine import Engine
+from .files import WriterBusy
+from .index.sync import IndexReport
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,8 +53,17 @@ def error_object(question: object, message: str, config: Config) -> dict:
 
 
 def load_engine(config: Config, progress: bool = True) -> Engine:
-    """The engine with its index brought up to date; its warnings, and what indexing changed, on stderr."""
-    engine = Engine.load(config, build=True, progress=progress)
+    """The engine with its index brought up to date; its warnings, and what indexing changed, on stderr.
+
+    When another process is writing the index right now (a rebuild can take minutes), a command that only
+    reads does not wait for it: it answers from the index as last committed, and says so. Without any
+    index yet it waits, as it must."""
+    engine = Engine.open(config)
+    try:
+        engine.last_report = engine.index(progress=progress, wait_s=0 if engine.backend.info() else None)
+    except WriterBusy:
+        engine.last_report = IndexReport(warnings=["the index is being written by another qa process: using it as last "
+                                                   "committed (a change being written is not in it yet)"])
     report = engine.last_report
     print_warnings(engine.warnings + report.warnings)
     if report.changed:

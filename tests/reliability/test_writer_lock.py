@@ -117,3 +117,18 @@ def test_threads_of_one_process_take_turns_and_a_thread_may_take_it_again(tmp_pa
     held[0].__exit__(None, None, None)
     with writer_lock(tmp_path, 0.3):
         pass
+
+
+def test_a_reader_does_not_wait_for_a_writer_it_answers_from_the_committed_index(project, faults):
+    """`qa ask` while a rebuild holds the lock: the answer comes from the index as last committed, at once."""
+    env = faults.child_env(project)
+    holder = hold(project / "index", 600, env)
+    try:
+        done = subprocess.run([sys.executable, "-m", "qa.cli", "ask", "--json",
+                               "Who was dismissed as commander of the Second Army Corps?"], cwd=project,
+                              env={**env, "QA_WRITER_WAIT_S": "600"}, capture_output=True, text=True, timeout=300)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 0, done.stderr[-500:]
+    assert "Barkhudarov" in done.stdout and "being written by another qa process" in done.stderr
