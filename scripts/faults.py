@@ -15,7 +15,9 @@ goes wrong), answer the probe questions exactly as that index does, and the same
 complete with the new index. No source file may have been modified or lost by the program.
 
 The races run real `qa add` / `qa index --rebuild` processes against one project that a running `qa serve`
-answers from: after each trial no article that was added may be missing or stored twice, the index must
+answers from. Most trials pause the first process at a random checkpoint of its writing (the same
+checkpoints as above) and run the second meanwhile, so the two meet where it matters; the rest start them
+0-2 s apart. After each trial no article that was added may be missing or stored twice, the index must
 hold every source file as it is, and the server must answer a question about every article a process
 reported added (with a quote from that article).
 
@@ -38,6 +40,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -437,6 +440,13 @@ class Lab:
 # ---- races between writers --------------------------------------------------------------------------
 
 RACES = ("same-name", "add-during-rebuild", "identical-text")
+# Where the first process of a race may be paused (None: not paused). An add: about to store its source
+# file (after its duplicate check and choice of id), embedding, about to write its segment, committing.
+# A rebuild: embedding, embedded, writing segments, about to write the manifest.
+PAUSES = {
+    "add": ["replace:sources/*", "embed:*", "replace:index/segments/*", "fsync:index/journal-*", None],
+    "rebuild": ["embed:*", "embedded", "replace:index/segments/*", "replace:index/manifest.json", None],
+}
 SYLLABLES = ["ka", "ro", "zu", "mi", "ta", "ne", "vo", "li", "sha", "gor", "dal", "bek", "fi", "ul", "tir", "sa"]
 THINGS = ["cranes", "storks", "herons", "ibises", "pelicans", "flamingos", "egrets", "swans", "plovers", "kites"]
 BODIES = ["water office", "wildlife board", "district survey", "rangers' service", "lake authority"]
@@ -478,7 +488,53 @@ class RaceResult:
 
     def line(self) -> str:
         status = "ok" if not self.errors else "FAIL: " + " | ".join(self.errors)
-        return f"{self.race:18s} {self.detail[:64]:64s} {status}"
+        return f"{self.race:18s} {self.detail[:110]:110s} {status}"
+
+
+class _Process:
+    """A `qa` process whose stdout and stderr are read as they come (a race waits for a line of stderr)."""
+
+    def __init__(self, command: list[str], root: Path) -> None:
+        self.process = subprocess.Popen(command, cwd=root, env=child_env(root), stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True)
+        self.out: list[str] = []
+        self.err: list[str] = []
+        self.readers = [threading.Thread(target=self._read, args=(stream, into), daemon=True)
+                        for stream, into in ((self.process.stdout, self.out), (self.process.stderr, self.err))]
+        for reader in self.readers:
+            reader.start()
+
+    @staticmethod
+    def _read(stream, into: list[str]) -> None:
+        for line in stream:
+            into.append(line)
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def stderr_text(self) -> str:
+        return "".join(self.err)
+
+    def finish(self, what: str, result: RaceResult) -> str:
+        """Wait for it; its stdout. A failure or a traceback is an error of the trial."""
+        try:
+            self.process.wait(CHILD_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            result.errors.append(f"{what} did not finish in {CHILD_TIMEOUT_S} s")
+        for reader in self.readers:
+            reader.join(10)
+        if self.process.returncode != 0 or "Traceback" in self.stderr_text():
+            result.errors.append(f"{what} failed ({self.process.returncode}): {self.stderr_text().strip()[-300:]}")
+        return "".join(self.out)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
 
 
 def _loadtest():
@@ -505,7 +561,6 @@ class RaceLab:
         self.used: set[str] = set()
         self.trials = 0
         self._client = None
-        self._rebuild_s: float | None = None
 
     def close(self) -> None:
         self.server.close()
@@ -518,10 +573,6 @@ class RaceLab:
 
     # ---- the processes -----------------------------------------------------------------------------
 
-    def start(self, args: list[str]) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "qa.cli", *args], cwd=self.root, env=child_env(self.root),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
     def incoming(self, name: str, text: str) -> Path:
         """A file to add, outside the project, in a folder of its own (so two can share a name)."""
         folder = self.workdir / f"incoming-{self.trials:03d}-{len(list(self.workdir.glob('incoming-*')))}"
@@ -529,25 +580,51 @@ class RaceLab:
         (folder / name).write_text(text, encoding="utf-8")
         return folder / name
 
-    @staticmethod
-    def finish(process: subprocess.Popen, what: str, result: RaceResult) -> str:
-        """Wait for a process; its stdout. A failure or a traceback is an error of the trial."""
-        try:
-            out, err = process.communicate(timeout=CHILD_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            out, err = process.communicate()
-            result.errors.append(f"{what} did not finish in {CHILD_TIMEOUT_S} s")
-        if process.returncode != 0 or "Traceback" in err:
-            result.errors.append(f"{what} failed ({process.returncode}): {err.strip()[-300:]}")
-        return out
+    def race(self, first: list[str], second: list[str], kind: str, rng: random.Random,
+             result: RaceResult) -> tuple[str, str]:
+        """Run `qa FIRST` and `qa SECOND` against each other; their stdouts.
 
-    def two_adds(self, paths: list[Path], delay: float, result: RaceResult) -> list[str]:
-        """`qa add` of each path, the second started `delay` seconds after the first; their outputs."""
-        first = self.start(["add", str(paths[0])])
-        time.sleep(delay)
-        second = self.start(["add", str(paths[1])])
-        return [self.finish(first, "the first qa add", result), self.finish(second, "the second qa add", result)]
+        Left to themselves two processes rarely meet inside the few milliseconds that matter (model loading
+        takes seconds, and varies by seconds), so most trials pause the first one at a random checkpoint
+        of its writing (about to store its source file, embedding, about to commit the index), run the
+        second meanwhile, and let the first go on once the second has finished, is waiting for the writer
+        lock, or a random moment has come. The others start the second 0-2 s after the first."""
+        pause = rng.choice(PAUSES[kind])
+        events = self.workdir / f"events-{self.trials:03d}.log"
+        output = self.workdir / f"first-{self.trials:03d}.out"
+        a = spawn_child(self.root, first, events, pause=pause, output=output)
+        if pause is None:
+            delay = rng.uniform(0.0, 2.0)
+            time.sleep(delay)
+            result.detail = f"second {delay:.2f} s after the first"
+        else:
+            deadline = time.monotonic() + CHILD_TIMEOUT_S
+            while a.poll() is None and "PAUSE" not in _read(events) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            paused = next((line.split(" ", 2)[2] for line in _read(events).splitlines() if line.startswith("PAUSE")), "")
+            result.detail = f"first paused at {paused or pause + ' (not reached)'}"
+        b = _Process([sys.executable, "-m", "qa.cli", *second], self.root)
+        if pause is not None:
+            early = rng.uniform(0.0, 20.0) if rng.random() < 0.25 else None
+            started = time.monotonic()
+            while b.poll() is None and "another qa process is writing" not in b.stderr_text() and \
+                    (early is None or time.monotonic() - started < early) and \
+                    time.monotonic() - started < CHILD_TIMEOUT_S:
+                time.sleep(0.05)
+            how = ("after it finished" if b.poll() is not None else
+                   "while it waited for the lock" if "another qa process is writing" in b.stderr_text()
+                   else f"after {time.monotonic() - started:.1f} s")
+            result.detail += f", released {how}"
+            Path(str(events) + ".go").touch()
+        try:
+            a.wait(CHILD_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            a.kill()
+            a.wait()
+        if a.returncode != 0 or "Traceback" in child_stderr(self.root):
+            result.errors.append(f"`qa {' '.join(first)}` failed ({a.returncode}): {child_stderr(self.root)[-300:]}")
+        out_b = b.finish(f"`qa {' '.join(second)}`", result)
+        return _read(output), out_b
 
     @staticmethod
     def reported_id(out: str, path: Path) -> tuple[str, str]:
@@ -569,13 +646,13 @@ class RaceLab:
         return result
 
     def _same_name(self, rng: random.Random) -> RaceResult:
-        """Two different articles under one file name, added by two processes at (nearly) the same time."""
+        """Two different articles under one file name, added by two processes: both kept, under two ids."""
         name = rng.choice(["report.txt", "article.txt", "news.md", "Report.TXT"])
         articles = [invent_article(rng, self.used) for _ in range(2)]
-        delay = rng.uniform(0.0, 2.0)
-        result = RaceResult("same-name", f"{name}, second {delay:.2f} s after the first")
+        result = RaceResult("same-name", "")
         paths = [self.incoming(name, article.text) for article in articles]
-        outputs = self.two_adds(paths, delay, result)
+        outputs = self.race(["add", str(paths[0])], ["add", str(paths[1])], "add", rng, result)
+        result.detail = f"{name}: {result.detail}"
         ids = []
         for article, path, out in zip(articles, paths, outputs):
             kind, source_id = self.reported_id(out, path)
@@ -590,13 +667,13 @@ class RaceLab:
         return result
 
     def _identical_text(self, rng: random.Random) -> RaceResult:
-        """One article under two names, added by two processes at (nearly) the same time: stored once."""
+        """One article under two names, added by two processes: stored once, the other add told so."""
         article = invent_article(rng, self.used)
         names = rng.sample(["copy-one.txt", "copy-two.md", "the same.txt", "duplicate.txt"], 2)
-        delay = rng.uniform(0.0, 2.0)
-        result = RaceResult("identical-text", f"{names[0]} and {names[1]}, {delay:.2f} s apart")
+        result = RaceResult("identical-text", "")
         paths = [self.incoming(name, article.text) for name in names]
-        outputs = self.two_adds(paths, delay, result)
+        outputs = self.race(["add", str(paths[0])], ["add", str(paths[1])], "add", rng, result)
+        result.detail = f"{names[0]} / {names[1]}: {result.detail}"
         reports = [self.reported_id(out, path) for path, out in zip(paths, outputs)]
         kinds = sorted(kind for kind, _ in reports)
         if kinds != ["added", "skipped"] or len({source_id for _, source_id in reports}) != 1:
@@ -608,28 +685,11 @@ class RaceLab:
         return result
 
     def _during_rebuild(self, rng: random.Random) -> RaceResult:
-        """`qa add` started before, during or after a `qa index --rebuild`: the add survives the rebuild."""
-        if self._rebuild_s is None:
-            started = time.monotonic()
-            done = run_qa(self.root, ["index", "--rebuild"])
-            if done.returncode != 0:
-                raise RuntimeError(f"qa index --rebuild fails unhindered: {done.stderr[-500:]}")
-            self._rebuild_s = time.monotonic() - started
+        """`qa add` while `qa index --rebuild` runs: the add survives the rebuild's commit."""
         article = invent_article(rng, self.used)
-        offset = rng.uniform(-0.3, 0.9) * self._rebuild_s  # < 0: the add starts first
-        result = RaceResult("add-during-rebuild", f"add {offset:+.2f} s from the rebuild's start "
-                                                  f"(a rebuild takes {self._rebuild_s:.1f} s)")
+        result = RaceResult("add-during-rebuild", "")
         path = self.incoming(rng.choice(["late.txt", "during.md", "new-article.txt"]), article.text)
-        if offset < 0:
-            add = self.start(["add", str(path)])
-            time.sleep(-offset)
-            rebuild = self.start(["index", "--rebuild"])
-        else:
-            rebuild = self.start(["index", "--rebuild"])
-            time.sleep(offset)
-            add = self.start(["add", str(path)])
-        out = self.finish(add, "qa add", result)
-        self.finish(rebuild, "qa index --rebuild", result)
+        _, out = self.race(["index", "--rebuild"], ["add", str(path)], "rebuild", rng, result)
         kind, source_id = self.reported_id(out, path)
         if kind != "added":
             result.errors.append(f"the add was not reported added: {out.strip()[-200:]!r}")
@@ -859,18 +919,24 @@ def error_message_errors(rc: int | None, stderr: str, expected: str) -> list[str
 # ---- the child: a `qa` command whose file operations are checkpoints ----------------------------
 
 def spawn_child(root: Path, args: list[str], events: Path, stop: str | None = None, fail: str | None = None,
-                errno_: int = errno.ENOSPC) -> subprocess.Popen:
+                errno_: int = errno.ENOSPC, pause: str | None = None, output: Path | None = None) -> subprocess.Popen:
+    """`qa ARGS` whose file operations are checkpoints (see Checkpoints); its stderr goes to child.stderr in
+    the project, its stdout to `output` if given."""
     command = [sys.executable, str(Path(__file__).resolve()), "child", "--events", str(events)]
     if stop is not None:
         command += ["--stop", str(stop)]
     if fail is not None:
         command += ["--fail", fail, "--errno", str(errno_)]
+    if pause is not None:
+        command += ["--pause", pause]
     stderr = open(root / "child.stderr", "w")
+    stdout = open(output, "w") if output is not None else subprocess.DEVNULL
     try:
-        return subprocess.Popen(command + ["--", *args], cwd=root, env=child_env(root),
-                                stdout=subprocess.DEVNULL, stderr=stderr)
+        return subprocess.Popen(command + ["--", *args], cwd=root, env=child_env(root), stdout=stdout, stderr=stderr)
     finally:
         stderr.close()
+        if output is not None:
+            stdout.close()
 
 
 def child_stderr(root: Path) -> str:
@@ -902,12 +968,15 @@ def last_checkpoint(events: Path) -> str:
 
 
 class Checkpoints:
-    """Numbered checkpoints written to a log; the chosen one stops the process or raises an OSError."""
+    """Numbered checkpoints written to a log; the chosen one stops the process, raises an OSError, or
+    pauses it until its release file appears (races)."""
 
-    def __init__(self, log: Path, root: Path, stop: str | None, fail: str | None, error: int) -> None:
+    def __init__(self, log: Path, root: Path, stop: str | None, fail: str | None, error: int,
+                 pause: str | None = None) -> None:
         self.log = open(log, "a", buffering=1)
+        self.release = Path(str(log) + ".go")  # a paused process goes on once this file exists
         self.root = root
-        self.stop, self.fail, self.error = stop, fail, error
+        self.stop, self.fail, self.error, self.pause = stop, fail, error, pause
         self.count = 0
 
     def inside(self, path: object) -> bool:
@@ -929,6 +998,13 @@ class Checkpoints:
             self.fail = None
             self.log.write(f"FAIL {self.count} {label}\n")
             raise OSError(self.error, os.strerror(self.error))
+        if self.pause and _matches(self.pause, self.count, label):
+            self.pause = None
+            self.log.write(f"PAUSE {self.count} {label}\n")
+            deadline = time.monotonic() + STOP_WAIT_S
+            while not self.release.exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            self.log.write(f"GO {self.count} {label}\n")
         if self.stop and _matches(self.stop, self.count, label):
             self.log.write(f"STOP {self.count} {label}\n")
             time.sleep(STOP_WAIT_S)
@@ -1018,11 +1094,12 @@ def child_main(argv: list[str]) -> int:
     parser.add_argument("--stop")
     parser.add_argument("--fail")
     parser.add_argument("--errno", type=int, default=errno.ENOSPC)
+    parser.add_argument("--pause")
     parser.add_argument("qa_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     root = Path(os.environ["QA_HOME"]).resolve()
-    Checkpoints(args.events, root, args.stop, args.fail, args.errno).install()
+    Checkpoints(args.events, root, args.stop, args.fail, args.errno, args.pause).install()
     from qa.cli import main
 
     qa_args = args.qa_args[1:] if args.qa_args[:1] == ["--"] else args.qa_args
