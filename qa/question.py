@@ -1,0 +1,186 @@
+"""Question analysis: what a question asks for (its kind), and the names, figures and words it is about."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .lexical import STOPWORDS, fold, stem, word_spans
+
+# Words that open a question or a clause but say nothing about its subject.
+QUESTION_WORDS = frozenset("""what when where which who whom whose why how is are was were did does do had has have
+can could will would should may might shall tell name list give according since until besides apart""".split())
+AUXILIARIES = frozenset("is are was were did does do had has have can could will would should may might shall".split())
+# Words of a question that only frame it ("what is the number of …"): never a reason to abstain.
+FRAME_WORDS = frozenset("""name names number numbers year years date dates month day time happen happened say said
+says state stated report reported mention mentioned according article articles source sources case people person
+total exactly first last those ones""".split())
+NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000,
+}
+
+# The answer a question asks for, from the wh-phrase that opens it (or opens its main clause).
+KINDS = (
+    ("age", re.compile(r"^how old\b")),
+    ("duration", re.compile(r"^(how long|for how long|how many (years|months|weeks|days|hours|minutes))\b")),
+    ("count", re.compile(r"^(how many|how much|what (is|was|were|are) the (total |overall |exact |official )?"
+                         r"(number|count|toll) of (?!the\b|a\b|this\b|that\b)|what (number|total|percentage|share|"
+                         r"proportion)|what total|what (\w+ )?(toll|number|count)\b(?! of (the|a|this|that)\b))\b")),
+    ("date", re.compile(r"^(when|since when|until when|by when|(in|on|during|by|since|from)?\s*(what|which) "
+                        r"(year|date|month|day|decade)|what (year|date|month|day)|on what date)\b")),
+    ("identifier", re.compile(r"^(what|which) (article|document|law|resolution|case) (number|no)\b|"
+                              r"^which (article|paragraph|section)\b|^what (is|was) the number of (the|a|this|that)\b")),
+    ("person", re.compile(r"^(who|whom|whose|which (general|officer|official|person|minister|prosecutor|"
+                          r"journalist|leader|commander|politician|activist|lawyer|judge))\b")),
+    ("place", re.compile(r"^(where|which (city|region|country|village|town|prison|court|unit))\b")),
+)
+# A leading phrase before the wh-word: "According to PACE, how many…", "In which year…", "And when…".
+LEAD = re.compile(r"^(?:(?:and|but|so|also|then|besides [^,]*,|apart from [^,]*,)\s+)?"
+                  r"(?:(?:according to|in the view of|as reported by|under|for|of|among)\s[^,?]*,\s*)?", re.I)
+YES_NO = re.compile(r"^(is|are|was|were|did|does|do|had|has|have|can|could|will|would|should)\b", re.I)
+TITLES = frozenset("""mr mrs ms dr mp president minister general lieutenant colonel major captain sergeant senator
+deputy prosecutor judge professor prof sir lord chief head commander""".split())
+
+
+@dataclass(frozen=True)
+class Term:
+    """One content word of the question, as typed, with its lexical keys."""
+
+    text: str
+    stem: str
+    is_name: bool = False
+    is_figure: bool = False  # a number or a year
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as the answer steps read it; computed once per question."""
+
+    text: str
+    query: str  # what is searched: the question, with the previous one when it is a follow-up
+    kind: str  # count, date, duration, age, identifier, person, place, yesno or "" (anything)
+    terms: tuple[Term, ...]
+    names: tuple[tuple[str, ...], ...]  # capitalised phrases ("Heydar", "Aliyev", "Center")
+    figures: tuple[str, ...]  # numbers and years typed in the question, normalised ("2019", "24")
+    focus: str = ""  # the word the wh-phrase asks about ("population" in "what is the population of …")
+    unit: str = ""  # for a count: what is counted ("servicemen" in "how many servicemen …")
+    predicates: tuple[str, ...] = field(default=())  # stems of the other content words (what happened)
+    focus_is_noun: bool = False  # the focus follows what/which/who-is ("which prison"), not a verb
+
+    @property
+    def asks_figure(self) -> bool:
+        return self.kind in ("count", "date", "duration", "age", "identifier")
+
+
+def question_kind(text: str) -> str:
+    """The answer asked for: from the wh-phrase at the start of the question (after a leading phrase such
+    as "According to PACE,"); a 'when' further on is a conjunction, and a question that opens with an
+    auxiliary ("Had …", "Did …") asks yes or no."""
+    head = LEAD.sub("", text.strip().lower(), count=1).strip()
+    if YES_NO.match(head):
+        return "yesno"
+    for kind, pattern in KINDS:
+        if pattern.match(head):
+            return kind
+    return ""
+
+
+def number_value(token: str) -> str:
+    """'eight' -> '8', '1,000' -> '1000', '2021' -> '2021'; '' when the token is no number."""
+    token = token.lower().replace(",", "")
+    if token in NUMBER_WORDS:
+        return str(NUMBER_WORDS[token])
+    if re.fullmatch(r"\d+(\.\d+)*", token):
+        return token.lstrip("0") or "0" if "." not in token else token
+    return ""
+
+
+def analyze(text: str, query: str | None = None) -> Question:
+    """Kind, terms, names and figures of a question (`query`: the text searched, if not the question)."""
+    words = word_spans(text)
+    terms: list[Term] = []
+    names: list[list[str]] = []
+    figures: list[str] = []
+    current: list[str] = []
+    previous_end = 0
+    for index, (word, start, end) in enumerate(words):
+        bare = re.sub(r"['’][sS]$", "", word)
+        folded = fold(bare)
+        value = number_value(bare) if bare[:1].isdigit() else ""
+        name = _is_name(bare, index == 0) and not value
+        joined = current and text[previous_end:start].strip() == ""
+        if name:
+            if not joined and current:
+                names.append(current)
+                current = []
+            current.append(bare)
+        elif current:
+            names.append(current)
+            current = []
+        previous_end = end
+        if value:
+            figures.append(value)
+            terms.append(Term(bare, value, is_figure=True))
+        elif folded not in STOPWORDS and folded not in QUESTION_WORDS and len(folded) > 1:
+            terms.append(Term(bare, stem(folded), is_name=name))
+    if current:
+        names.append(current)
+    names = [_strip_titles(n) for n in names]
+    kind = question_kind(text)
+    focus, unit, focus_noun = _focus(text, kind)
+    skip = {stem(fold(focus)), stem(fold(unit))} - {""}
+    predicates = tuple(dict.fromkeys(t.stem for t in terms if not t.is_name and not t.is_figure
+                                     and t.stem not in skip and fold(t.text) not in FRAME_WORDS))
+    return Question(text=text, query=query or text, kind=kind, terms=tuple(terms),
+                    names=tuple(tuple(n) for n in names if n), figures=tuple(dict.fromkeys(figures)),
+                    focus=focus, unit=unit, predicates=predicates, focus_is_noun=focus_noun)
+
+
+def _is_name(word: str, first: bool) -> bool:
+    """A capitalised word that is not a function word; the first word of a question only when it is
+    an acronym or has capitals inside (a capital there is just the start of the sentence)."""
+    if not word[:1].isupper() or fold(word) in STOPWORDS or fold(word) in QUESTION_WORDS:
+        return False
+    if first:
+        return (word.isupper() and len(word) > 1) or any(ch.isupper() for ch in word[1:])
+    return True
+
+
+def _strip_titles(phrase: list[str]) -> list[str]:
+    """'President Ilham Aliyev' -> 'Ilham Aliyev': a title is not part of what must be found."""
+    kept = [w for w in phrase if fold(w) not in TITLES]
+    return kept if kept else phrase
+
+
+FOCUS = re.compile(r"^(?:what|which|who|whom|whose|how many|how much)\s+"
+                   r"(?:(?:is|are|was|were|did|does|do|had|has|have)\s+)?(?:(?:the|a|an|his|her|their|its)\s+)?"
+                   r"(?:(?:first|last|new|total|exact|official|main|largest|biggest|average|current)\s+)?"
+                   r"(?P<words>(?:[^\W\d_][\w’'-]*\s*){1,3})", re.I)
+
+
+def _focus(text: str, kind: str) -> tuple[str, str, bool]:
+    """(focus word, counted unit, whether the focus is the noun of a what/which/who-is phrase):
+    'what is the population of X' -> ('population', '', True), 'how many servicemen died' -> ('servicemen',
+    'servicemen', True), 'how many people live in X' -> ('live', 'people', False): a word that only frames
+    the question ("people", "number") is passed over for the next one."""
+    head = LEAD.sub("", text.strip(), count=1).strip()
+    match = FOCUS.match(head)
+    if not match:
+        return "", "", False
+    if re.match(r"(who|whom)\s", head, re.I) and not re.match(r"(who|whom)\s+(is|was|are|were)\s", head, re.I):
+        return "", "", False  # "who calmed …": a verb, not the thing asked about
+    words = match.group("words").split()
+    first = words[0]
+    if fold(first) in STOPWORDS or fold(first) in QUESTION_WORDS or first[:1].isupper():
+        return "", "", False
+    unit = first if kind in ("count", "duration") and head.lower().startswith("how many") else ""
+    number_of = re.search(r"\b(?:number|count|toll) of (?:the )?([^\W\d_][\w’'-]*)", head, re.I)
+    if kind == "count" and not unit and number_of:
+        unit = number_of.group(1)
+    if fold(first) in FRAME_WORDS:
+        following = [w for w in words[1:] if fold(w) not in STOPWORDS and fold(w) not in AUXILIARIES]
+        return (following[0] if following and not following[0][:1].isupper() else ""), unit, False
+    return first, unit, re.match(r"(what|which|who|whom|how many)\b", head, re.I) is not None
