@@ -178,7 +178,7 @@ def asked(question: Question) -> Asked:
     death"), of the verb after "did"/"have" and its subject ("did the authorities admit"), else of the first
     event word after what is counted ("how many servicemen died"). A relative clause ("of those who died")
     or a participle before the main verb ("people convicted under other articles") restricts whom it counts."""
-    text = question.text
+    text = question.query
     restrictions = [_first_family(m.group(0)) for m in RELATIVE_CLAUSE.finditer(text)]
     main_text = RELATIVE_CLAUSE.sub(" ", text)
     head = main_text
@@ -219,6 +219,8 @@ def matches(question: Question, figure: Figure, wanted: Asked | None = None, sen
     if figure.kind == "count" and question.unit and not _same_unit(question.unit, figure.unit, sentence):
         return False  # "how many teenagers" is not answered by "200 people", "how many tanks" by "9 people"
     wanted = asked(question) if wanted is None else wanted
+    if not wanted.event and not wanted.specific:
+        return False  # nothing says which figure is meant ("and when?" on its own)
     if wanted.event:
         if not figure.events or figure.events[0] != wanted.event:
             return False

@@ -99,8 +99,12 @@ def number_value(token: str) -> str:
 
 
 def analyze(text: str, query: str | None = None) -> Question:
-    """Kind, terms, names and figures of a question (`query`: the text searched, if not the question)."""
-    words = word_spans(text)
+    """Kind, terms, names and figures of a question. `query` is the text searched when it is not the question
+    (a follow-up searched with the question before it): the words come from it, and the kind from the
+    question itself unless only the earlier one has one ("and why?" after "When …" asks why)."""
+    query = query or text
+    kind = question_kind(text) or question_kind(query)
+    words = word_spans(query)
     terms: list[Term] = []
     names: list[list[str]] = []
     figures: list[str] = []
@@ -108,10 +112,11 @@ def analyze(text: str, query: str | None = None) -> Question:
     previous_end = 0
     for index, (word, start, end) in enumerate(words):
         bare = re.sub(r"['’][sS]$", "", word)
+        index = index if query == text else index + 1  # in a follow-up no word is the question's first
         folded = fold(bare)
         value = number_value(bare) if bare[:1].isdigit() else ""
         name = _is_name(bare, index == 0) and not value
-        joined = current and text[previous_end:start].strip() == ""
+        joined = current and query[previous_end:start].strip() == ""
         if name:
             if not joined and current:
                 names.append(current)
@@ -129,12 +134,11 @@ def analyze(text: str, query: str | None = None) -> Question:
     if current:
         names.append(current)
     names = [_strip_titles(n) for n in names]
-    kind = question_kind(text)
     focus, unit, focus_noun = _focus(text, kind)
     skip = {stem(fold(focus)), stem(fold(unit))} - {""}
     predicates = tuple(dict.fromkeys(t.stem for t in terms if not t.is_name and not t.is_figure
                                      and t.stem not in skip and fold(t.text) not in FRAME_WORDS))
-    return Question(text=text, query=query or text, kind=kind, terms=tuple(terms),
+    return Question(text=text, query=query, kind=kind, terms=tuple(terms),
                     names=tuple(tuple(n) for n in names if n), figures=tuple(dict.fromkeys(figures)),
                     focus=focus, unit=unit, predicates=predicates, focus_is_noun=focus_noun)
 
