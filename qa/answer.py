@@ -10,13 +10,12 @@ from functools import lru_cache
 import numpy as np
 
 from .attribution import attribution
-from .backends import SentenceRecord
 from .figures import Figure, asked, disagree, figures_in, matches
 from .furniture import Furniture, is_whole_sentence, prose_span
 from .grounding import Grounding, mentions, uncovered
 from .lexical import coverage, fold, idf, tokenize
 from .question import Question
-from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Source
+from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, SentenceRecord, Source
 
 ABSTAIN_MESSAGE = "The sources do not say."
 NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")

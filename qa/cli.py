@@ -10,37 +10,19 @@ import os
 import sys
 from pathlib import Path
 
-from .config import Config
+from .engine import Engine, QuestionError
+from .index.migrate import migrate_from_faiss
+from .options import add_common_arguments, config_from_args, load_engine, print_warnings
+from .sources import SourceError
+from .types import Answer, SourceMeta
 
-# Commands that live in their own modules; each module has add_arguments(parser) and run(args) -> int.
+# Commands that live in their own modules, imported only when run (they bring gradio, ranx, txtai...);
+# each module has add_arguments(parser) and run(args) -> int.
 EXTERNAL_COMMANDS = {
     "eval": ("qa.evaluation.command", "evaluate retrieval and answers on the question sets"),
     "serve": ("qa.ui.app", "start the chat UI in the browser"),
-    "bench": ("qa.bench", "measure speed and scale"),
+    "bench": ("qa.benchmarks.command", "measure speed and scale"),
 }
-
-
-def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options every command shares; each overrides the matching QA_* environment variable."""
-    group = parser.add_argument_group("configuration (also QA_* environment variables)")
-    group.add_argument("--model", help="embedding model: package, local folder, or hub name (QA_MODEL)")
-    group.add_argument("--backend", choices=("faiss", "milvus"), help="retrieval backend (QA_BACKEND)")
-    group.add_argument("--milvus-uri", "--uri", dest="milvus_uri",
-                       help="Milvus Lite file (*.db) or http://host:19530; the token only from $MILVUS_TOKEN (QA_MILVUS_URI)")
-    group.add_argument("--device", help="cpu, cuda, ... for embedding (QA_DEVICE)")
-    group.add_argument("--reranker", help="optional cross-encoder that re-scores candidate sentences and decides "
-                                          "abstention: package, local folder, or hub name (QA_RERANKER)")
-    group.add_argument("--sources-dir", type=Path, help="folder of source articles (QA_SOURCES_DIR)")
-    group.add_argument("--index-dir", type=Path, help="folder of the built index (QA_INDEX_DIR)")
-    group.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
-
-
-def config_from_args(args: argparse.Namespace) -> Config:
-    return Config.from_env(
-        model=args.model, backend=args.backend, milvus_uri=args.milvus_uri, device=args.device,
-        reranker=getattr(args, "reranker", None),
-        sources_dir=args.sources_dir, index_dir=args.index_dir, ray_address=getattr(args, "ray_address", None),
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,55 +92,30 @@ def run_external(name: str, argv: list[str]) -> int:
     return int(module.run(args) or 0)
 
 
-def _engine(args: argparse.Namespace, progress: bool = True):
-    from .engine import Engine
-
-    engine = Engine.load(config_from_args(args), build=True, progress=progress)
-    report = getattr(engine, "last_report", None)
-    for warning in engine.warnings + (report.warnings if report else []):
-        print(f"warning: {warning}", file=sys.stderr)
-    if report is not None and report.changed:
-        print(report.summary(), file=sys.stderr)
-    return engine
+def _engine(args: argparse.Namespace, progress: bool = True) -> Engine:
+    return load_engine(config_from_args(args), progress=progress)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from .backends import open_backend
-    from .embedding import Embedder
-    from .indexer import sync_index
-    from .sources import load_sources
-
     config = config_from_args(args)
     if args.from_faiss:
         if config.backend != "milvus":
             print("error: --from-faiss copies a FAISS index into Milvus: add --backend milvus", file=sys.stderr)
             return 2
-        from .migrate import migrate_from_faiss
-
         print(migrate_from_faiss(config, None if args.from_faiss is True else args.from_faiss).summary())
         return 0
-    sources, warnings = load_sources(config.sources_dir, config.max_source_bytes)
-    for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    if not sources:
+    engine = Engine.open(config, for_indexing=True)
+    if not engine.sources():
+        print_warnings(engine.warnings)
         print(f"error: no usable sources in {config.sources_dir}", file=sys.stderr)
         return 1
-    embedder = Embedder(config.model, device=config.device, batch_size=config.batch_size)
-    if config.ray_address:
-        from .distributed import RayEmbedder
-
-        embedder = RayEmbedder(config, embedder)
-    report = sync_index(sources, open_backend(config), embedder, config, progress=True, rebuild=args.rebuild)
-    for warning in report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    report = engine.index(rebuild=args.rebuild, progress=True)
+    print_warnings(report.warnings)  # the skipped sources among them
     print(report.summary())
     return 0
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from .sources import SourceError
-    from .types import SourceMeta
-
     engine = _engine(args)
     meta = SourceMeta(title=args.title, outlet=args.outlet, date=args.date, url=args.url)
     failed = 0
@@ -191,8 +148,6 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from .engine import QuestionError
-
     engine = _engine(args)
     questions = (line.rstrip("\n") for line in sys.stdin) if args.question == "-" else [args.question]
     status = 0
@@ -215,7 +170,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return status
 
 
-def format_answer(answer) -> str:
+def format_answer(answer: Answer) -> str:
     """A plain-text answer: the quotes with citation numbers (an ellipsis where a quote is part of a
     sentence), who says what when the sources differ, the question words no quote contains, the sources."""
     if answer.abstained:

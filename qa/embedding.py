@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .config import Config
 
 PROGRESS_BATCHES = 8  # batches encoded between two updates of the progress bar
 
@@ -78,6 +79,11 @@ class Embedder:
                                                 "embedding model")
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(dimension())
+
+    @classmethod
+    def from_config(cls, config: Config) -> "Embedder":
+        """The configured model on the configured device, with the configured batch size."""
+        return cls(config.model, device=config.device, batch_size=config.batch_size)
 
     def encode(self, texts: list[str], progress: bool = False, desc: str = "embedding") -> np.ndarray:
         """Unit vectors in batches of `batch_size`; with `progress`, a bar counting texts per second."""

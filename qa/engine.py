@@ -9,17 +9,19 @@ import time
 from dataclasses import dataclass, replace
 
 from .answer import ScoredSentence, Weights, compose, decide, prose_only, score_sentences
-from .backends import Backend, IndexError_, open_backend
 from .config import Config
 from .embedding import Embedder
 from .furniture import Furniture, furniture_spans
 from .grounding import ground, grounding_keys
-from .indexer import IndexReport, sync_index
+from .index import open_backend
+from .index.base import Backend, IndexError_
+from .index.ray_embedder import RayEmbedder
+from .index.sync import IndexReport, sync_index
 from .lexical import tokenize
 from .question import Question, analyze
 from .rerank import Reranker, rerank_sentences
+from .retrieval import Retriever, retrieve
 from .spelling import NameSpellings
-from .retrieval import retrieve
 from .sources import AddResult, add_source, load_sources
 from .types import Answer, Passage, Source, SourceMeta
 
@@ -59,39 +61,53 @@ class Engine:
     """
 
     def __init__(self, config: Config, embedder: Embedder, backend: Backend, sources: list[Source],
-                 reranker: Reranker | None = None):
+                 reranker: Reranker | None = None, retriever: Retriever = retrieve):
         self.config = config
         self.embedder = embedder
         self.reranker = reranker
         self.backend = backend
+        self.retriever = retriever  # the fusion of dense and lexical search (a benchmark swaps in another)
         self._sources: dict[str, Source] = {}
         self._furniture: dict[str, list[Furniture]] = {}
         self._spellings: NameSpellings | None = None
         self._set_sources(sources)
         self._lock = threading.RLock()
-        self.warnings: list[str] = []
+        self.warnings: list[str] = []  # sources skipped when the engine was opened
+        self.last_report: IndexReport | None = None  # what indexing did when `load` built the index
 
     # ---- building --------------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, config: Config | None = None, build: bool = True, progress: bool = False,
-             embedder: Embedder | None = None, reranker: Reranker | None = None) -> "Engine":
-        """Load sources, model(s) and index; with `build`, bring the index up to date first.
+    def open(cls, config: Config | None = None, embedder: Embedder | None = None,
+             reranker: Reranker | None = None, for_indexing: bool = False) -> "Engine":
+        """Sources, model(s) and backend, the index left as it is.
 
         Pass an `embedder` (or `reranker`) already loaded for the same model to share it between engines.
+        `for_indexing` (`qa index`): no cross-encoder is loaded, and with `config.ray_address` the sources
+        are embedded on that Ray cluster.
         """
         config = config or Config.from_env()
-        embedder = embedder or Embedder(config.model, device=config.device, batch_size=config.batch_size)
-        if config.reranker and reranker is None:
+        embedder = embedder or Embedder.from_config(config)
+        if for_indexing and config.ray_address:
+            embedder = RayEmbedder(config, embedder)
+        if config.reranker and reranker is None and not for_indexing:
             reranker = Reranker(config.reranker, device=config.device)
         backend = open_backend(config)
         sources, warnings = load_sources(config.sources_dir, config.max_source_bytes)
         engine = cls(config, embedder, backend, sources, reranker if config.reranker else None)
         engine.warnings.extend(warnings)
+        return engine
+
+    @classmethod
+    def load(cls, config: Config | None = None, build: bool = True, progress: bool = False,
+             embedder: Embedder | None = None, reranker: Reranker | None = None) -> "Engine":
+        """`open`, then with `build` bring the index up to date (the report is `last_report`); without,
+        an index must exist."""
+        engine = cls.open(config, embedder, reranker)
         if build:
             engine.last_report = engine.index(progress=progress)
-        elif backend.info() is None:
-            raise IndexError_(f"no index in {config.index_dir}: run `qa index`")
+        elif engine.backend.info() is None:
+            raise IndexError_(f"no index in {engine.config.index_dir}: run `qa index`")
         return engine
 
     def index(self, rebuild: bool = False, progress: bool = False) -> IndexReport:
@@ -105,10 +121,10 @@ class Engine:
 
     def _set_sources(self, sources: list[Source]) -> None:
         """Keep the sources and the page furniture of each (computed once per text)."""
-        old = self._furniture
-        self._furniture = {s.source_id: old.get(s.source_id) if s.source_id in self._sources
-                           and self._sources[s.source_id].content_hash == s.content_hash and s.source_id in old
-                           else furniture_spans(s.body, s.meta.title) for s in sources}
+        known = {(s.content_hash, s.meta.title): self._furniture[sid] for sid, s in self._sources.items()
+                 if sid in self._furniture}
+        self._furniture = {s.source_id: known.get((s.content_hash, s.meta.title))
+                           or furniture_spans(s.body, s.meta.title) for s in sources}
         self._sources = {s.source_id: s for s in sources}
         self._spellings = None  # recounted on the next question
 
@@ -181,14 +197,13 @@ class Engine:
         # figures and dates are where sources disagree: look at more passages to find every version
         pool = max(cfg.passages_k, cfg.conflict_passages_k) if analysed.asks_figure else cfg.passages_k
         with self._lock:
-            refresh = getattr(self.backend, "refresh_if_changed", None)
-            if refresh is not None and refresh():
+            if self.backend.refresh_if_changed():
                 found_sources, _ = load_sources(self.config.sources_dir, self.config.max_source_bytes)
                 self._set_sources(found_sources)
             sources, furniture = self._sources, self._furniture
-            found = retrieve(self.backend, vector if cfg.use_dense else None,
-                             tokens if cfg.use_lexical else [], cfg.dense_k, cfg.lexical_k, cfg.rrf_k,
-                             max(pool, depth, cfg.grounding_passages_k), cfg.rrf_lexical_weight)
+            found = self.retriever(self.backend, vector if cfg.use_dense else None,
+                                   tokens if cfg.use_lexical else [], cfg.dense_k, cfg.lexical_k, cfg.rrf_k,
+                                   max(pool, depth, cfg.grounding_passages_k), cfg.rrf_lexical_weight)
             lap("search")
             ranked_hits = [h for h in found.hits if h.source_id in sources]
             hits = [h for h in found.hits[:pool] if h.source_id in sources]

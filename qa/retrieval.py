@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
-from .backends import Backend, ChunkHit
+from .index.base import Backend
+from .types import ChunkHit
 
 
 def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60,
@@ -29,6 +31,13 @@ class Retrieved:
     dense: list[ChunkHit]
     lexical: list[ChunkHit]
     timings_ms: dict[str, float] = field(default_factory=dict)  # search_dense, search_lexical, search_fusion
+
+
+class Retriever(Protocol):
+    """`retrieve`'s signature: what the engine searches with (a benchmark swaps in Milvus' own fusion)."""
+
+    def __call__(self, backend: Backend, vector: np.ndarray | None, tokens: list[str], dense_k: int,
+                 lexical_k: int, rrf_k: int, limit: int, lexical_weight: float = 1.0) -> Retrieved: ...
 
 
 def retrieve(backend: Backend, vector: np.ndarray | None, tokens: list[str], dense_k: int, lexical_k: int,

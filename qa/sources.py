@@ -5,14 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
-import time
 import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .files import STALE_TEMPORARY_S, atomic_write_bytes, remove_stale_files
 from .types import Source, SourceMeta
 
 log = logging.getLogger(__name__)
@@ -21,7 +19,6 @@ TEXT_SUFFIXES = (".txt", ".md")
 HTML_SUFFIXES = (".html", ".htm")
 SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES
 META_SUFFIX = ".meta.json"
-STALE_TEMPORARY_S = 3600  # a temporary file older than this was left by a killed write
 
 
 class SourceError(ValueError):
@@ -169,43 +166,6 @@ def load_sources(sources_dir: Path, max_bytes: int | None = None) -> tuple[list[
         ids.add(source.source_id)
         sources.append(source)
     return sources, warnings
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, fsync, then rename over it.
-
-    An OSError (disk full, read-only) names `path`, not the temporary file: the message is for the user.
-    """
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")
-    except OSError as exc:
-        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from exc
-        raise
-
-
-def remove_stale_files(paths, older_than_s: float) -> None:
-    """Delete the given files last modified more than `older_than_s` seconds ago.
-
-    For what a killed write leaves behind (temporary files, segments no manifest names). The age keeps
-    a file another process is writing right now."""
-    now = time.time()
-    for path in paths:
-        try:
-            if now - path.stat().st_mtime > older_than_s:
-                path.unlink()
-        except OSError:
-            continue  # gone already, or not ours to delete: the next cleanup tries again
 
 
 def add_source(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import NamedTuple
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class SourceMeta:
@@ -43,11 +45,24 @@ class SourceSegments:
     chunk_sentences: list[tuple[int, int]]  # per chunk: [first, last) sentence index
 
 
-class Hit(NamedTuple):
-    """One retrieved chunk: its global row and score."""
+class ChunkHit(NamedTuple):
+    """A chunk found by one search; `key` is unique in the index ('<source_id>#<n>')."""
 
-    row: int
+    key: str
+    source_id: str
+    start: int
+    end: int
     score: float
+
+
+class SentenceRecord(NamedTuple):
+    """A sentence of a retrieved chunk, with the vector stored for it at indexing time."""
+
+    chunk_key: str
+    source_id: str
+    start: int
+    end: int
+    vector: np.ndarray
 
 
 @dataclass(frozen=True)

@@ -204,7 +204,7 @@ class Lab:
 
     def state(self, root: Path, index_dir: Path | None = None) -> IndexState:
         from qa import Config, Engine
-        from qa.backends import open_backend
+        from qa.index import open_backend
 
         config = Config(root=root, index_dir=index_dir)
         backend = open_backend(config)
@@ -569,7 +569,7 @@ def overwritten_segments(old_index: Path, index: Path) -> list[str]:
 def leftovers(root: Path) -> list[str]:
     """Files in index/ that the manifest does not name, and temporary files in sources/, that a killed
     run left: never read, but disk space until removed."""
-    from qa.backends.faiss_backend import read_manifest  # the manifest with its journal applied
+    from qa.index.faiss_backend import read_manifest  # the manifest with its journal applied
 
     index = root / "index"
     manifest = read_manifest(index)

@@ -9,5 +9,5 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 . .venv/bin/activate
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 pip install -q torch==2.13.0 2>&1 | grep -v "^WARNING: Location" || true
-pip install -q -e ".[eval,milvus,distributed,test]" 2>&1 | grep -v "^WARNING: Location" || true
+pip install -q -e ".[eval,milvus,distributed,bench,test]" 2>&1 | grep -v "^WARNING: Location" || true
 python -c "import qa, torch; assert torch.__version__.startswith('2.13.0'), torch.__version__"

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from qa import Config
-from qa.backends.faiss_backend import FaissBackend
-from qa.bench import add_arguments
+from qa.index.faiss_backend import FaissBackend
+from qa.benchmarks.command import add_arguments
 from qa.benchmarks import report, scale, seed
 from qa.benchmarks.corpus import QuestionSet
 from qa.benchmarks.stats import Figure, ratio

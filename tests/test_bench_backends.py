@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from qa import bench
+from qa.benchmarks import command as bench
+from qa.embedding import Embedder
 
 ARTICLE = ("The regional court in Ganja heard a new appeal on March 3. The judge postponed the hearing of the "
            "pelican smuggling case until the spring. Lawyers for the defence said the delay was unlawful.")
@@ -35,7 +36,7 @@ def test_backends_stage_prints_and_writes_both_backends(tmp_path, embedder, monk
     sources.mkdir()
     (sources / "ganja-court.txt").write_text(ARTICLE, encoding="utf-8")
     monkeypatch.setattr(bench, "_in_child", lambda function, *args: function(*args))
-    monkeypatch.setattr("qa.embedding.Embedder", lambda *args, **kwargs: embedder)
+    monkeypatch.setattr(Embedder, "from_config", lambda config: embedder)
     monkeypatch.delenv("QA_MILVUS_URI", raising=False)
     out = tmp_path / "out.json"
     args = parse("--only", "backends", "--sizes", "300", "--runs", "1", "--scale-questions", "2",

@@ -8,7 +8,7 @@ import pytest
 
 from seed_data import seed_questions
 from qa import QuestionError
-from qa.backends.faiss_backend import FaissBackend
+from qa.index.faiss_backend import FaissBackend
 from qa.lexical import tokenize
 
 # Every engine test runs on both retrieval backends (tests/conftest.py: `seed_engine`, `make_engine`);
@@ -143,7 +143,7 @@ def test_incremental_indexing_embeds_only_what_changed(project, make_engine):
 def test_a_crash_while_writing_leaves_the_previous_index_usable(project, make_engine, monkeypatch):
     engine = make_engine(project)
     before = FaissBackend(project / "index").info()
-    import qa.backends.faiss_backend as fb
+    import qa.index.faiss_backend as fb
 
     def crash(path, data):
         raise OSError("simulated crash while writing " + path.name)

@@ -7,9 +7,9 @@ import logging
 import numpy as np
 import pytest
 
-from qa.backends.bm25 import SegmentedBM25
-from qa.backends.faiss_backend import SEGMENTS, FaissBackend
-from qa.backends.vector_index import VectorIndex
+from qa.index.bm25 import SegmentedBM25
+from qa.index.faiss_backend import SEGMENTS, FaissBackend
+from qa.index.vector_index import VectorIndex
 from qa.benchmarks.synthetic import Shape, Vocabulary, synthetic_sources, unit
 
 DIM = 384
@@ -164,7 +164,7 @@ def test_files_a_killed_run_left_in_segments_are_removed_once_stale(tmp_path, co
     import os
     import time
 
-    from qa.sources import STALE_TEMPORARY_S
+    from qa.files import STALE_TEMPORARY_S
 
     backend = FaissBackend(tmp_path / "index")
     backend.apply("model", DIM, add=corpus[:3], remove=[])

@@ -23,8 +23,8 @@ pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
 from qa import Config, Engine  # noqa: E402
-from qa.backends.base import IndexedSource, IndexError_  # noqa: E402
-from qa.backends.milvus_backend import KINDS, MilvusBackend, milvus_terms, resolve_uri  # noqa: E402
+from qa.index.base import IndexedSource, IndexError_  # noqa: E402
+from qa.index.milvus_backend import KINDS, MilvusBackend, milvus_terms, resolve_uri  # noqa: E402
 from qa.lexical import tokenize  # noqa: E402
 from qa.types import SourceSegments, Span  # noqa: E402
 
@@ -225,7 +225,7 @@ KILLED_INGEST = textwrap.dedent("""
     sys.path.insert(0, {tests!r})
     from test_milvus import fake_source
     from qa import Config
-    from qa.backends.milvus_backend import MilvusBackend
+    from qa.index.milvus_backend import MilvusBackend
 
     config = Config(root=Path({root!r}), backend="milvus", milvus_uri={uri!r}, milvus_batch_rows=1)
     backend = MilvusBackend(config)
@@ -350,9 +350,9 @@ def test_from_faiss_needs_the_milvus_backend(capsys, tmp_path):
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # raised inside Ray Data's own configuration
 def test_a_ray_data_pipeline_builds_the_same_index_as_one_process(tmp_path, embedder):
     ray = pytest.importorskip("ray")
-    from qa.backends.faiss_backend import SEGMENTS, FaissBackend, read_manifest, read_segment
-    from qa.distributed import RayEmbedder
-    from qa.indexer import embed_sources, sync_index
+    from qa.index.faiss_backend import SEGMENTS, FaissBackend, read_manifest, read_segment
+    from qa.index.ray_embedder import RayEmbedder
+    from qa.index.sync import embed_sources, sync_index
     from qa.sources import load_sources
 
     # a few hundred short chunks: the seed articles, and three of them again with their lines reversed

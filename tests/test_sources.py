@@ -108,7 +108,7 @@ def test_adding_a_source_removes_stale_temporary_files_only(tmp_path):
     import os
     import time
 
-    from qa.sources import STALE_TEMPORARY_S
+    from qa.files import STALE_TEMPORARY_S
 
     sources = tmp_path / "sources"
     sources.mkdir()

@@ -1,1 +1,1 @@
-"""Benchmarks behind `qa bench`: speed and scale of indexing and answering (see qa/bench.py)."""
+"""Benchmarks behind `qa bench` (command.py): speed and scale of indexing and answering."""

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Config
+from ..evaluation.dataset import load_questions
+from ..index.faiss_backend import SEGMENTS, read_segment
 
 # Used for latency only when no question file exists (eval/questions/*.jsonl has gold spans for recall).
 FALLBACK_QUESTIONS = (
@@ -37,10 +39,8 @@ class QuestionSet:
 def load_question_set(path: Path, limit: int = 0) -> QuestionSet:
     """Questions of eval/questions (every split); the fallback list when there are none."""
     try:
-        from ..evaluation.dataset import load_questions
-
         questions = load_questions(path)
-    except (ImportError, ValueError, OSError) as exc:
+    except (ValueError, OSError) as exc:
         texts = list(FALLBACK_QUESTIONS)
         return QuestionSet(texts[:limit] if limit else texts, [], f"built-in list ({exc})")
     texts = [q.question for q in questions]
@@ -60,8 +60,6 @@ def seed_project(config: Config, work: Path) -> Config:
 
 def seed_vectors(engine) -> np.ndarray:
     """Every chunk and sentence vector of the seed index (the centres of the synthetic corpora)."""
-    from ..backends.faiss_backend import SEGMENTS, read_segment
-
     backend = engine.backend
     manifest = backend.read_manifest()
     blocks = []

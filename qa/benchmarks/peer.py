@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import logging
+from importlib.metadata import PackageNotFoundError, version
 
+from ..chunking import chunk_source
 from ..config import Config
+from ..embedding import Embedder, resolve_model
+from ..engine import Engine
+from ..evaluation.relevance import locate_gold, passage_covers
 from ..types import Span
 from .corpus import QuestionSet
 from .stats import Figure, percentile, ratio, timed
@@ -13,8 +18,6 @@ RECALL_DEPTH = 5
 
 
 def txtai_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("txtai")
     except PackageNotFoundError:
@@ -24,8 +27,6 @@ def txtai_version() -> str:
 def recall_at(passages: list[tuple[str, Span]], judged_question, bodies: dict[str, str], k: int) -> float | None:
     """Share of the question's gold spans held by one of the first k passages (qa.evaluation's judgement:
     a passage holds a span when it overlaps at least half of it, in the same source)."""
-    from ..evaluation.relevance import locate_gold, passage_covers
-
     units, _ = locate_gold(judged_question, bodies)
     if not units:
         return None
@@ -35,14 +36,10 @@ def recall_at(passages: list[tuple[str, Span]], judged_question, bodies: dict[st
 def compare(config: Config, questions: QuestionSet, runs: int, embedder=None) -> dict:
     """Latency and Recall@5 of this engine and of txtai over the seed corpus's chunks."""
     import torch
-    from txtai import Embeddings
-
-    from ..chunking import chunk_source
-    from ..embedding import Embedder, resolve_model
-    from ..engine import Engine
+    from txtai import Embeddings  # the [bench] extra
 
     logging.getLogger("txtai").setLevel(logging.WARNING)
-    embedder = embedder or Embedder(config.model, device=config.device, batch_size=config.batch_size)
+    embedder = embedder or Embedder.from_config(config)
     engine = Engine.load(config, embedder=embedder)
     bodies = {s.source_id: s.body for s in engine.sources()}
     chunks = [(sid, span) for sid, body in sorted(bodies.items())

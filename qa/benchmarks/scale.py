@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -12,6 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Config
+from ..embedding import Embedder
+from ..engine import Engine
+from ..index.faiss_backend import SNAPSHOT_MIN_CHUNKS, FaissBackend, read_manifest
+from ..index.sync import embed_sources
+from ..index.vector_index import VectorIndex
+from ..sources import load_sources
+from ..types import Source
 from .latency import ask_runs, latency_summary
 from .stats import Figure, current_rss_mib, peak_rss_mib, ratio, timed
 from .synthetic import Shape, Vocabulary, all_chunk_vectors, held_out_queries, synthetic_sources
@@ -45,14 +53,7 @@ class ScaleJob:
                                    data_dir=self.root / "data")
 
 
-def _faiss_settings(config: Config) -> dict:
-    return dict(ann_threshold=config.ann_threshold, hnsw_m=config.hnsw_m, hnsw_ef_search=config.hnsw_ef_search,
-                ann_index=config.ann_index, ivf_nlist=config.ivf_nlist, ivf_nprobe=config.ivf_nprobe)
-
-
 def _inputs(work: Path) -> tuple[Vocabulary, np.ndarray]:
-    from ..sources import load_sources
-
     sources, _ = load_sources(work / "seed" / "sources")
     return Vocabulary([s.body for s in sources]), np.load(work / "seed" / "vectors.npy")
 
@@ -65,8 +66,6 @@ def _stamp(job: ScaleJob, model_id: str) -> dict:
 
 def build_index(job: ScaleJob, model_id: str, dim: int) -> dict:
     """Write the synthetic corpus as an index (segment files + manifest); reused while its stamp matches."""
-    from ..backends.faiss_backend import SNAPSHOT_MIN_CHUNKS, FaissBackend, read_manifest
-
     stamp_path = job.root / "corpus.json"
     config = job.job_config()
     if stamp_path.exists() and json.loads(stamp_path.read_text()) == _stamp(job, model_id):
@@ -76,7 +75,7 @@ def build_index(job: ScaleJob, model_id: str, dim: int) -> dict:
     stamp_path.unlink(missing_ok=True)
     vocabulary, seeds = _inputs(job.work)
     # As `qa index` would build it, but with one snapshot at the end rather than one per batch.
-    backend = FaissBackend(config.index_dir, snapshot_min_chunks=2**62, **_faiss_settings(config))
+    backend = FaissBackend.from_config(config, snapshot_min_chunks=2**62)
     start = time.perf_counter()
     batch, rebuild = [], True
     for item in synthetic_sources(job.shape, vocabulary, seeds):
@@ -108,18 +107,13 @@ def _single_query_ms(index, queries: np.ndarray, k: int) -> list[float]:
 
 def measure(job: ScaleJob, embedder=None) -> dict:
     """Everything measured at one size, in this (child) process; memory figures are this process's."""
-    from ..backends.faiss_backend import FaissBackend
-    from ..backends.vector_index import VectorIndex
-    from ..embedding import Embedder
-    from ..engine import Engine
-
     config = job.job_config()
     result: dict = {"n_chunks": job.shape.n_chunks, "chunks_per_source": job.shape.chunks_per_source,
                     "rss_mib": {"start": round(current_rss_mib(), 1)}}
-    embedder = embedder or Embedder(config.model, device=config.device, batch_size=config.batch_size)
+    embedder = embedder or Embedder.from_config(config)
     result["rss_mib"]["model_loaded"] = round(current_rss_mib(), 1)
     vocabulary, seeds = _inputs(job.work)
-    load_seconds, backend = timed(lambda: FaissBackend(config.index_dir, **_faiss_settings(config)))
+    load_seconds, backend = timed(lambda: FaissBackend.from_config(config))
     result["load_s"] = round(load_seconds, 2)
     result["index"] = backend.describe()
     result["rss_mib"]["index_loaded"] = round(current_rss_mib(), 1)
@@ -183,18 +177,9 @@ def measure(job: ScaleJob, embedder=None) -> dict:
 def add_one(jobs: list[ScaleJob], embedder=None) -> dict:
     """Add real articles one at a time (embed + apply) to every size's index in turn, in one process, so
     the sizes are compared under the same machine load; then remove them (the corpora are reused)."""
-    import hashlib
-
-    from ..backends.faiss_backend import FaissBackend
-    from ..embedding import Embedder
-    from ..indexer import embed_sources
-    from ..sources import load_sources
-    from ..types import Source
-
     config = jobs[0].config
-    embedder = embedder or Embedder(config.model, device=config.device, batch_size=config.batch_size)
-    backends = {job.shape.n_chunks: FaissBackend(job.job_config().index_dir, **_faiss_settings(config))
-                for job in jobs}
+    embedder = embedder or Embedder.from_config(config)
+    backends = {job.shape.n_chunks: FaissBackend.from_config(job.job_config()) for job in jobs}
     seed_sources, _ = load_sources(jobs[0].work / "seed" / "sources")
     times = {size: {"embed_ms": [], "apply_ms": [], "total_ms": [], "remove_ms": []} for size in backends}
     sizes = sorted(backends)
@@ -225,7 +210,7 @@ def add_one(jobs: list[ScaleJob], embedder=None) -> dict:
 
 def _bm25s_rebuild_seconds(job: ScaleJob, vocabulary: Vocabulary) -> float:
     """What re-indexing all of BM25 with bm25s (the previous design) costs at this size: one run."""
-    import bm25s
+    import bm25s  # the [bench] extra
 
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     tokens = [chunk for item in synthetic_sources(job.shape, vocabulary, None) for chunk in item.tokens]

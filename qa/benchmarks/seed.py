@@ -8,7 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..chunking import chunk_source
 from ..config import Config
+from ..embedding import Embedder
+from ..engine import Engine
+from ..index import open_backend
+from ..index.sync import sync_index
+from ..sources import load_sources
 from .corpus import seed_vectors
 from .latency import LATENCY_KEYS, ask_runs, latency_summary
 from .stats import Figure, current_rss_mib, peak_rss_mib, ratio, timed
@@ -16,11 +22,8 @@ from .stats import Figure, current_rss_mib, peak_rss_mib, ratio, timed
 
 def measure_seed(config: Config, questions: list[str], runs: int, work: Path, embedder=None) -> dict:
     """Build the seed index (in `config`'s folders), time questions, time indexing; save the seed vectors."""
-    from ..embedding import Embedder
-    from ..engine import Engine
-
     result: dict = {"rss_mib": {"start": round(current_rss_mib(), 1)}}
-    embedder = embedder or Embedder(config.model, device=config.device, batch_size=config.batch_size)
+    embedder = embedder or Embedder.from_config(config)
     result["rss_mib"]["model_loaded"] = round(current_rss_mib(), 1)
     engine = Engine.load(config, embedder=embedder)
     info = engine.backend.info()
@@ -36,9 +39,6 @@ def measure_seed(config: Config, questions: list[str], runs: int, work: Path, em
 def embedded_texts(config: Config) -> tuple[list[str], int]:
     """The texts `qa index` embeds for the sources in `config.sources_dir` (each source's chunks, then its
     sentences), and how many of them are chunks."""
-    from ..chunking import chunk_source
-    from ..sources import load_sources
-
     texts, n_chunks = [], 0
     for source in load_sources(config.sources_dir)[0]:
         segments = chunk_source(source.source_id, source.body, config.chunk_chars, config.chunk_overlap_sentences,
@@ -53,10 +53,6 @@ def indexing_throughput(config: Config, embedder, runs: int) -> dict:
     `encode` of the very texts it embeds, alternated run by run so both see the same machine load.
     Wall-clock overhead is the target's measure; CPU time (all threads) is shown as well, being less
     disturbed by other work on the machine."""
-    from ..backends import open_backend
-    from ..indexer import sync_index
-    from ..sources import load_sources
-
     texts, n_chunks = embedded_texts(config)
     index_dir = config.root / "index-throughput"
     encode_s, pipeline_s, encode_cpu, pipeline_cpu = [], [], [], []

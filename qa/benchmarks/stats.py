@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Figure:
@@ -40,8 +42,6 @@ class Figure:
 
 def percentile(values: Sequence[float], q: float) -> float:
     """The q-th percentile (0-100), linear between closest ranks (numpy's default)."""
-    import numpy as np
-
     return float(np.percentile(np.asarray(values, dtype=float), q)) if len(values) else float("nan")
 
 

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..backends import IndexedSource
+from ..index.base import IndexedSource
 from ..lexical import WORD, tokenize
 from ..types import Source, SourceMeta, SourceSegments, Span
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import sys
@@ -14,6 +15,7 @@ from ..engine import Engine
 from .configurations import Setup
 from .dataset import Benchmark, load_squad
 from .runner import Corpus, EvalRun, Peer, run_setups
+from .txtai_peer import LABEL, TxtaiPeer, txtai_version  # txtai itself is imported when the peer is made
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +71,6 @@ def run_benchmark(base: Config, path: Path, setups: list[Setup], workdir: Path |
         if with_peers:
             peer, why = make_txtai_peer(config, progress)
             if peer is not None:
-                from .txtai_peer import LABEL
-
                 peer.prepare(questions)
                 peers.append(("txtai", LABEL, peer.observe))
             else:
@@ -82,10 +82,8 @@ def run_benchmark(base: Config, path: Path, setups: list[Setup], workdir: Path |
 
 def make_txtai_peer(config: Config, progress: bool):
     """(peer, None) or (None, the reason it cannot run)."""
-    try:
-        from .txtai_peer import TxtaiPeer, txtai_version
-    except ImportError as exc:
-        return None, f"txtai is not installed ({exc}); `pip install txtai==9.14.0`"
+    if importlib.util.find_spec("txtai") is None:
+        return None, "txtai is not installed; `pip install txtai==9.14.0`"
     try:
         path, _ = resolve_model(config.model)
         if progress:

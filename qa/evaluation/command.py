@@ -7,12 +7,14 @@ import shlex
 import sys
 from pathlib import Path
 
-from ..cli import add_common_arguments, config_from_args
+from ..options import add_common_arguments, config_from_args, load_engine
+from .benchmark import default_squad_path, run_benchmark
+from .calibrate import calibrate, format_calibration
 from .configurations import BENCHMARK_SETUPS, MAIN, SETUPS, pick
-from .dataset import DatasetError, load_questions, select_split
-
-QUESTIONS_DIR = Path("eval") / "questions"
-REPORTS_DIR = Path("eval") / "reports"
+from .dataset import QUESTIONS_DIR, DatasetError, load_questions, select_split
+from .diff import diff_markdown, diff_reports
+from .report import REPORTS_DIR, build_report, previous_report, text_summary, write_report
+from .runner import run_setups
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -108,22 +110,7 @@ def questions_path(args: argparse.Namespace, config) -> Path:
     return args.questions if args.questions else config.root / QUESTIONS_DIR
 
 
-def load_engine(config, progress: bool = True):
-    from ..engine import Engine
-
-    engine = Engine.load(config, build=True, progress=progress)
-    report = getattr(engine, "last_report", None)
-    for warning in engine.warnings + (report.warnings if report else []):
-        print(f"warning: {warning}", file=sys.stderr)
-    if report is not None and report.changed:
-        print(report.summary(), file=sys.stderr)
-    return engine
-
-
 def run_questions(args: argparse.Namespace, config, setups, engine=None) -> dict:
-    from .report import build_report
-    from .runner import run_setups
-
     path = questions_path(args, config)
     questions = select_split(load_questions(path), args.split)
     questions = questions[: args.limit] if args.limit else questions
@@ -135,9 +122,6 @@ def run_questions(args: argparse.Namespace, config, setups, engine=None) -> dict
 
 
 def run_squad(args: argparse.Namespace, config, setups, embedder=None) -> dict:
-    from .benchmark import default_squad_path, run_benchmark
-    from .report import build_report
-
     path = args.squad_file or default_squad_path(config)
     run, _, _ = run_benchmark(config, path, setups, workdir=args.workdir, with_peers=not args.no_peers,
                               limit=args.limit, progress=True, embedder=embedder)
@@ -145,8 +129,6 @@ def run_squad(args: argparse.Namespace, config, setups, embedder=None) -> dict:
 
 
 def run_calibration(args: argparse.Namespace, config, engine=None) -> int:
-    from .calibrate import calibrate, format_calibration
-
     if args.split != "all" and args.split != "tune":
         print("note: calibration always uses the tune split only", file=sys.stderr)
     tune = select_split(load_questions(questions_path(args, config)), "tune")
@@ -159,9 +141,6 @@ def run_calibration(args: argparse.Namespace, config, engine=None) -> int:
 
 
 def finish(args: argparse.Namespace, config, report: dict, under, over) -> int:
-    from .diff import diff_markdown, diff_reports
-    from .report import previous_report, text_summary, write_report
-
     reports_dir = args.reports_dir or config.root / REPORTS_DIR
     previous = previous_report(reports_dir, report["dataset"])
     if previous is not None:

@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+QUESTIONS_DIR = Path("eval") / "questions"  # the project's question sets, under its root
 QUESTION_TYPES = ("factoid", "paraphrase", "name_variant", "multi_source", "conflict", "figure", "unanswerable")
 SPLITS = ("tune", "test")
 UNANSWERABLE_KINDS = ("off_topic", "near_miss")  # `kind` of an unanswerable question

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .configurations import MAIN
+from .tables import fmt, table
 
 DELTA_METRICS = ("passage_recall@5", "passage_mrr@10", "answer_hit", "quote_f1", "abstention_recall",
                  "false_abstention", "conflict_recall")
@@ -79,8 +80,6 @@ def diff_reports(previous: dict, current: dict) -> dict:
 
 
 def diff_markdown(diff: dict, config: str = MAIN, limit: int = 25) -> str:
-    from .report import fmt, table
-
     if config not in diff["configs"]:
         config = next(iter(diff["configs"]), config)
     part = diff["configs"].get(config)

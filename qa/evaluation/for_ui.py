@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..engine import Engine
-from .command import QUESTIONS_DIR, REPORTS_DIR
 from .configurations import pick
-from .dataset import DatasetError, load_questions
+from .dataset import QUESTIONS_DIR, DatasetError, load_questions
+from .diff import diff_markdown, diff_reports
+from .report import REPORTS_DIR, build_report, previous_report, text_summary, write_report
+from .runner import run_setups
 
 
 def run_for_ui(engine: Engine, questions: Path | None = None, reports_dir: Path | None = None) -> tuple[str, str]:
@@ -15,10 +17,6 @@ def run_for_ui(engine: Engine, questions: Path | None = None, reports_dir: Path 
 
     The plot path is "" when there is nothing to evaluate (the Markdown says why).
     """
-    from .diff import diff_markdown, diff_reports
-    from .report import build_report, previous_report, text_summary, write_report
-    from .runner import run_setups
-
     root = engine.config.root
     path = questions or root / QUESTIONS_DIR
     try:

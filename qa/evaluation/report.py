@@ -11,8 +11,11 @@ from pathlib import Path
 
 from ..config import Config
 from .configurations import MAIN
+from .diff import diff_markdown
 from .runner import EvalRun, QuestionResult
+from .tables import fmt, table
 
+REPORTS_DIR = Path("eval") / "reports"  # under the project's root
 RETRIEVAL_COLUMNS = {
     "passage_recall@1": "R@1", "passage_recall@5": "R@5", "passage_recall@10": "R@10",
     "passage_mrr@10": "MRR@10", "passage_ndcg@10": "nDCG@10",
@@ -88,18 +91,6 @@ def build_report(run: EvalRun, dataset: str, questions: str, split: str, config:
 
 
 # ---- text ------------------------------------------------------------------------------------------
-
-def fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
-
-
-def table(rows: list[list[str]], headers: list[str]) -> str:
-    from tabulate import tabulate
-
-    escape = lambda cell: str(cell).replace("|", "\\|")  # noqa: E731  a '|' in a quote would split the cell
-    return tabulate([[escape(c) for c in row] for row in rows], headers=headers, tablefmt="github",
-                    disable_numparse=True)
-
 
 def metrics_table(report: dict, split: str, columns: dict[str, str]) -> str:
     rows = []
@@ -180,8 +171,6 @@ def text_summary(report: dict, worst_count: int = 10) -> str:
 
 
 def markdown_summary(report: dict, worst_count: int = 10) -> str:
-    from .diff import diff_markdown
-
     split = f" ({report['split']} split)" if report["dataset"] == "questions" else ""
     head = [f"# Evaluation {report.get('name', '')}", "",
             f"- created: {report['created']}", f"- command: `{report['command']}`",

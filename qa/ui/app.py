@@ -19,6 +19,7 @@ import gradio as gr  # noqa: E402
 
 from ..config import Config  # noqa: E402
 from ..engine import Engine, QuestionError  # noqa: E402
+from ..options import add_common_arguments, config_from_args, load_engine  # noqa: E402
 from ..sources import SourceError  # noqa: E402
 from ..types import Answer, SourceMeta  # noqa: E402
 from . import render  # noqa: E402
@@ -302,8 +303,6 @@ def launch(demo: gr.Blocks, config: Config, auth: list[tuple[str, str]] | None =
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..cli import add_common_arguments
-
     defaults = Config.from_env()
     parser.add_argument("--host", help=f"address to listen on (QA_HOST, default {defaults.host}); "
                                        "anything but 127.0.0.1 exposes the page to the network")
@@ -314,8 +313,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import config_from_args
-
     config = config_from_args(args)
     config = config.replace(host=args.host or config.host, port=args.port or config.port)
     try:
@@ -325,15 +322,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print("loading the model and the index…", file=sys.stderr, flush=True)
     try:
-        engine = Engine.load(config, build=True, progress=True)
+        engine = load_engine(config)
     except Exception as exc:
         if getattr(args, "verbose", False):
             raise
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    report = getattr(engine, "last_report", None)
-    for warning in engine.warnings + (report.warnings if report else []):
-        print(f"warning: {warning}", file=sys.stderr)
     if not engine.sources():
         print(f"warning: no sources in {config.sources_dir}; add some on the Sources tab", file=sys.stderr)
     if config.host not in ("127.0.0.1", "localhost", "::1") and auth is None:

@@ -43,16 +43,17 @@ def run_cli(embedder):
     from qa.cli import main
     from qa.embedding import Embedder
 
-    def shared_or_new(name, *args, **kwargs):
-        return embedder if name == embedder.model_name else Embedder(name, *args, **kwargs)
+    from_config = Embedder.from_config
+
+    def shared_or_new(config):
+        return embedder if config.model == embedder.model_name else from_config(config)
 
     def run(root: Path, args: list[str]) -> tuple[int, str, str]:
         out, err = io.StringIO(), io.StringIO()
         environ = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
         environ["QA_HOME"] = str(root)
         with mock.patch.dict(os.environ, environ, clear=True), \
-                mock.patch("qa.embedding.Embedder", shared_or_new), \
-                mock.patch("qa.engine.Embedder", shared_or_new), \
+                mock.patch.object(Embedder, "from_config", shared_or_new), \
                 contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 rc = main(list(args))

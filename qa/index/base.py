@@ -3,35 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 import numpy as np
 
-from ..types import SourceSegments
+from ..types import ChunkHit, SentenceRecord, SourceSegments
 
 
 class IndexError_(RuntimeError):
     """The index cannot be used as it is (corrupt, other model); the message says what to do."""
-
-
-class ChunkHit(NamedTuple):
-    """A chunk found by one search; `key` is unique in the index ('<source_id>#<n>')."""
-
-    key: str
-    source_id: str
-    start: int
-    end: int
-    score: float
-
-
-class SentenceRecord(NamedTuple):
-    """A sentence of a retrieved chunk, with the vector stored for it at indexing time."""
-
-    chunk_key: str
-    source_id: str
-    start: int
-    end: int
-    vector: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -44,6 +24,7 @@ class IndexedSource:
     chunk_vectors: np.ndarray  # (n_chunks, dim) float32, unit length
     sentence_vectors: np.ndarray  # (n_sentences, dim) float32, unit length
     chunk_tokens: list[list[str]]  # lexical tokens per chunk (see qa.lexical.tokenize)
+    body: str = ""  # the source's text, for a backend that stores chunk texts; "" when not at hand
 
 
 @dataclass(frozen=True)
@@ -63,6 +44,7 @@ class Backend(Protocol):
     """One index of chunks and sentences. Implementations: faiss (default), milvus."""
 
     name: str
+    problems: list[str]  # what could not be read when the index was last loaded, one message each
 
     def info(self) -> IndexInfo | None:
         """What is indexed, or None when there is no index yet."""
@@ -82,3 +64,12 @@ class Backend(Protocol):
 
     def doc_freqs(self, tokens: list[str]) -> tuple[int, dict[str, int]]:
         """(number of chunks, chunks containing each token), for idf weights."""
+
+    def refresh_if_changed(self) -> bool:
+        """Reload when another process changed the index; True if it did."""
+
+    def describe(self) -> dict[str, object]:
+        """What the index is made of (benchmarks, diagnostics)."""
+
+    def close(self) -> None:
+        """Release what the backend holds open (connections)."""

@@ -7,7 +7,7 @@ Stages (`--only`): `seed` (latency and indexing overhead on the seed corpus), `p
 `backends` is opt-in (`qa bench --only backends --sizes 10000`): for each of `--sizes` it builds one
 synthetic corpus in both retrieval backends, faiss and Milvus (Milvus Lite in the scratch folder, or the
 server `--milvus-uri http://…` names), and measures them alike: ingest rate, dense / BM25 / `Engine.ask`
-latency p50 and p95, dense recall@10 against exact search (`qa.backends.milvus_bench.compare_backends`).
+latency p50 and p95, dense recall@10 against exact search (`qa.benchmarks.backends.compare_backends`).
 It is not in the default list because Milvus Lite writes 600-900 chunks/s here: 100,000 take minutes.
 `--full` does not add the 1M corpus to it (name 1000000 in `--sizes` to have it). It needs
 `pip install -e ".[milvus]"`.
@@ -16,6 +16,7 @@ It is not in the default list because Milvus Lite writes 600-900 chunks/s here: 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -25,6 +26,14 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
+from ..embedding import Embedder
+from ..evaluation.dataset import QUESTIONS_DIR
+from ..options import add_common_arguments, config_from_args
+from . import peer, report, scale, seed, startup
+from .backends import compare_backends
+from .corpus import load_question_set, seed_project
+from .synthetic import Shape
+
 STAGES = ("seed", "peer", "scale", "startup")  # the default of --only
 OPT_IN_STAGES = ("backends",)  # run only when --only names them
 DEFAULT_SIZES = (10_000, 100_000)
@@ -33,8 +42,6 @@ CHUNKS_PER_SOURCE_AT_1M = 40  # 25,000 segment files instead of 100,000: writing
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from .cli import add_common_arguments
-
     parser.add_argument("--full", action="store_true", help=f"also the {FULL_SIZE:,}-chunk corpus (about 15 more minutes)")
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
                         help="synthetic corpus sizes in chunks, comma-separated (default %(default)s)")
@@ -63,12 +70,6 @@ def _in_child(function, *args):
 
 
 def run(args: argparse.Namespace) -> int:
-    from .benchmarks import peer, report, scale, seed, startup
-    from .benchmarks.corpus import load_question_set, seed_project
-    from .benchmarks.synthetic import Shape
-    from .cli import config_from_args
-    from .embedding import Embedder
-
     started = time.perf_counter()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     config = config_from_args(args)
@@ -84,8 +85,6 @@ def run(args: argparse.Namespace) -> int:
               "`qa bench --only backends` measures faiss and milvus side by side", file=sys.stderr)
         return 2
     if "backends" in stages:
-        import importlib.util
-
         needed = ("pymilvus",) + (() if "://" in config.milvus_uri else ("milvus_lite",))
         missing = [name for name in needed if importlib.util.find_spec(name) is None]
         if missing:
@@ -97,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     work = (args.work or config.data_dir / "bench").resolve()
     work.mkdir(parents=True, exist_ok=True)
     out = args.out or config.root / "bench" / "results" / "latest.json"
-    questions = load_question_set(args.questions or config.root / "eval" / "questions")
+    questions = load_question_set(args.questions or config.root / QUESTIONS_DIR)
     seed_config = seed_project(config, work)
     results: dict = {"meta": {
         "date": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count(), "platform": platform.platform(),
@@ -126,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     if "peer" in stages:
         results["peer"] = step("txtai side by side", peer.compare, seed_config, questions, args.runs)
     if "scale" in stages:
-        model = Embedder(config.model, device=config.device)
+        model = Embedder.from_config(config)
         model_id, dim = model.model_id, model.dim
         del model
         results["scale"], jobs = {}, []
@@ -150,8 +149,6 @@ def run(args: argparse.Namespace) -> int:
             "qa serve": step("cold start: qa serve", startup.serve_cold_start, seed_config, args.runs),
         }
     if "backends" in stages:
-        from .backends.milvus_bench import compare_backends
-
         # rebuilt on every run (faiss-<n>, milvus-<n> under the scratch folder), around the seed vectors
         results["backends"] = {
             str(size): step(f"{size:,} chunks: faiss and milvus side by side", compare_backends, config, size, work,

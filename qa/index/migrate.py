@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .backends.base import IndexedSource, IndexError_
-from .backends.faiss_backend import SEGMENTS, read_manifest, read_segment
-from .config import Config
+from ..config import Config
+from ..sources import load_sources
+from .base import IndexedSource, IndexError_
+from .faiss_backend import SEGMENTS, read_manifest, read_segment
+from .milvus_backend import MilvusBackend
 
 SOURCES_PER_BATCH = 200  # segments read into memory at a time
 
@@ -59,14 +61,17 @@ def faiss_segments(index_dir: Path, batch: int = SOURCES_PER_BATCH) -> tuple[dic
 
 def migrate_from_faiss(config: Config, faiss_dir: Path | None = None) -> MigrationReport:
     """Copy the FAISS index in `faiss_dir` (default: the configured index folder) into a new Milvus
-    generation and point the alias at it: a failure half-way leaves the previous Milvus index answering."""
-    from .backends.milvus_backend import MilvusBackend
+    generation and point the alias at it: a failure half-way leaves the previous Milvus index answering.
 
+    Milvus stores chunk texts too: they come from the sources folder where it holds the indexed version."""
     manifest, batches = faiss_segments(Path(faiss_dir or config.index_dir))
+    sources, _ = load_sources(config.sources_dir, config.max_source_bytes)
+    bodies = {(s.source_id, s.content_hash): s.body for s in sources}
     counted = {"sources": 0, "chunks": 0, "sentences": 0}
 
     def counting() -> Iterator[list[IndexedSource]]:
         for group in batches:
+            group = [replace(s, body=bodies.get((s.source_id, s.content_hash), "")) for s in group]
             counted["sources"] += len(group)
             counted["chunks"] += sum(len(s.segments.chunks) for s in group)
             counted["sentences"] += sum(len(s.segments.sentences) for s in group)

@@ -1,29 +1,46 @@
 """Benchmarks of the Milvus backend beside FAISS: ingest rate, latency, recall against exact search, fusion.
 
 `compare_backends(config, n_chunks, work)` builds the same synthetic corpus (qa.benchmarks.synthetic) in
-both backends and measures each the same way; it is `qa bench --only backends` (qa/bench.py), which prints
-its rows with the other stages' tables. `fusion_comparison(engine)` runs the seed evaluation with the app's
-RRF (qa.retrieval) and with Milvus' own (hybrid_search + RRFRanker). Command line (the sizes as in
-`qa bench --only backends`, plus --fusion and --embed-rate):
+both backends and measures each the same way; it is `qa bench --only backends` (qa/benchmarks/command.py),
+which prints its rows with the other stages' tables. `fusion_comparison(engine)` runs the seed evaluation
+with the app's RRF (qa.retrieval) and with Milvus' own (hybrid_search + RRFRanker). Command line (the sizes
+as in `qa bench --only backends`, plus --fusion and --embed-rate):
 
-    python -m qa.backends.milvus_bench --sizes 10000 [--fusion] [--out bench/results/milvus.json]
+    python -m qa.benchmarks.backends --sizes 10000 [--fusion] [--out bench/results/milvus.json]
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
 import sys
 import time
 from pathlib import Path
-from unittest import mock
 
 import numpy as np
 
 from ..config import Config
+from ..embedding import Embedder
+from ..engine import Engine
+from ..evaluation.configurations import SETUPS
+from ..evaluation.dataset import QUESTIONS_DIR, load_questions
+from ..evaluation.report import summarize
+from ..evaluation.runner import run_setups
+from ..index import open_backend
+from ..index.base import Backend
+from ..index.milvus_backend import MilvusBackend, milvus_terms
+from ..index.sync import embed_sources
+from ..lexical import tokenize
+from ..retrieval import Retrieved, retrieve
+from ..sources import load_sources
+from ..types import ChunkHit
+from .corpus import load_question_set, seed_project
+from .report import backends_table
+from .seed import embedded_texts
+from .stats import current_rss_mib, peak_rss_mib
+from .synthetic import Shape, Vocabulary, all_chunk_vectors, held_out_queries, synthetic_sources
 
 RECALL_K = 10
 HELD_OUT_QUERIES = 200
@@ -32,11 +49,6 @@ BUILD_BATCH_SOURCES = 1_000
 
 def _seed_inputs(config: Config, work: Path, embedder):
     """The seed corpus's vocabulary and real vectors (the synthetic corpus is made around them)."""
-    from ..benchmarks.corpus import seed_project
-    from ..benchmarks.synthetic import Vocabulary
-    from ..indexer import embed_sources
-    from ..sources import load_sources
-
     seed = seed_project(config, work)
     sources, _ = load_sources(seed.sources_dir)
     path = work / "seed" / "vectors.npy"
@@ -50,8 +62,6 @@ def _seed_inputs(config: Config, work: Path, embedder):
 
 
 def _batches(shape, vocabulary, seeds):
-    from ..benchmarks.synthetic import synthetic_sources
-
     batch = []
     for item in synthetic_sources(shape, vocabulary, seeds):
         batch.append(item.indexed)
@@ -81,9 +91,6 @@ def _row(key: str, chunks_per_source: int) -> int:
 def measure_backend(backend, shape, questions: list[str], question_vectors: np.ndarray, queries: np.ndarray,
                     truth: np.ndarray, sources, config: Config, embedder, runs: int) -> dict:
     """Latency (dense, lexical, whole question) and dense recall@10 of one loaded backend."""
-    from ..engine import Engine
-    from ..lexical import tokenize
-
     found = np.array([[_row(h.key, shape.chunks_per_source) for h in backend.search_dense(q, RECALL_K)]
                       + [-1] * RECALL_K for q in queries])[:, :RECALL_K]
     recall = [len(set(f) & set(t)) / RECALL_K for f, t in zip(found, truth)]
@@ -111,11 +118,7 @@ def compare_backends(config: Config, n_chunks: int, work: Path, questions: list[
                      embedder=None, backends: tuple[str, ...] = ("faiss", "milvus")) -> dict:
     """Build one synthetic corpus of `n_chunks` chunks in each backend (Milvus: Milvus Lite under `work`,
     or `config.milvus_uri` if it names a server) and measure ingest, latency and recall side by side."""
-    from ..benchmarks.stats import current_rss_mib, peak_rss_mib
-    from ..benchmarks.synthetic import Shape, all_chunk_vectors, held_out_queries, synthetic_sources
-    from ..embedding import Embedder
-
-    embedder = embedder or Embedder(config.model, device=config.device, batch_size=config.batch_size)
+    embedder = embedder or Embedder.from_config(config)
     work.mkdir(parents=True, exist_ok=True)
     vocabulary, seeds = _seed_inputs(config, work, embedder)
     shape = Shape(n_chunks)
@@ -137,17 +140,11 @@ def compare_backends(config: Config, n_chunks: int, work: Path, questions: list[
         rss_before = current_rss_mib()
         start = time.perf_counter()
         if name == "faiss":
-            from .faiss_backend import FaissBackend
-
-            backend = FaissBackend(settings.index_dir, settings.ann_threshold, settings.hnsw_m,
-                                   settings.hnsw_ef_search, ann_index=settings.ann_index,
-                                   ivf_nlist=settings.ivf_nlist, ivf_nprobe=settings.ivf_nprobe)
+            backend = open_backend(settings)
             for number, batch in enumerate(_batches(shape, vocabulary, seeds)):
                 backend.apply(embedder.model_id, embedder.dim, add=batch, remove=[], rebuild=number == 0)
             index = backend.describe()["vector_index"]
         else:
-            from .milvus_backend import MilvusBackend
-
             backend = MilvusBackend(settings)
             backend.build(embedder.model_id, embedder.dim, _batches(shape, vocabulary, seeds))
             index = f"{settings.milvus_index} ({'Milvus Lite' if backend.lite else 'Milvus server'})"
@@ -171,8 +168,6 @@ def compare_backends(config: Config, n_chunks: int, work: Path, questions: list[
 def embedding_rate(config: Config, embedder, runs: int = 3, repeat: int = 4) -> dict:
     """Texts per second embedding the seed corpus's chunks and sentences (as indexing does) on the
     configured device, one figure per run."""
-    from ..benchmarks.seed import embedded_texts
-
     texts = embedded_texts(config)[0] * repeat
     embedder.encode(texts[:config.batch_size])  # warm
     rates = []
@@ -183,12 +178,32 @@ def embedding_rate(config: Config, embedder, runs: int = 3, repeat: int = 4) -> 
             "mean_chars": round(sum(map(len, texts)) / len(texts)), "texts_per_s": rates}
 
 
-def engine_fusion_retrieve(backend, vector, tokens, dense_k, lexical_k, rrf_k, limit):
-    """`qa.retrieval.retrieve` with the fusion done by Milvus (hybrid_search, RRFRanker) in one request."""
-    from ..retrieval import Retrieved, retrieve
+class MilvusWithItsOwnFusion(MilvusBackend):
+    """The Milvus backend that can also fuse dense and BM25 search itself (hybrid_search with an RRFRanker, in
+    one request): what the app's fusion is compared with (docs/scale-out.md); the engine uses `qa.retrieval`'s."""
 
-    if vector is None or not hasattr(backend, "search_hybrid"):
-        return retrieve(backend, vector, tokens, dense_k, lexical_k, rrf_k, limit)
+    def search_hybrid(self, vector: np.ndarray, tokens: list[str], dense_k: int, lexical_k: int, rrf_k: int,
+                      limit: int) -> list[ChunkHit]:
+        from pymilvus import AnnSearchRequest, RRFRanker  # the [milvus] extra
+
+        if self._generation is None or not self._committed:
+            return []
+        requests = [AnnSearchRequest([np.asarray(vector, np.float32).tolist()], "dense",
+                                     {"metric_type": "IP", "params": self._search_params(dense_k)}, dense_k)]
+        terms = milvus_terms(tokens)
+        if terms:
+            requests.append(AnnSearchRequest([" ".join(terms)], "sparse", {"metric_type": "BM25"}, lexical_k))
+        results = self._client.hybrid_search(self._generation.name("chunks"), requests, RRFRanker(rrf_k),
+                                             limit=limit, output_fields=self._hit_fields())
+        return self._hits(results[0], lambda distance: float(distance))
+
+
+def milvus_fusion_retrieve(backend: Backend, vector: np.ndarray | None, tokens: list[str], dense_k: int,
+                           lexical_k: int, rrf_k: int, limit: int, lexical_weight: float = 1.0) -> Retrieved:
+    """`qa.retrieval.retrieve` with the fusion done by Milvus in one request (`MilvusWithItsOwnFusion`);
+    RRFRanker has no weights, so `lexical_weight` is not applied. Without a vector: the app's retrieval."""
+    if vector is None or not isinstance(backend, MilvusWithItsOwnFusion):
+        return retrieve(backend, vector, tokens, dense_k, lexical_k, rrf_k, limit, lexical_weight)
     start = time.perf_counter()
     hits = backend.search_hybrid(vector, tokens, dense_k, lexical_k, rrf_k, limit)
     elapsed = round((time.perf_counter() - start) * 1000, 3)
@@ -196,29 +211,30 @@ def engine_fusion_retrieve(backend, vector, tokens, dense_k, lexical_k, rrf_k, l
                                                                   "search_fusion": 0.0})
 
 
-def fusion_comparison(engine, questions_path: Path, runs: int = 3) -> dict:
-    """The seed evaluation (full system) with the app's RRF and with Milvus' RRF, and the search latency of each."""
-    from ..evaluation.configurations import SETUPS
-    from ..evaluation.dataset import load_questions
-    from ..evaluation.report import summarize
-    from ..evaluation.runner import run_setups
+def fusion_comparison(engine: Engine, questions_path: Path, runs: int = 3) -> dict:
+    """The seed evaluation (full system) with the app's RRF and with Milvus' RRF, and the search latency of each.
 
+    `engine` runs on Milvus; the second engine shares its model, sources and Milvus collection."""
     questions = load_questions(questions_path)
+    milvus_fusion = Engine(engine.config, engine.embedder, MilvusWithItsOwnFusion(engine.config), engine.sources(),
+                           engine.reranker, retriever=milvus_fusion_retrieve)
     result = {}
-    for name, patch in (("app_rrf", None), ("milvus_rrf", engine_fusion_retrieve)):
-        with mock.patch("qa.engine.retrieve", patch) if patch else contextlib.nullcontext():
-            run = run_setups(engine, questions, [SETUPS["full"]], progress=False)
+    try:
+        for name, asked in (("app_rrf", engine), ("milvus_rrf", milvus_fusion)):
+            run = run_setups(asked, questions, [SETUPS["full"]], progress=False)
             summary = summarize(run.results, ("all", "test"))["summary"]
-            times = [engine.ask(q.question).timings_ms["search"] for _ in range(runs) for q in questions]
-        result[name] = {split: {m: summary[split]["full"].get(m) for m in
-                                ("passage_recall@5", "passage_mrr@10", "answer_hit", "verbatim")}
-                        for split in summary}
-        result[name]["search_ms"] = _percentiles(times)
+            times = [asked.ask(q.question).timings_ms["search"] for _ in range(runs) for q in questions]
+            result[name] = {split: {m: summary[split]["full"].get(m) for m in
+                                    ("passage_recall@5", "passage_mrr@10", "answer_hit", "verbatim")}
+                            for split in summary}
+            result[name]["search_ms"] = _percentiles(times)
+    finally:
+        milvus_fusion.backend.close()
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m qa.backends.milvus_bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m qa.benchmarks.backends", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000", help="synthetic corpus sizes in chunks (default %(default)s)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--questions", type=int, default=40, help="seed questions asked per run")
@@ -230,15 +246,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    from ..benchmarks.corpus import load_question_set
-    from ..embedding import Embedder
-    from ..engine import Engine
-
     config = Config.from_env()
     work = (args.work or config.data_dir / "bench-milvus").resolve()
     out = args.out or config.root / "bench" / "results" / "milvus.json"
-    questions = load_question_set(config.root / "eval" / "questions", args.questions)
-    embedder = Embedder(config.model, device=config.device, batch_size=config.batch_size)
+    questions = load_question_set(config.root / QUESTIONS_DIR, args.questions)
+    embedder = Embedder.from_config(config)
     results: dict = {"meta": {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count(),
                               "load_average": round(os.getloadavg()[0], 2), "command": " ".join(sys.argv),
                               "milvus_index": config.milvus_index}}
@@ -248,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copytree(config.sources_dir, root / "sources")
         engine = Engine.load(config.replace(root=root, sources_dir=root / "sources", index_dir=root / "index",
                                             backend="milvus", milvus_uri=str(root / "lite.db")), embedder=embedder)
-        results["fusion"] = fusion_comparison(engine, config.root / "eval" / "questions", args.runs)
+        results["fusion"] = fusion_comparison(engine, config.root / QUESTIONS_DIR, args.runs)
         print(json.dumps(results["fusion"], indent=1), flush=True)
     if args.embed_rate:
         results["embedding"] = embedding_rate(config, embedder, args.runs)
@@ -266,8 +278,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def render(measured: dict) -> str:
     """One size as a table: a row per backend (the same table as `qa bench --only backends`)."""
-    from ..benchmarks.report import backends_table
-
     return (f"{measured['n_chunks']:,} chunks ({measured['n_sentences']:,} sentences)\n"
             + backends_table({str(measured["n_chunks"]): measured}))
 

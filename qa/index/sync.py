@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .backends import Backend, IndexedSource
-from .chunking import chunk_source
-from .config import Config
-from .embedding import Embedder
-from .lexical import tokenize
-from .types import Source
-
-log = logging.getLogger(__name__)
+from ..chunking import chunk_source
+from ..config import Config
+from ..embedding import Embedder
+from ..lexical import tokenize
+from ..types import Source
+from .base import Backend, IndexedSource
 
 
 @dataclass
@@ -42,11 +39,6 @@ class IndexReport:
         return (f"full rebuild: {self.rebuilt}\n" if self.rebuilt else "") + text
 
 
-def index_source(source: Source, embedder: Embedder, config: Config, progress: bool = False) -> IndexedSource:
-    """Chunk one source and embed its chunks and sentences."""
-    return embed_sources([source], embedder, config, progress)[0]
-
-
 def embed_sources(sources: list[Source], embedder: Embedder, config: Config,
                   progress: bool = False) -> list[IndexedSource]:
     """Chunk every source, then embed all chunks and sentences in large batches."""
@@ -69,6 +61,7 @@ def embed_sources(sources: list[Source], embedder: Embedder, config: Config,
             chunk_vectors=np.ascontiguousarray(chunk_vectors[c:c + nc]),
             sentence_vectors=np.ascontiguousarray(sentence_vectors[s_:s_ + ns]),
             chunk_tokens=[tokenize(source.body[a:b], config.use_phonetic) for a, b in seg.chunks],
+            body=source.body,
         ))
         c, s_ = c + nc, s_ + ns
     return indexed
@@ -79,7 +72,7 @@ def sync_index(sources: list[Source], backend: Backend, embedder: Embedder, conf
     """Embed new and changed sources, drop deleted ones, rebuild all on a model change."""
     report = IndexReport()
     info = backend.info()
-    problems = list(getattr(backend, "problems", []))
+    problems = list(backend.problems)
     report.warnings.extend(problems)
     if rebuild:
         report.rebuilt = "asked for (--rebuild)"

@@ -7,8 +7,8 @@ import os
 
 import numpy as np
 
-from .config import Config
-from .embedding import Embedder
+from ..config import Config
+from ..embedding import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -18,10 +18,10 @@ TEXTS_PER_TASK = 8  # batches of `batch_size` texts handed to an actor at a time
 class _EmbedBatch:
     """A Ray Data actor: loads the model once, then embeds batch after batch of texts."""
 
-    def __init__(self, model: str, device: str, batch_size: int) -> None:
+    def __init__(self, config: Config) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        self.embedder = Embedder(model, device=device, batch_size=batch_size)
+        self.embedder = Embedder.from_config(config)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {"row": batch["row"], "vector": self.embedder.encode([str(t) for t in batch["text"]])}
@@ -67,8 +67,7 @@ class RayEmbedder:
         table = pa.table({"row": np.arange(len(texts), dtype=np.int64), "text": texts})
         dataset = ray.data.from_arrow(table).map_batches(
             _EmbedBatch,
-            fn_constructor_kwargs={"model": self.config.model, "device": self.config.device,
-                                   "batch_size": self.config.batch_size},
+            fn_constructor_kwargs={"config": self.config.replace(auth="")},  # no login secret to the cluster
             batch_size=self.config.batch_size * TEXTS_PER_TASK,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(min_size=1, max_size=workers),

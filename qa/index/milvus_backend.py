@@ -18,7 +18,8 @@ import numpy as np
 
 from ..config import Config
 from ..lexical import PHONETIC_PREFIX
-from .base import ChunkHit, IndexedSource, IndexError_, IndexInfo, SentenceRecord, chunk_key
+from ..types import ChunkHit, SentenceRecord
+from .base import IndexedSource, IndexError_, IndexInfo, chunk_key
 
 log = logging.getLogger(__name__)
 
@@ -363,23 +364,6 @@ class MilvusBackend:
         # Milvus Lite reports BM25 as a negative distance, a server as a positive score
         return self._hits(results[0], lambda distance: abs(float(distance)))
 
-    def search_hybrid(self, vector: np.ndarray, tokens: list[str], dense_k: int, lexical_k: int, rrf_k: int,
-                      limit: int) -> list[ChunkHit]:
-        """Dense and BM25 search fused by Milvus' own RRF ranker in one request (compared with the app's
-        fusion in docs/scale-out.md; the engine uses `qa.retrieval`'s)."""
-        from pymilvus import AnnSearchRequest, RRFRanker
-
-        if self._generation is None or not self._committed:
-            return []
-        requests = [AnnSearchRequest([np.asarray(vector, np.float32).tolist()], "dense",
-                                     {"metric_type": "IP", "params": self._search_params(dense_k)}, dense_k)]
-        terms = milvus_terms(tokens)
-        if terms:
-            requests.append(AnnSearchRequest([" ".join(terms)], "sparse", {"metric_type": "BM25"}, lexical_k))
-        results = self._client.hybrid_search(self._generation.name("chunks"), requests, RRFRanker(rrf_k),
-                                             limit=limit, output_fields=self._hit_fields())
-        return self._hits(results[0], lambda distance: float(distance))
-
     def sentences(self, chunk_keys: list[str]) -> list[SentenceRecord]:
         if self._generation is None:
             return []
@@ -555,14 +539,12 @@ class MilvusBackend:
         Returns each source's chunks per stored term: what the document frequencies count.
         """
         write = self._client.upsert if upsert else self._client.insert
-        bodies = self._bodies(batch)
         sentences, chunks = [], []
         terms: dict[str, Counter[str]] = {}
         for source in batch:
             counted = terms.setdefault(source.source_id, Counter())
             key, seg = source_key(source.source_id), source.segments
             stored_id = _store_id(source.source_id)
-            body = bodies.get(source.source_id)
             for i, (start, end) in enumerate(seg.sentences):
                 sentences.append({"id": self._row_id(key, source.content_hash, i), "source_key": key,
                                   "content_hash": source.content_hash, "start": int(start), "end": int(end),
@@ -573,7 +555,7 @@ class MilvusBackend:
                 chunks.append({"id": self._row_id(key, source.content_hash, n), "source_key": key,
                                "source_id": stored_id, "content_hash": source.content_hash, "n": n,
                                "start": int(start), "end": int(end), "first_sentence": int(first),
-                               "end_sentence": int(last), "text": _fit(body[start:end] if body else ""),
+                               "end_sentence": int(last), "text": _fit(source.body[start:end]),
                                "terms": stored_terms,
                                "dense": source.chunk_vectors[n]})
         if sentences:
@@ -586,23 +568,6 @@ class MilvusBackend:
         return [{"id": source_key(s.source_id), "source_id": _store_id(s.source_id), "content_hash": s.content_hash,
                  "n_chunks": len(s.segments.chunks), "n_sentences": len(s.segments.sentences), "marker": MARKER}
                 for s in batch]
-
-    def _bodies(self, batch: list[IndexedSource]) -> dict[str, str]:
-        """The texts of these sources, read from the sources folder where it holds the same version: the
-        chunk text is stored for other readers of the collection (answers quote the files themselves)."""
-        from ..sources import SourceError, read_source, source_files
-
-        wanted = {s.source_id: s.content_hash for s in batch}
-        bodies = {}
-        for path in source_files(self.config.sources_dir):
-            if path.stem in wanted and path.stem not in bodies:
-                try:
-                    source = read_source(path, self.config.max_source_bytes)
-                except (OSError, SourceError):
-                    continue
-                if source.content_hash == wanted[path.stem]:
-                    bodies[path.stem] = source.body
-        return bodies
 
     def _delete_rows(self, generation: Generation, keep: dict[str, str | None]) -> None:
         """Delete the rows of these sources except those of the hash given (None: all of them)."""

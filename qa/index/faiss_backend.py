@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..sources import STALE_TEMPORARY_S, atomic_write_bytes, remove_stale_files
-from ..types import SourceSegments, Span
-from .base import ChunkHit, IndexedSource, IndexError_, IndexInfo, SentenceRecord, chunk_key
+from ..config import Config
+from ..files import STALE_TEMPORARY_S, atomic_write_bytes, remove_stale_files
+from ..types import ChunkHit, SentenceRecord, SourceSegments, Span
+from .base import IndexedSource, IndexError_, IndexInfo, chunk_key
 from .bm25 import SegmentedBM25
 from .snapshot import new_name, read_snapshot, remove_snapshots, write_snapshot
 from .vector_index import VectorIndex
@@ -231,6 +232,12 @@ class FaissBackend:
         self._signature: tuple | None = None
         self._reset(None, 0)
         self.reload()
+
+    @classmethod
+    def from_config(cls, config: Config, **options) -> "FaissBackend":
+        """The index in `config.index_dir` with the configured FAISS settings (`options`: constructor overrides)."""
+        return cls(config.index_dir, config.ann_threshold, config.hnsw_m, config.hnsw_ef_search,
+                   ann_index=config.ann_index, ivf_nlist=config.ivf_nlist, ivf_nprobe=config.ivf_nprobe, **options)
 
     # ---- the files -----------------------------------------------------------------------------
 
@@ -590,6 +597,9 @@ class FaissBackend:
         return {"chunks": self._n_chunks, "sentences": self._n_sentences, "sources": len(self._entries),
                 "vector_index": self._vectors.description, "lexical_segments": self._lexical.n_segments,
                 "snapshot": self._snapshot, "journal_lines": self._journal_lines}
+
+    def close(self) -> None:
+        """Nothing to release: every file is closed after each read or write."""
 
     def _hit(self, chunk_id: int, score: float) -> ChunkHit | None:
         position = bisect.bisect_right(self._starts, chunk_id) - 1

@@ -1,0 +1,49 @@
+"""Command-line options every command shares, and loading the engine as every command does."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from .config import Config
+from .engine import Engine
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options every command shares; each overrides the matching QA_* environment variable."""
+    group = parser.add_argument_group("configuration (also QA_* environment variables)")
+    group.add_argument("--model", help="embedding model: package, local folder, or hub name (QA_MODEL)")
+    group.add_argument("--backend", choices=("faiss", "milvus"), help="retrieval backend (QA_BACKEND)")
+    group.add_argument("--milvus-uri", "--uri", dest="milvus_uri",
+                       help="Milvus Lite file (*.db) or http://host:19530; the token only from $MILVUS_TOKEN (QA_MILVUS_URI)")
+    group.add_argument("--device", help="cpu, cuda, ... for embedding (QA_DEVICE)")
+    group.add_argument("--reranker", help="optional cross-encoder that re-scores candidate sentences and decides "
+                                          "abstention: package, local folder, or hub name (QA_RERANKER)")
+    group.add_argument("--sources-dir", type=Path, help="folder of source articles (QA_SOURCES_DIR)")
+    group.add_argument("--index-dir", type=Path, help="folder of the built index (QA_INDEX_DIR)")
+    group.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    return Config.from_env(
+        model=args.model, backend=args.backend, milvus_uri=args.milvus_uri, device=args.device,
+        reranker=getattr(args, "reranker", None),
+        sources_dir=args.sources_dir, index_dir=args.index_dir, ray_address=getattr(args, "ray_address", None),
+    )
+
+
+def print_warnings(warnings: Iterable[str]) -> None:
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+def load_engine(config: Config, progress: bool = True) -> Engine:
+    """The engine with its index brought up to date; its warnings, and what indexing changed, on stderr."""
+    engine = Engine.load(config, build=True, progress=progress)
+    report = engine.last_report
+    print_warnings(engine.warnings + report.warnings)
+    if report.changed:
+        print(report.summary(), file=sys.stderr)
+    return engine
