@@ -73,7 +73,9 @@ def test_with_a_reranker_sentences_are_ordered_by_its_scores_and_quotes_stay_ver
         assert [s.score for s in sentences] == sorted((s.score for s in sentences), reverse=True)
         answer = trace.answer
         scores = {(s.source_id, s.start, s.end): s.score for s in sentences}
-        assert not answer.abstained
+        if answer.abstained:  # only grounding (no source mentions the focus) may abstain here
+            assert answer.reason in ("never_mentioned", "never_together")
+            continue
         assert all(q.score == pytest.approx(scores[(q.source_id, q.start, q.end)], abs=1e-4) for q in answer.answer)
         first = (answer.answer[0].source_id, answer.answer[0].start)
         if answer.conflict is None:  # the best sentence first; for a figure, a sentence stating the asked figure
