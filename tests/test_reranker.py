@@ -82,9 +82,8 @@ def test_with_a_reranker_sentences_are_ordered_by_its_scores_and_quotes_stay_ver
             assert holding and q.score == pytest.approx(holding[0], abs=1e-4)
         first = (answer.answer[0].source_id, answer.answer[0].start)
         if answer.conflict is None:  # the best sentence first; for a figure, a sentence stating the asked figure
-            stating = {(s.source_id, s.start) for s in sentences if s.typed}
-            assert first == (sentences[0].source_id, sentences[0].start) or (
-                trace.question.asks_figure and first in stating)
+            stating = [s for s in sentences if s.typed and s.source_id == first[0] and s.start <= first[1] < s.end]
+            assert first == (sentences[0].source_id, sentences[0].start) or (trace.question.asks_figure and stating)
         assert_verbatim(reranked_engine, answer)
         assert "rerank" in answer.timings_ms
 
