@@ -20,7 +20,7 @@ from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Sent
 ABSTAIN_MESSAGE = "The sources do not say."
 NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
 YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
-NAME_WINDOW = 300  # characters around a figure's sentence where the question's names must appear
+NAME_WINDOW = 1000  # characters around a figure's sentence where the question's names must appear
 UNDATED = "9999"  # sorts undated articles after dated ones
 
 

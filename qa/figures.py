@@ -82,7 +82,7 @@ SUBJECT_WORDS = 3
 ORPHAN_CLAUSE = re.compile(r"(?<=,)\s*(?:were|was|are|is|have been|has been|had been)\s+(?:\w+ly\s+)?\w+ed\b")
 NEAR_BEFORE = 6  # words before a figure whose events it may carry ("admitted only 102 victims")
 NEAR_AFTER = 8  # words after a figure ("9 people were tortured to death")
-DATE_AFTER = 3  # a date after the verb belongs to it only when this close ("acknowledged in 2021")
+DATE_AFTER = 3  # a date next to a verb belongs to it only when this close ("acknowledged in 2021")
 
 
 @dataclass(frozen=True)
@@ -390,4 +390,5 @@ def _context(text: str, figure: Figure) -> tuple[list[str], list[str]]:
             after = _content_stems(text[stop:clause_end])
         else:
             after = after[:DATE_AFTER]
+        before = before[-DATE_AFTER:]
     return before, after[:NEAR_AFTER]

@@ -154,8 +154,8 @@ def is_whole_sentence(body: str, start: int, end: int, furniture: list[Furniture
     if not text:
         return False
     before = re.sub(r"[^\S\n]+$", "", body[:start])
-    if any(f.end == len(before) for f in furniture):
-        before = ""
+    if any(f.start < start and not body[f.end:start].strip() for f in furniture):
+        before = ""  # right after cut-off furniture (a dateline): a sentence starts here
     starts = (not before or before.endswith(("\n",) + TERMINAL) or before.endswith(":")) and (
         text[0].isupper() or text[0].isdigit() or text[0] in "\"“«‘'(")
     return starts and text.rstrip().endswith(TERMINAL + (":",))

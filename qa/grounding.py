@@ -94,6 +94,12 @@ def folded_words(text: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=16_384)
+def capitalised_words(text: str) -> frozenset[str]:
+    """The folded capitalised words of a passage: where names are."""
+    return frozenset(fold(w) for w, _, _ in word_spans(text) if w[:1].isupper())
+
+
+@lru_cache(maxsize=16_384)
 def word_stems(text: str) -> frozenset[str]:
     """The stems of a passage's words, hyphenated words also in parts ('44-day' gives 'day')."""
     return frozenset(stem(part) for w in folded_words(text) for part in (w, *w.split("-")))
@@ -120,9 +126,10 @@ def uncovered(question: Question, quoted: list[str]) -> tuple[str, ...]:
 
 
 def mentions(text: str, phrase: tuple[str, ...]) -> bool:
-    """Does `text` contain a word of the name `phrase`, in any spelling the lexical keys match?"""
-    words = set(folded_words(text))
-    return any(_same_name(fold(name), word) for name in phrase for word in words)
+    """Does `text` contain a word of the name `phrase`: as written, or as a capitalised word in another
+    spelling the lexical keys match ('Mais' is not 'mass', though they share a Soundex key)?"""
+    words, names = set(folded_words(text)), capitalised_words(text)
+    return any(fold(name) in words or any(_same_name(fold(name), word) for word in names) for name in phrase)
 
 
 class _Vocabulary:
