@@ -173,6 +173,7 @@ def test_eval_diff_after_adding_a_source(project, make_engine, capsys):
     engine = make_engine(project)
     args = eval_args("--configs", "full,bm25", "--questions", str(questions), "--reports-dir", str(reports))
     assert command.run(args, engine=engine) == 0
+    assert "Nothing to compare with yet" in capsys.readouterr().out
     first = (reports / "latest").resolve()
     report = json.loads((first / "report.json").read_text(encoding="utf-8"))
     assert report["diff"] is None
@@ -197,12 +198,34 @@ def test_eval_diff_after_adding_a_source(project, make_engine, capsys):
     assert by_id["t-lighthouse"]["status"] == "new"
     union = by_id["t-union"]
     assert union["status"] == "worse" and union["rank_after"] > union["rank_before"]
+    assert union["why"]  # a worse question always says which metric made it worse
+    assert all(c["why"] for c in changes if c["status"] in ("worse", "better"))
     assert union["outranked_by_new_sources"] == ["union-rumours"]
     assert changes[0]["status"] == "worse"  # worse first
     assert "Changes since" in printed and "union-rumours" in printed and "t-union" in printed
     assert "union-rumours" in (second / "summary.md").read_text(encoding="utf-8")
     full = report["summary"]["all"]["full"]
     assert full["verbatim"] == 1.0 and full["citation_correct"] == 1.0
+
+
+def test_the_diff_says_which_metric_changed():
+    from qa.evaluation.diff import compare
+
+    def result(**metrics):
+        base = {"answer_hit": 1.0, "conflict_recall": 1.0, "gold_coverage": 1.0}
+        return {"answerable": True, "abstained": False, "type": "conflict", "first_relevant_rank": 2,
+                "metrics": {**base, **metrics}}
+
+    assert compare(result(), result(conflict_recall=0.5)) == ("worse", "conflict recall 1.000 → 0.500")
+    assert compare(result(), result()) == ("same", "")
+    assert compare(result(), {**result(), "first_relevant_rank": 4}) == ("worse", "gold rank 2 → 4")
+    assert compare(result(), result(conflict_precision=1.0)) == ("better", "conflict precision: appeared")
+    agreed = {**result(conflict_precision=0.0), "type": "figure"}
+    assert compare({**result(), "type": "figure"}, agreed) == ("worse", "conflict precision: appeared")
+    unanswerable = {"answerable": False, "abstained": True, "type": "unanswerable", "first_relevant_rank": None,
+                    "metrics": {}}
+    assert compare(unanswerable, {**unanswerable, "abstained": False}) == ("worse", "answers now")
+    assert compare(None, result()) == ("new", "")
 
 
 def test_fail_under_exits_non_zero_below_the_bound(seed_engine, tmp_path, capsys):
