@@ -6,12 +6,13 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from .answer import ScoredSentence, Weights, compose, decide, prose_only, score_sentences
+from .abstention import decide
+from .answer import compose, prose_only
 from .config import Config
 from .embedding import Embedder
-from .furniture import Furniture, furniture_spans
+from .furniture import FurnitureCache
 from .grounding import ground, grounding_keys
 from .index import open_backend
 from .index.base import Backend, IndexError_
@@ -20,6 +21,7 @@ from .index.sync import IndexReport, sync_index
 from .lexical import tokenize
 from .question import Question, analyze
 from .rerank import Reranker, rerank_sentences
+from .scoring import ScoredSentence, Weights, score_sentences
 from .retrieval import Retriever, retrieve
 from .spelling import NameSpellings
 from .sources import AddResult, add_source, load_sources
@@ -68,7 +70,7 @@ class Engine:
         self.backend = backend
         self.retriever = retriever  # the fusion of dense and lexical search (a benchmark swaps in another)
         self._sources: dict[str, Source] = {}
-        self._furniture: dict[str, list[Furniture]] = {}
+        self._furniture = FurnitureCache()
         self._spellings: NameSpellings | None = None
         self._set_sources(sources)
         self._lock = threading.RLock()
@@ -120,11 +122,8 @@ class Engine:
             return report
 
     def _set_sources(self, sources: list[Source]) -> None:
-        """Keep the sources and the page furniture of each (computed once per text)."""
-        known = {(s.content_hash, s.meta.title): self._furniture[sid] for sid, s in self._sources.items()
-                 if sid in self._furniture}
-        self._furniture = {s.source_id: known.get((s.content_hash, s.meta.title))
-                           or furniture_spans(s.body, s.meta.title) for s in sources}
+        """Keep the sources; their furniture and name spellings follow on first use."""
+        self._furniture.keep_only({s.source_id for s in sources})
         self._sources = {s.source_id: s for s in sources}
         self._spellings = None  # recounted on the next question
 
@@ -200,7 +199,7 @@ class Engine:
             if self.backend.refresh_if_changed():
                 found_sources, _ = load_sources(self.config.sources_dir, self.config.max_source_bytes)
                 self._set_sources(found_sources)
-            sources, furniture = self._sources, self._furniture
+            sources = self._sources
             found = self.retriever(self.backend, vector if cfg.use_dense else None,
                                    tokens if cfg.use_lexical else [], cfg.dense_k, cfg.lexical_k, cfg.rrf_k,
                                    max(pool, depth, cfg.grounding_passages_k), cfg.rrf_lexical_weight)
@@ -220,6 +219,7 @@ class Engine:
         bodies = {sid: s.body for sid, s in sources.items()}
         ranked = score_sentences(analysed, vector, tokens, [r for r in records if r.source_id in bodies], bodies,
                                  {h.key: h.score for h in hits}, doc_freqs, weights, cfg.use_answer_type)
+        furniture = {sid: self._furniture.of(sources[sid]) for sid in {r.source_id for r in records} if sid in sources}
         ranked = prose_only(ranked, bodies, furniture)
         lap("sentences")
         if self.reranker is not None and cfg.reranker:

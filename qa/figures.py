@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from .lexical import STOPWORDS, fold, stem, word_spans
-from .question import NUMBER_WORDS, Question
+from .question import FAMILY_OF, NUMBER_WORDS, Question
 
 MONTHS = {name: n for n, names in enumerate((
     ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
@@ -51,23 +51,6 @@ PERSON_UNITS = frozenset(stem(w) for w in """people person persons servicemen se
 officer individuals individual victims victim suspects suspect defendants defendant convicts convict prisoners
 prisoner detainees detainee troops military personnel accused""".split())
 
-# What a figure's clause says happened, by families of words (stems): a count of deaths is not a count of
-# people tortured, though both sentences say "torture".
-EVENTS = (
-    ("death", "die died dying dead death deaths kill killed killing executed execution murdered fatal"),
-    ("acquittal", "acquit acquitted acquittal exonerated exonerate cleared rehabilitated overturned dropped"),
-    ("release", "released release freed pardoned pardon"),
-    ("conviction", "convicted convict conviction sentenced sentence guilty jailed imprisoned prosecuted "
-                   "imprisonment verdict verdicts"),
-    ("detention", "detained detention arrested arrest arrests custody"),
-    ("injury", "wounded injured injury injuries"),
-    ("acknowledgement", "acknowledged acknowledge admitted admit recognised recognized recognise recognize "
-                        "confirmed confirm"),
-    ("torture", "tortured torture tortures abused abuse mistreated beaten suffered victim victims"),
-    ("protest", "protest protested protests gathered rally demonstration"),
-    ("investigation", "investigation investigated investigate probe proceedings"),
-)
-FAMILY_OF = {stem(word): family for family, words in EVENTS for word in words.split()}
 SENT_TO = frozenset({"sent", "put", "thrown", "land"})
 NEGATIONS = frozenset({"not", "no", "never", "nor", "without", "n't"})
 # "those who died", "the servicemen who had been tortured": says whom a question counts, not what happened

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from typing import NamedTuple
 
-from .types import Span
+from .types import Source, Span
 
 
 class Furniture(NamedTuple):
@@ -159,3 +159,24 @@ def is_whole_sentence(body: str, start: int, end: int, furniture: list[Furniture
     starts = (not before or before.endswith(("\n",) + TERMINAL) or before.endswith(":")) and (
         text[0].isupper() or text[0].isdigit() or text[0] in "\"“«‘'(")
     return starts and text.rstrip().endswith(TERMINAL + (":",))
+
+
+class FurnitureCache:
+    """The furniture of each source, found the first time one of its sentences may be quoted and kept while
+    its text and title stay the same (a large archive never pays for sources no question reaches)."""
+
+    def __init__(self) -> None:
+        self._found: dict[str, tuple[str, str, list[Furniture]]] = {}
+
+    def of(self, source: Source) -> list[Furniture]:
+        known = self._found.get(source.source_id)
+        if known is None or known[:2] != (source.content_hash, source.meta.title):
+            known = (source.content_hash, source.meta.title, furniture_spans(source.body, source.meta.title))
+            self._found[source.source_id] = known
+        return known[2]
+
+    def keep_only(self, source_ids: set[str]) -> None:
+        """Forget the sources that are gone."""
+        for source_id in set(self._found) - source_ids:
+            del self._found[source_id]
+

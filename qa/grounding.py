@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Callable
 
 from .lexical import fold, idf, phonetic_key, stem, word_spans
-from .question import NUMBER_WORDS, Question, Term
+from .question import FAMILY_OF, NUMBER_WORDS, Question, Term
 
 MIN_PREFIX = 5  # 'Europe'/'European', 'Nasirov'/'NasirovAssessing': one word a prefix of the other, this long
 DECISIVE_NUMBER = 100  # a number this large (or a year) that no source states cannot be what they are about
@@ -81,8 +81,11 @@ def _together(question: Question, texts: list[str]) -> bool:
     """Some passage has the question's focus word (any form) and a word of each of its names: "Which
     prison is Mais Barkhudarov held in?" needs a passage about Barkhudarov that says "prison"."""
     focus = stem(fold(question.focus))
+    family = FAMILY_OF.get(focus)
     for text in texts:
-        if focus in word_stems(text) and all(mentions(text, phrase) for phrase in question.names):
+        stems = word_stems(text)
+        said = focus in stems or (family and any(FAMILY_OF.get(w) == family for w in stems))  # death / dying
+        if said and all(mentions(text, phrase) for phrase in question.names):
             return True
     return False
 

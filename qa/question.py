@@ -22,6 +22,25 @@ NUMBER_WORDS = {
     "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000,
 }
 
+# Events by families of words (stems): what a figure's clause says happened (a count of deaths is not a count of
+# people tortured, though both sentences say "torture".
+EVENTS = (
+    ("death", "die died dying dead death deaths kill killed killing executed execution murdered fatal"),
+    ("acquittal", "acquit acquitted acquittal exonerated exonerate cleared rehabilitated overturned dropped"),
+    ("release", "released release freed pardoned pardon"),
+    ("conviction", "convicted convict conviction sentenced sentence guilty jailed imprisoned prosecuted "
+                   "imprisonment verdict verdicts"),
+    ("detention", "detained detention arrested arrest arrests custody"),
+    ("injury", "wounded injured injury injuries"),
+    ("acknowledgement", "acknowledged acknowledge admitted admit recognised recognized recognise recognize "
+                        "confirmed confirm"),
+    ("torture", "tortured torture tortures abused abuse mistreated beaten suffered victim victims"),
+    ("protest", "protest protested protests gathered rally demonstration"),
+    ("investigation", "investigation investigated investigate probe proceedings"),
+)
+FAMILY_OF = {stem(word): family for family, words in EVENTS for word in words.split()}
+
+
 # The answer a question asks for, from the wh-phrase that opens it (or opens its main clause).
 KINDS = (
     ("age", re.compile(r"^how old\b")),

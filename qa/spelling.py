@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import jellyfish
 
@@ -19,6 +20,15 @@ CAPITALISED = re.compile(r"^[A-ZÀ-ÖØ-ÞƏĞİÖÜÇŞ][\w’'-]*$")
 def capitalised_words(text: str) -> list[str]:
     """Capitalised words of a text that are not function words: the candidates for names."""
     return [w for w, _, _ in word_spans(text) if CAPITALISED.match(w) and fold(w) not in STOPWORDS]
+
+
+@lru_cache(maxsize=100_000)
+def _words_of(text: str) -> tuple[Counter, frozenset[str]]:
+    """(capitalised words with their counts, lower-case words) of one source text: read once per text, so
+    recounting after an added source reads only the new one."""
+    words = [w for w, _, _ in word_spans(text)]
+    return Counter(w for w in words if CAPITALISED.match(w) and fold(w) not in STOPWORDS), frozenset(
+        w for w in words if w.islower())
 
 
 @dataclass
@@ -36,11 +46,12 @@ class NameSpellings:
         return spellings
 
     def add(self, text: str) -> None:
-        self.common.update(w for w, _, _ in word_spans(text) if w.islower())
-        for word in capitalised_words(text):
+        names, lower = _words_of(text)
+        self.common.update(lower)
+        for word, n in names.items():
             key = phonetic_key(word)
             if key:
-                self.counts.setdefault(key, Counter())[word] += 1
+                self.counts.setdefault(key, Counter())[word] += n
 
     def variants(self, word: str) -> list[str]:
         """The sources' spellings of `word`: same key, same first letter, alike; most used first."""

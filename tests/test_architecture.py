@@ -22,6 +22,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("qa.index",),  # storage: backends, BM25, vector index, snapshots, sync, migration, Ray embedding
     ("qa.question", "qa.furniture", "qa.spelling", "qa.attribution"),  # reading questions and article texts
     ("qa.grounding", "qa.figures"),  # what the sources mention; the figures a sentence states
+    ("qa.scoring",),  # how well each sentence answers
+    ("qa.abstention", "qa.disagreement"),  # whether the sources answer; whether they differ
     ("qa.retrieval", "qa.answer"),
     ("qa.rerank",),
     ("qa.engine",),

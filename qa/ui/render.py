@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from html import escape
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from ..answer import ABSTAIN_MESSAGE
+from ..abstention import ABSTAIN_MESSAGE
 from ..types import Answer, Citation, Passage, Source, SourceMeta
 
 OPEN_PREFIX = "#qa-open/"  # links the page's script turns into "show this span of this source"
