@@ -30,10 +30,10 @@ def decide(question: Question, grounding: Grounding, ranked: list[ScoredSentence
         return Verdict(True, "no_sentences")
     if grounding.never_mentioned:
         return Verdict(True, "never_mentioned", grounding.never_mentioned)
-    if abstain_on_missing_focus and question.focus and question.focus in grounding.missing_words:
-        return Verdict(True, "never_mentioned", (question.focus,))
+    if abstain_on_missing_focus and grounding.missing_focus:
+        return Verdict(True, "never_mentioned", (grounding.missing_focus,))
     if abstain_on_missing_focus and grounding.focus_apart:
-        together = (question.focus,) + tuple(" ".join(phrase) for phrase in question.names)
+        together = (question.focus.split()[-1],) + tuple(" ".join(phrase) for phrase in question.names)
         return Verdict(True, "never_together", together)
     if ranked[0].rerank is not None:
         return Verdict(ranked[0].score < reranker_threshold, "reranker")

@@ -9,6 +9,8 @@ from typing import Callable
 from .lexical import fold, idf, phonetic_key, stem, word_spans
 from .question import FAMILY_OF, NUMBER_WORDS, Question, Term
 
+FOCUS_STATED = ("attribute", "count", "verb")  # the sources must say it: "population", "tanks", "live"
+FOCUS_WITH_NAMES = ("attribute", "count")  # … and say it about the question's names ("Which prison …" is not)
 MIN_PREFIX = 5  # 'Europe'/'European', 'Nasirov'/'NasirovAssessing': one word a prefix of the other, this long
 DECISIVE_NUMBER = 100  # a number this large (or a year) that no source states cannot be what they are about
 NAME_GAP = 1  # words allowed between two words of a name found in a source ("Hikmet Hasanov", "Hikmet A. Hasanov")
@@ -21,7 +23,8 @@ class Grounding:
     missing_figures: tuple[str, ...]  # years and large numbers no source states
     missing_words: tuple[str, ...]  # other content words no source uses, as typed
     grounded_share: float  # idf-weighted share of the question's words found in the sources
-    focus_apart: bool = False  # the word asked about never stands in a passage with the question's names
+    missing_focus: str = ""  # what the question asks about ("population", "prime minister"), if no source has it
+    focus_apart: bool = False  # the noun asked about never stands in a passage with the question's names
 
     @property
     def never_mentioned(self) -> tuple[str, ...]:
@@ -72,15 +75,25 @@ def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: lis
     missing_words = tuple(dict.fromkeys(t.text for t in terms if not t.is_name and fold(t.text) not in name_words
                                         and not found(t)))
     missing_figures = tuple(f for f in question.figures if _decisive(f) and not _figure_found(f, freqs))
-    apart = bool(question.focus_is_noun and question.names and question.focus not in missing_words
+    focus_words = question.focus.split()
+    missing_focus = ""
+    if question.focus_kind in FOCUS_STATED and focus_words:
+        # the head noun ("population"; "coach" of "head coach"); a modifier too when it names a role of a
+        # who-question ("prime minister"), not when it describes ("the unproven assumption": reworded)
+        checked = focus_words if question.kind == "person" else focus_words[-1:]
+        absent = [w for w in checked if not found(Term(w, stem(fold(w))))]
+        if absent:
+            missing_focus = " ".join(absent)
+    apart = bool(question.focus_kind in FOCUS_WITH_NAMES and question.names and not missing_focus
                  and not missing_names and not _together(question, texts))
-    return Grounding(missing_names, missing_figures, missing_words, grounded / total if total > 0 else 1.0, apart)
+    return Grounding(missing_names, missing_figures, missing_words, grounded / total if total > 0 else 1.0,
+                     missing_focus, apart)
 
 
 def _together(question: Question, texts: list[str]) -> bool:
     """Some passage has the question's focus word (any form) and a word of each of its names: "Which
     prison is Mais Barkhudarov held in?" needs a passage about Barkhudarov that says "prison"."""
-    focus = stem(fold(question.focus))
+    focus = stem(fold(question.focus.split()[-1]))
     family = FAMILY_OF.get(focus)
     for text in texts:
         stems = word_stems(text)
@@ -92,8 +105,14 @@ def _together(question: Question, texts: list[str]) -> bool:
 
 @lru_cache(maxsize=16_384)
 def folded_words(text: str) -> tuple[str, ...]:
-    """The folded words of a passage, in order (passages recur from question to question)."""
-    return tuple(fold(w) for w, _, _ in word_spans(text))
+    """The folded words of a passage, in order, hyphenated ones also in parts ('Norman-Arab' gives 'norman',
+    'arab'); passages recur from question to question."""
+    words = []
+    for word, _, _ in word_spans(text):
+        words.append(fold(word))
+        if "-" in word:
+            words.extend(fold(part) for part in word.split("-") if part)
+    return tuple(words)
 
 
 @lru_cache(maxsize=16_384)
@@ -191,6 +210,8 @@ def _phrase_found(phrase: tuple[str, ...], found: Callable[[Term], bool], seen: 
     words = [fold(w) for w in phrase]
     if len(words) == 1:
         return found(Term(phrase[0], stem(words[0]), is_name=True))
+    if any(a + b in seen.words for a, b in zip(words, words[1:])):
+        return True  # written as one word: "Sky Drive" / "SkyDrive"
     return any(seen.adjacent(a, b) for a, b in zip(words, words[1:]))
 
 

@@ -84,10 +84,10 @@ class Question:
     terms: tuple[Term, ...]
     names: tuple[tuple[str, ...], ...]  # capitalised phrases ("Heydar", "Aliyev", "Center")
     figures: tuple[str, ...]  # numbers and years typed in the question, normalised ("2019", "24")
-    focus: str = ""  # the word the wh-phrase asks about ("population" in "what is the population of …")
+    focus: str = ""  # what the wh-phrase asks about ("population", "prime minister", "tanks")
     unit: str = ""  # for a count: what is counted ("servicemen" in "how many servicemen …")
     predicates: tuple[str, ...] = field(default=())  # stems of the other content words (what happened)
-    focus_is_noun: bool = False  # the focus follows what/which/who-is ("which prison"), not a verb
+    focus_kind: str = ""  # attribute ("what is the X of"), count ("how many X"), verb, category ("which X did")
 
     @property
     def asks_figure(self) -> bool:
@@ -153,13 +153,13 @@ def analyze(text: str, query: str | None = None) -> Question:
     if current:
         names.append(current)
     names = [_strip_titles(n) for n in names]
-    focus, unit, focus_noun = _focus(text, kind)
-    skip = {stem(fold(focus)), stem(fold(unit))} - {""}
+    focus, unit, focus_kind = _focus(text, kind)
+    skip = {stem(fold(w)) for w in focus.split()} | {stem(fold(unit))} - {""}
     predicates = tuple(dict.fromkeys(t.stem for t in terms if not t.is_name and not t.is_figure
                                      and t.stem not in skip and fold(t.text) not in FRAME_WORDS))
     return Question(text=text, query=query, kind=kind, terms=tuple(terms),
                     names=tuple(tuple(n) for n in names if n), figures=tuple(dict.fromkeys(figures)),
-                    focus=focus, unit=unit, predicates=predicates, focus_is_noun=focus_noun)
+                    focus=focus, unit=unit, predicates=predicates, focus_kind=focus_kind)
 
 
 def _is_name(word: str, first: bool) -> bool:
@@ -178,32 +178,59 @@ def _strip_titles(phrase: list[str]) -> list[str]:
     return kept if kept else phrase
 
 
-FOCUS = re.compile(r"^(?:(?:what|which|who|whom|whose)\s+(?:(?:is|are|was|were)\s+)?|"
-                   r"how (?:many|much)\s+(?:(?:is|are|was|were|did|does|do)\s+)?)(?:(?:the|a|an|his|her|their|its)\s+)?"
-                   r"(?:(?:first|last|new|total|exact|official|main|largest|biggest|average|current)\s+)?"
-                   r"(?P<words>(?:[^\W\d_][\w’'-]*\s*){1,3})", re.I)
+COPULAR = re.compile(r"^(?:what|which|who|whom)\s+(?:is|was|are|were)\s+(?:the|a|an|his|her|their|its)\s+"
+                     r"(?P<words>(?:[^\W\d_][\w’'-]*\s*){1,4})", re.I)
+HOW_MANY = re.compile(r"^how (?:many|much)\s+(?:(?:is|are|was|were|did|does|do)\s+(?:the|a|an)?\s*)?"
+                      r"(?P<words>(?:[^\W\d_][\w’'-]*\s*){1,3})", re.I)
+CATEGORY = re.compile(r"^(?:what|which)\s+(?P<word>[^\W\d_][\w’'-]*)", re.I)
+MODIFIERS = frozenset("first last new total exact official main largest biggest average current most other".split())
+NP_END = frozenset("""of in for at on to from by with about that who which whose when where than as given taken written
+chosen known shown seen made held told found called""".split())
 
 
-def _focus(text: str, kind: str) -> tuple[str, str, bool]:
-    """(focus word, counted unit, whether the focus is the noun of a what/which/who-is phrase):
-    'what is the population of X' -> ('population', '', True), 'how many servicemen died' -> ('servicemen',
-    'servicemen', True), 'how many people live in X' -> ('live', 'people', False): a word that only frames
-    the question ("people", "number") is passed over for the next one."""
+def _focus(text: str, kind: str) -> tuple[str, str, str]:
+    """(focus, counted unit, focus kind). The focus is what the question asks about: the noun phrase of
+    "what is the population of X" / "who is the prime minister of X" (kind 'attribute': the sources must
+    state it), the counted noun of "how many tanks" (kind 'count'), or, when that noun only frames the
+    question ("how many people live in X"), the verb after it (kind 'verb'). "Which country did …" asks for
+    an instance of a category, whose name need not appear in the answer (kind 'category')."""
     head = LEAD.sub("", text.strip(), count=1).strip()
-    match = FOCUS.match(head)
-    if not match:
-        return "", "", False
-    if re.match(r"(who|whom)\s", head, re.I) and not re.match(r"(who|whom)\s+(is|was|are|were)\s", head, re.I):
-        return "", "", False  # "who calmed …": a verb, not the thing asked about
-    words = match.group("words").split()
-    first = words[0]
-    if fold(first) in STOPWORDS or fold(first) in QUESTION_WORDS or first[:1].isupper():
-        return "", "", False
-    unit = first if kind in ("count", "duration") and head.lower().startswith("how many") else ""
     number_of = re.search(r"\b(?:number|count|toll) of (?:the )?([^\W\d_][\w’'-]*)", head, re.I)
-    if kind == "count" and not unit and number_of:
-        unit = number_of.group(1)
-    if fold(first) in FRAME_WORDS:
-        following = [w for w in words[1:] if fold(w) not in STOPWORDS and fold(w) not in AUXILIARIES]
-        return (following[0] if following and not following[0][:1].isupper() else ""), unit, False
-    return first, unit, re.match(r"(what|which|who|whom|how many)\b", head, re.I) is not None
+    unit = number_of.group(1) if kind == "count" and number_of else ""
+    copular, how_many = COPULAR.match(head), HOW_MANY.match(head)
+    if copular:
+        phrase = _noun_phrase(copular.group("words").split())
+        if phrase and fold(phrase[-1]) in FRAME_WORDS:  # "what is the name of X's lawyer": lawyer
+            after = re.search(rf"\b{re.escape(phrase[0])}\s+of\s+(?:the\s+|a\s+)?(?:[A-Z][\w’'-]*\s+)*(?P<rest>.*)",
+                              head)
+            phrase = _noun_phrase(after.group("rest").split()) if after else []
+        return " ".join(phrase), unit, "attribute" if phrase else ""
+    if how_many:
+        words = how_many.group("words").split()
+        first = words[0]
+        if first[:1].isupper() or fold(first) in STOPWORDS or fold(first) in QUESTION_WORDS:
+            return "", unit, ""
+        unit = first if kind in ("count", "duration") and head.lower().startswith("how many") else unit
+        if fold(first) in FRAME_WORDS:
+            following = [w for w in words[1:] if fold(w) not in STOPWORDS and fold(w) not in AUXILIARIES]
+            return (following[0] if following and not following[0][:1].isupper() else ""), unit, "verb"
+        return first, unit, "count"
+    category = CATEGORY.match(head)
+    if category and not category.group("word")[:1].isupper() and fold(category.group("word")) not in STOPWORDS \
+            and fold(category.group("word")) not in AUXILIARIES:
+        return category.group("word"), unit, "category"
+    return "", unit, ""
+
+
+def _noun_phrase(words: list[str]) -> list[str]:
+    """The noun phrase at the start of `words`, as (modifier, head) or (head,): the last two words before a
+    preposition, a relative pronoun or a participle, common modifiers and names left out."""
+    phrase = []
+    for word in words:
+        low = word.lower().rstrip("?")
+        if low in NP_END or low in AUXILIARIES or low.endswith(("ed", "ing")):
+            break
+        if low in MODIFIERS or low in STOPWORDS or word[:1].isupper():
+            continue
+        phrase.append(word.rstrip("?"))
+    return phrase[-2:]

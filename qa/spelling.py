@@ -12,14 +12,17 @@ import jellyfish
 
 from .lexical import STOPWORDS, fold, phonetic_key, word_spans
 
+MIN_CONSONANTS = 3  # a shorter skeleton is shared by unrelated words (Marry/Maria "mr", Mallee/Mail "ml")
 MIN_SIMILARITY = 0.75  # Jaro-Winkler of the folded spellings: Tartar/Terter 0.80, Hikmet/Hikmat 0.93
 POSSESSIVE = re.compile(r"^(.*?)((?:['’]s)?)$", re.S)
 CAPITALISED = re.compile(r"^[A-ZÀ-ÖØ-ÞƏĞİÖÜÇŞ][\w’'-]*$")
 
 
-def capitalised_words(text: str) -> list[str]:
-    """Capitalised words of a text that are not function words: the candidates for names."""
-    return [w for w, _, _ in word_spans(text) if CAPITALISED.match(w) and fold(w) not in STOPWORDS]
+def skeleton(word: str) -> str:
+    """The consonants of a word, a doubled letter once: spellings of one name differ in their vowels
+    (Tartar/Terter, Hikmet/Hikmat, Valiyev/Veliyev, Allahverdiev/Allahverdiyev), other words do not
+    (Islands/Islamic share a Soundex key, not their consonants)."""
+    return re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiouy]", "", word.lower()))
 
 
 @lru_cache(maxsize=100_000)
@@ -54,13 +57,16 @@ class NameSpellings:
                 self.counts.setdefault(key, Counter())[word] += n
 
     def variants(self, word: str) -> list[str]:
-        """The sources' spellings of `word`: same key, same first letter, alike; most used first."""
+        """The sources' spellings of `word`: same key, same first letter, same consonants, alike; most used
+        first."""
         key = phonetic_key(word)
         if not key or key not in self.counts:
             return []
         folded = fold(word)
         found = [(n, w) for w, n in self.counts[key].items()
-                 if w.lower() not in self.common and fold(w)[:1] == folded[:1] and jellyfish.jaro_winkler_similarity(fold(w), folded) >= MIN_SIMILARITY]
+                 if w.lower() not in self.common and fold(w)[:1] == folded[:1]
+                 and skeleton(fold(w)) == skeleton(folded) and len(skeleton(folded)) >= MIN_CONSONANTS
+                 and jellyfish.jaro_winkler_similarity(fold(w), folded) >= MIN_SIMILARITY]
         return [w for _, w in sorted(found, key=lambda item: (-item[0], item[1]))]
 
     def in_source_spelling(self, text: str) -> str:

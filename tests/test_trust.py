@@ -31,7 +31,8 @@ def quoted_spans(answer):
     ("When did Azerbaijan first host a Formula 1 race?", "never_mentioned", "Formula"),
     ("How many people live in Ganja?", "never_mentioned", "live"),
     ("Who is the mayor of Baku?", "never_mentioned", "mayor"),
-    ("Which prison is Mais Barkhudarov held in?", "never_together", "prison"),
+    ("How many medals did Mais Barkhudarov receive?", "never_together", "medals"),
+    ("Who is the prime minister of Armenia?", "never_mentioned", "prime"),
 ])
 def test_questions_the_sources_do_not_answer_abstain_and_say_why(seed_engine, question, reason, named):
     answer = seed_engine.ask(question)
