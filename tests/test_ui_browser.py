@@ -234,9 +234,12 @@ def test_an_unanswerable_question_reads_the_sources_do_not_say(page, app):
 
 def test_the_page_says_why_the_sources_do_not_say_and_lists_who_says_what_when_they_differ(page, app):
     engine, _ = app
-    bubble = ask(page, "Who designed the Flame Towers in Baku?")
-    assert bubble.locator(".qa-abstain").text_content() == "The sources do not say."
-    assert bubble.locator(".qa-reason").text_content() == "No source mentions: Flame Towers."
+    for question, reason in (("Who designed the Flame Towers in Baku?", "No source mentions: Flame Towers."),
+                             ("When did Azerbaijan first host a Formula 1 race?", "No source mentions: Formula."),
+                             ("How many people live in Ganja?", "No source mentions: live.")):
+        bubble = ask(page, question)
+        assert bubble.locator(".qa-abstain").text_content() == "The sources do not say."
+        assert bubble.locator(".qa-reason").text_content() == reason
 
     expected = engine.ask("How many servicemen died as a result of torture?")
     bubble = ask(page, "How many servicemen died as a result of torture?")
