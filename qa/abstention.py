@@ -23,7 +23,8 @@ class Verdict:
 def decide(question: Question, grounding: Grounding, ranked: list[ScoredSentence], evidence_threshold: float,
            reranker_threshold: float, abstain_on_missing_focus: bool = True) -> Verdict:
     """Abstain when a name, year or large number the question is about appears in no source; when the word
-    the question asks about (its focus: "population", "mayor") appears in no source; or when no sentence's
+    the question asks about (its focus: "population", "mayor") appears in no source, or never in a passage
+    that names the question's names (never_together); or when no sentence's
     own evidence (dense similarity + lexical coverage, both absolute) reaches the threshold. The ranking's
     relative terms (passage rank, answer type) never decide it."""
     if not ranked:
@@ -36,7 +37,7 @@ def decide(question: Question, grounding: Grounding, ranked: list[ScoredSentence
         together = (question.focus.split()[-1],) + tuple(" ".join(phrase) for phrase in question.names)
         return Verdict(True, "never_together", together)
     if ranked[0].rerank is not None:
-        return Verdict(ranked[0].score < reranker_threshold, "reranker")
+        return Verdict(True, "reranker") if ranked[0].score < reranker_threshold else Verdict(False)
     if max(s.evidence for s in ranked) < evidence_threshold:
         return Verdict(True, "weak_evidence")
     return Verdict(False)
