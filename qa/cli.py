@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 
 from .engine import Engine, QuestionError
+from .files import RefusedFile, read_checked
 from .index.migrate import migrate_from_faiss
-from .options import add_common_arguments, config_from_args, load_engine, print_warnings
+from .options import add_common_arguments, config_from_args, error_object, load_engine, print_warnings
 from .sources import SourceError
 from .types import Answer, SourceMeta
 
@@ -121,12 +122,16 @@ def cmd_add(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.files:
         try:
-            data = path.read_bytes()
+            # Checked before read: a FIFO, /dev/zero or a sparse 1.5 GB file is refused, not read. A link
+            # is followed to a regular file: the user named it here.
+            data = read_checked(path, engine.config.max_source_bytes)
             result, _ = engine.add(data, path.name, meta, progress=True)
-        except (OSError, SourceError) as exc:
+        except (OSError, SourceError, RefusedFile) as exc:
             print(f"error: {path}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
             failed += 1
             continue
+        for notice in result.notices:
+            print(f"note: {notice}", file=sys.stderr)
         if result.added:
             print(f"added {path} as {result.source.source_id}")
         else:
@@ -149,25 +154,67 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     engine = _engine(args)
-    questions = (line.rstrip("\n") for line in sys.stdin) if args.question == "-" else [args.question]
+    lines = args.question == "-"
+    questions = stdin_questions(engine.config.max_question_chars) if lines else [(0, args.question, None)]
     status = 0
-    for question in questions:
-        if args.question == "-" and not question.strip():
+    for number, question, problem in questions:
+        if lines and not problem and not question.strip():
             continue
         try:
+            if problem:
+                raise QuestionError(problem)
             answer = engine.ask(question)
         except QuestionError as exc:
             status = 2
             if args.json:
-                print(json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False), flush=True)
+                refused = error_object(question, str(exc), engine.config)
+                print(json.dumps({**refused, "line": number} if lines else refused, ensure_ascii=False),
+                      flush=True)
             else:
-                print(f"error: {exc}", file=sys.stderr)
+                where = f"line {number}: " if lines else ""
+                print(f"error: {where}{exc}", file=sys.stderr)
             continue
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
         else:
             print(format_answer(answer), flush=True)
     return status
+
+
+def stdin_questions(max_chars: int, stream=None):
+    """(line number, question, problem) per line of stdin, read as bytes: a line that is not UTF-8 or is
+    far too long is one refused question (`problem` says why), and the lines after it are still answered.
+
+    Text-mode stdin would raise on the first undecodable byte and end the whole batch; a line is read to at
+    most a bounded length and the rest of a longer one is skipped unread into memory."""
+    stream = stream if stream is not None else getattr(sys.stdin, "buffer", None)
+    if stream is None:  # a text stream put in place of stdin (tests): already decoded
+        for number, line in enumerate(sys.stdin, start=1):
+            yield number, line.rstrip("\r\n"), None
+        return
+    limit = 4 * max_chars + 2  # UTF-8 takes at most 4 bytes a character, plus the line break
+    number = 0
+    while True:
+        raw = stream.readline(limit)
+        if not raw:
+            return
+        number += 1
+        problem = None
+        if not raw.endswith(b"\n") and len(raw) >= limit:
+            size = len(raw)
+            while True:  # skip the rest of the line
+                rest = stream.readline(1 << 20)
+                size += len(rest)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            problem = f"The question is {size:,} bytes long; the limit is {max_chars:,} characters."
+        text = raw.decode("utf-8", "replace").rstrip("\r\n")
+        if problem is None:
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                problem = f"Line {number} is not UTF-8 text ({exc.reason} at byte {exc.start}); it was skipped."
+        yield number, text, problem
 
 
 def format_answer(answer: Answer) -> str:

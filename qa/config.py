@@ -91,12 +91,24 @@ class Config:
     # limits
     max_question_chars: int = 2_000
     max_source_bytes: int = 5_000_000
+    max_echo_chars: int = 200  # an error object repeats at most this much of the input it refuses
+    html_kept_notice: float = 0.5  # say how much of an HTML page's text extraction kept when under this share
+
+    # writers (qa add, qa index, the page's add): one at a time across processes, readers never wait
+    writer_wait_s: float = 600.0  # a second writer waits this long for the first, then fails with one line
+    serve_index_threads: int = 1  # CPU threads embedding an upload in `qa serve` (0: all); the rest answer
+    serve_index_nice: int = 10  # and their priority below the questions' (Linux nice, 0-19)
 
     # chat UI (`qa serve`)
     host: str = "127.0.0.1"
     port: int = 7860
-    auth: str = field(default="", repr=False)  # "user:password": basic auth for a shared deployment
+    auth: str = field(default="", repr=False)  # "user:password": the login page of a shared deployment
     ui_concurrency: int = 2  # questions answered at the same time (one per CPU core here)
+    uploads_per_minute: int = 12  # files one client (address) may upload in any 60 s
+    upload_bytes_per_minute: int = 20_000_000  # and bytes
+    login_free_failures: int = 5  # failed logins from one address before each further one is delayed
+    login_delay_s: float = 1.0  # the first delay; it doubles with every further failure
+    login_max_delay_s: float = 60.0
 
     def __post_init__(self) -> None:
         root = Path(self.root).resolve()

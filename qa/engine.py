@@ -2,33 +2,42 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import os
 import re
+import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .abstention import decide
 from .answer import compose, prose_only
 from .config import Config
 from .embedding import Embedder
+from .files import writer_lock
 from .furniture import FurnitureCache
 from .grounding import ground, grounding_keys
 from .index import open_backend
-from .index.base import Backend, IndexError_
+from .index.base import Backend, IndexedSource, IndexError_, IndexInfo
 from .index.ray_embedder import RayEmbedder
-from .index.sync import IndexReport, sync_index
+from .index.sync import IndexReport, commit_sync, embed_sources, plan_sync
 from .lexical import tokenize
 from .question import Question, analyze
 from .rerank import Reranker, rerank_sentences
 from .scoring import ScoredSentence, Weights, score_sentences
 from .retrieval import Retriever, retrieve
 from .spelling import NameSpellings
-from .sources import AddResult, add_source, load_sources
+from .sources import AddResult, SourceScan, prepare_source, scan_sources, sources_signature, store_source
 from .types import Answer, Passage, Source, SourceMeta
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
+SYNC_ROUNDS = 3  # reads of the sources folder per indexing, while files keep changing during the embedding
 FOLLOW_UP_MAX_TOKENS = 1  # a question with this few content words cannot stand on its own
 FOLLOW_UP = re.compile(
     r"^\s*(and|but|also|so|what about|how about)\b|\b(it|its|he|him|his|she|her|they|them|their|this|that|"
@@ -59,7 +68,9 @@ class Trace:
 class Engine:
     """Answers questions from the sources with verbatim, cited quotes.
 
-    Thread-safe: searches read a consistent snapshot while `add`/`index` swap in a new one.
+    Thread-safe: questions take the engine's lock only for the index look-ups; `add`/`index` embed without
+    it and take it only to swap the new state in, so answering never waits for an embedding. Writers, in
+    this process or another, go one at a time through `writing`.
     """
 
     def __init__(self, config: Config, embedder: Embedder, backend: Backend, sources: list[Source],
@@ -76,6 +87,8 @@ class Engine:
         self._lock = threading.RLock()
         self.warnings: list[str] = []  # sources skipped when the engine was opened
         self.last_report: IndexReport | None = None  # what indexing did when `load` built the index
+        # Set by `qa serve`: indexing then embeds on fewer threads at a lower priority, so questions keep a core.
+        self.background_indexing = False
 
     # ---- building --------------------------------------------------------------------------------
 
@@ -95,9 +108,9 @@ class Engine:
         if config.reranker and reranker is None and not for_indexing:
             reranker = Reranker(config.reranker, device=config.device)
         backend = open_backend(config)
-        sources, warnings = load_sources(config.sources_dir, config.max_source_bytes)
-        engine = cls(config, embedder, backend, sources, reranker if config.reranker else None)
-        engine.warnings.extend(warnings)
+        scan = scan_sources(config.sources_dir, config.max_source_bytes, kept_notice=config.html_kept_notice)
+        engine = cls(config, embedder, backend, scan.sources, reranker if config.reranker else None)
+        engine.warnings.extend(scan.warnings)
         return engine
 
     @classmethod
@@ -112,28 +125,94 @@ class Engine:
             raise IndexError_(f"no index in {engine.config.index_dir}: run `qa index`")
         return engine
 
-    def index(self, rebuild: bool = False, progress: bool = False) -> IndexReport:
-        """Re-read the sources folder and update the index incrementally."""
-        with self._lock:
-            sources, warnings = load_sources(self.config.sources_dir, self.config.max_source_bytes)
-            report = sync_index(sources, self.backend, self.embedder, self.config, progress, rebuild)
-            report.warnings = warnings + report.warnings
-            self._set_sources(sources)
-            return report
+    def index(self, rebuild: bool = False, progress: bool = False, wait_s: float | None = None) -> IndexReport:
+        """Re-read the sources folder and update the index incrementally (`wait_s`: see `writing`)."""
+        with self.writing(wait_s):
+            return self._sync(rebuild, progress)
 
-    def _set_sources(self, sources: list[Source]) -> None:
+    def _set_sources(self, sources: Iterable[Source]) -> None:
         """Keep the sources; their furniture and name spellings follow on first use."""
-        self._furniture.keep_only({s.source_id for s in sources})
         self._sources = {s.source_id: s for s in sources}
+        self._furniture.keep_only(set(self._sources))
         self._spellings = None  # recounted on the next question
 
     def add(self, data: bytes, filename: str, meta: SourceMeta | None = None,
             progress: bool = False) -> tuple[AddResult, IndexReport | None]:
-        """Store a new source and index it right away; a duplicate text changes nothing."""
+        """Store a new source and index it right away; a duplicate text changes nothing.
+
+        The file is decoded before the writer lock is taken; the duplicate check and the choice of its id
+        happen under it, so two adds racing (the same name, the same text) land once each."""
+        prepared = prepare_source(data, filename, meta, self.config.max_source_bytes, self.config.html_kept_notice)
+        with self.writing():
+            result = store_source(self.config.sources_dir, prepared, self.config.max_source_bytes)
+            report = self._sync(progress=progress) if result.added else None
+        return result, report
+
+    @contextmanager
+    def writing(self, wait_s: float | None = None) -> Iterator[None]:
+        """The one way in for whatever changes sources/ or index/ (index, add; remove and edit to come).
+
+        One writer at a time across threads and processes (`files.writer_lock`, waiting up to `wait_s`,
+        default `writer_wait_s`, then WriterBusy), and the engine first takes in what another process
+        committed, so that what it writes builds on the index on disk, not on the one it loaded. Inside,
+        change the sources folder, then `_sync`."""
+        with writer_lock(self.config.index_dir, self.config.writer_wait_s if wait_s is None else wait_s):
+            with self._lock:
+                self._refresh_if_changed()
+            yield
+
+    def _sync(self, rebuild: bool = False, progress: bool = False) -> IndexReport:
+        """Bring the index in line with the sources folder; the caller is inside `writing`.
+
+        The embedding runs without the engine's lock (questions keep their answers from the last committed
+        index) and the lock is taken only to commit and swap. The folder is read again after the embedding:
+        a file dropped in meanwhile is part of the commit, not lost under a manifest that does not know it."""
+        embedded: dict[tuple[str, str], IndexedSource] = {}
+        for _ in range(SYNC_ROUNDS):
+            scan = self._scan(normalize=True)
+            state = sources_signature(self.config.sources_dir)
+            with self._lock:
+                info, problems = self.backend.info(), list(self.backend.problems)
+            plan = plan_sync(scan.sources, info, problems, self.embedder, rebuild, scan.unreadable)
+            missing = [s for s in plan.to_embed if (s.source_id, s.content_hash) not in embedded]
+            for item in self._embed(missing, progress):
+                embedded[(item.source_id, item.content_hash)] = item
+            if sources_signature(self.config.sources_dir) == state:
+                break
         with self._lock:
-            result = add_source(self.config.sources_dir, data, filename, meta, self.config.max_source_bytes)
-            report = self.index(progress=progress) if result.added else None
-            return result, report
+            if plan.needed:
+                new = [embedded[(s.source_id, s.content_hash)] for s in plan.to_embed]
+                commit_sync(plan, new, self.backend, self.embedder)
+            self._set_sources(self._with_kept(scan, self.backend.info()).values())
+        plan.report.warnings = scan.warnings + plan.report.warnings
+        return plan.report
+
+    def _embed(self, sources: list[Source], progress: bool) -> list[IndexedSource]:
+        if not sources:
+            return []
+        work = lambda: embed_sources(sources, self.embedder, self.config, progress)  # noqa: E731
+        if not self.background_indexing:
+            return work()
+        return in_background(work, self.config.serve_index_threads, self.config.serve_index_nice)
+
+    def _scan(self, normalize: bool) -> SourceScan:
+        return scan_sources(self.config.sources_dir, self.config.max_source_bytes, normalize,
+                            self.config.html_kept_notice)
+
+    def _refresh_if_changed(self) -> None:
+        """Take in what another process committed; the engine's lock is held."""
+        if self.backend.refresh_if_changed():
+            self._set_sources(self._with_kept(self._scan(normalize=False), self.backend.info()).values())
+
+    def _with_kept(self, scan: SourceScan, info: IndexInfo | None) -> dict[str, Source]:
+        """The sources read, plus the text held in memory of each indexed source that cannot be read now:
+        a running server keeps answering from it."""
+        sources = {s.source_id: s for s in scan.sources}
+        for source_id in scan.unreadable:
+            held = self._sources.get(source_id)
+            if held is not None and info is not None and info.sources.get(source_id) == held.content_hash:
+                sources[source_id] = held
+        return sources
 
     def spellings(self) -> NameSpellings:
         """How the sources spell each name (counted on first use after the sources changed)."""
@@ -196,9 +275,7 @@ class Engine:
         # figures and dates are where sources disagree: look at more passages to find every version
         pool = max(cfg.passages_k, cfg.conflict_passages_k) if analysed.asks_figure else cfg.passages_k
         with self._lock:
-            if self.backend.refresh_if_changed():
-                found_sources, _ = load_sources(self.config.sources_dir, self.config.max_source_bytes)
-                self._set_sources(found_sources)
+            self._refresh_if_changed()
             sources = self._sources
             found = self.retriever(self.backend, vector if cfg.use_dense else None,
                                    tokens if cfg.use_lexical else [], cfg.dense_k, cfg.lexical_k, cfg.rrf_k,
@@ -245,6 +322,38 @@ class Engine:
         if previous and is_follow_up(question):
             return f"{previous} {question}"
         return question
+
+
+def in_background(work: Callable[[], T], threads: int, nice: int) -> T:
+    """Run `work` on a thread of its own, with `threads` CPU threads for torch and `nice` lower priority,
+    and wait for it.
+
+    Torch's thread count and Linux's nice value belong to the thread that sets them: set on a thread that
+    ends with the job, they slow only the job (a server's worker thread would keep the lower priority: an
+    unprivileged process cannot raise it back). The context is carried over: the page's progress bar
+    follows tqdm through it."""
+    outcome: dict[str, object] = {}
+    context = contextvars.copy_context()
+
+    def run() -> None:
+        try:
+            if nice:
+                try:
+                    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+                except (AttributeError, OSError):
+                    pass  # not Linux: the same work at the same priority
+            if threads and "torch" in sys.modules:
+                sys.modules["torch"].set_num_threads(threads)
+            outcome["value"] = context.run(work)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the waiting thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="qa-indexing", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]
 
 
 def _with_timings(answer: Answer, timings: dict[str, float]) -> Answer:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from .config import Config
 from .engine import Engine
+from .files import WriterBusy
+from .index.sync import IndexReport
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,13 +37,33 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 
 def print_warnings(warnings: Iterable[str]) -> None:
-    for warning in warnings:
+    for warning in dict.fromkeys(warnings):  # opening and indexing both read the folder: each said once
         print(f"warning: {warning}", file=sys.stderr)
 
 
+def echo(text: object, max_chars: int) -> str:
+    """At most `max_chars` of what the user sent, to repeat in an error: a 50 MB line must not come back whole."""
+    text = text if isinstance(text, str) else repr(text)
+    return text if len(text) <= max_chars else text[:max_chars] + f"… ({len(text):,} characters)"
+
+
+def error_object(question: object, message: str, config: Config) -> dict:
+    """The JSON of a refused question (`qa ask --json`, the API's `/ask`): the question echoed, capped."""
+    return {"question": echo(question, config.max_echo_chars), "error": message}
+
+
 def load_engine(config: Config, progress: bool = True) -> Engine:
-    """The engine with its index brought up to date; its warnings, and what indexing changed, on stderr."""
-    engine = Engine.load(config, build=True, progress=progress)
+    """The engine with its index brought up to date; its warnings, and what indexing changed, on stderr.
+
+    When another process is writing the index right now (a rebuild can take minutes), a command that only
+    reads does not wait for it: it answers from the index as last committed, and says so. Without any
+    index yet it waits, as it must."""
+    engine = Engine.open(config)
+    try:
+        engine.last_report = engine.index(progress=progress, wait_s=0 if engine.backend.info() else None)
+    except WriterBusy:
+        engine.last_report = IndexReport(warnings=["the index is being written by another qa process: using it as last "
+                                                   "committed (a change being written is not in it yet)"])
     report = engine.last_report
     print_warnings(engine.warnings + report.warnings)
     if report.changed:

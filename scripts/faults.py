@@ -3,6 +3,8 @@
     python scripts/faults.py --runs 30            # SIGKILL `qa index` / `qa add` at random points, 30 times
     python scripts/faults.py --runs 0 --corrupt   # corrupt each index file in turn, `qa ask` must rebuild
     python scripts/faults.py --runs 0 --disk      # disk full (tiny tmpfs) and read-only index/ (needs root)
+    python scripts/faults.py --runs 0 --races 20  # writers racing: same-name adds, an add during a rebuild,
+                                                  # identical-text adds, 20 randomized trials each
 
 Every run works on a fresh copy of a project holding the seed sources and a built index ("old"). A
 scenario changes the sources (or not) and runs a `qa` command in a child process whose file writes,
@@ -11,6 +13,13 @@ SIGKILLs it, kills it after a random delay, or makes one checkpoint fail with EN
 index must load with no problem, be the old one or the new one (what the same command gives when nothing
 goes wrong), answer the probe questions exactly as that index does, and the same command run again must
 complete with the new index. No source file may have been modified or lost by the program.
+
+The races run real `qa add` / `qa index --rebuild` processes against one project that a running `qa serve`
+answers from. Most trials pause the first process at a random checkpoint of its writing (the same
+checkpoints as above) and run the second meanwhile, so the two meet where it matters; the rest start them
+0-2 s apart. After each trial no article that was added may be missing or stored twice, the index must
+hold every source file as it is, and the server must answer a question about every article a process
+reported added (with a quote from that article).
 
 tests/reliability/ runs a few of these runs in CI; this script is the long version.
 """
@@ -21,6 +30,7 @@ import argparse
 import errno
 import fnmatch
 import hashlib
+import importlib.util
 import json
 import os
 import random
@@ -30,6 +40,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -426,6 +437,315 @@ class Lab:
         return result
 
 
+# ---- races between writers --------------------------------------------------------------------------
+
+RACES = ("same-name", "add-during-rebuild", "identical-text")
+# Where the first process of a race may be paused (None: not paused). An add: about to store its source
+# file (after its duplicate check and choice of id), embedding, about to write its segment, committing.
+# A rebuild: embedding, embedded, writing segments, about to write the manifest.
+PAUSES = {
+    "add": ["replace:sources/*", "embed:*", "replace:index/segments/*", "fsync:index/journal-*", None],
+    "rebuild": ["embed:*", "embedded", "replace:index/segments/*", "replace:index/manifest.json", None],
+}
+SYLLABLES = ["ka", "ro", "zu", "mi", "ta", "ne", "vo", "li", "sha", "gor", "dal", "bek", "fi", "ul", "tir", "sa"]
+THINGS = ["cranes", "storks", "herons", "ibises", "pelicans", "flamingos", "egrets", "swans", "plovers", "kites"]
+BODIES = ["water office", "wildlife board", "district survey", "rangers' service", "lake authority"]
+
+
+@dataclass(frozen=True)
+class Article:
+    """An invented article (a fixture, not news) that states one count only it states, and the question
+    whose answer is that count."""
+
+    text: str
+    question: str
+    number: str
+
+
+def invent_article(rng: random.Random, used: set[str]) -> Article:
+    """A new article about a place with a made-up name, so that its question finds it and nothing else."""
+    while True:
+        place = "".join(rng.choice(SYLLABLES) for _ in range(3)).capitalize()
+        if place not in used:
+            used.add(place)
+            break
+    thing, body, number = rng.choice(THINGS), rng.choice(BODIES), str(rng.randint(12, 9_999))
+    day = rng.randint(1, 28)
+    text = (f"Survey near {place}\n\n"
+            f"The {body} of {place} published its spring survey on Tuesday.\n"
+            f"The {body} of {place} counted {number} {thing} near the {place} reservoir on {day} April.\n"
+            "Volunteers helped with the count, which took three days.\n"
+            "The next survey is planned for the autumn.\n")
+    return Article(text, f"How many {thing} did the {body} of {place} count near the {place} reservoir?", number)
+
+
+@dataclass
+class RaceResult:
+    race: str
+    detail: str  # the random choices of the trial: delay, order, names
+    added: dict[str, str] = field(default_factory=dict)  # source id -> text, as the processes reported
+    errors: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        status = "ok" if not self.errors else "FAIL: " + " | ".join(self.errors)
+        return f"{self.race:18s} {self.detail[:110]:110s} {status}"
+
+
+class _Process:
+    """A `qa` process whose stdout and stderr are read as they come (a race waits for a line of stderr)."""
+
+    def __init__(self, command: list[str], root: Path) -> None:
+        self.process = subprocess.Popen(command, cwd=root, env=child_env(root), stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True)
+        self.out: list[str] = []
+        self.err: list[str] = []
+        self.readers = [threading.Thread(target=self._read, args=(stream, into), daemon=True)
+                        for stream, into in ((self.process.stdout, self.out), (self.process.stderr, self.err))]
+        for reader in self.readers:
+            reader.start()
+
+    @staticmethod
+    def _read(stream, into: list[str]) -> None:
+        for line in stream:
+            into.append(line)
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def stderr_text(self) -> str:
+        return "".join(self.err)
+
+    def finish(self, what: str, result: RaceResult) -> str:
+        """Wait for it; its stdout. A failure or a traceback is an error of the trial."""
+        try:
+            self.process.wait(CHILD_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            result.errors.append(f"{what} did not finish in {CHILD_TIMEOUT_S} s")
+        for reader in self.readers:
+            reader.join(10)
+        if self.process.returncode != 0 or "Traceback" in self.stderr_text():
+            result.errors.append(f"{what} failed ({self.process.returncode}): {self.stderr_text().strip()[-300:]}")
+        return "".join(self.out)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def _loadtest():
+    """scripts/loadtest.py (its `qa serve` child process), loaded once."""
+    if "loadtest" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("loadtest", Path(__file__).with_name("loadtest.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["loadtest"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["loadtest"]
+
+
+class RaceLab:
+    """One project with a running `qa serve`, and real `qa` processes racing to write it, trial after trial.
+
+    The project keeps what every trial added, so later trials race against a growing index and against
+    names already taken."""
+
+    def __init__(self, workdir: Path, base: Path) -> None:
+        self.workdir = Path(workdir)
+        self.server = _loadtest().Server(base / "sources", base / "index")
+        self.root = self.server.home
+        self.added: dict[str, str] = {}  # every article reported added so far: id -> text
+        self.used: set[str] = set()
+        self.trials = 0
+        self._client = None
+
+    def close(self) -> None:
+        self.server.close()
+
+    def __enter__(self) -> "RaceLab":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- the processes -----------------------------------------------------------------------------
+
+    def incoming(self, name: str, text: str) -> Path:
+        """A file to add, outside the project, in a folder of its own (so two can share a name)."""
+        folder = self.workdir / f"incoming-{self.trials:03d}-{len(list(self.workdir.glob('incoming-*')))}"
+        folder.mkdir(parents=True)
+        (folder / name).write_text(text, encoding="utf-8")
+        return folder / name
+
+    def race(self, first: list[str], second: list[str], kind: str, rng: random.Random,
+             result: RaceResult) -> tuple[str, str]:
+        """Run `qa FIRST` and `qa SECOND` against each other; their stdouts.
+
+        Left to themselves two processes rarely meet inside the few milliseconds that matter (model loading
+        takes seconds, and varies by seconds), so most trials pause the first one at a random checkpoint
+        of its writing (about to store its source file, embedding, about to commit the index), run the
+        second meanwhile, and let the first go on once the second has finished, is waiting for the writer
+        lock, or a random moment has come. The others start the second 0-2 s after the first."""
+        pause = rng.choice(PAUSES[kind])
+        events = self.workdir / f"events-{self.trials:03d}.log"
+        output = self.workdir / f"first-{self.trials:03d}.out"
+        a = spawn_child(self.root, first, events, pause=pause, output=output)
+        if pause is None:
+            delay = rng.uniform(0.0, 2.0)
+            time.sleep(delay)
+            result.detail = f"second {delay:.2f} s after the first"
+        else:
+            deadline = time.monotonic() + CHILD_TIMEOUT_S
+            while a.poll() is None and "PAUSE" not in _read(events) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            paused = next((line.split(" ", 2)[2] for line in _read(events).splitlines() if line.startswith("PAUSE")), "")
+            result.detail = f"first paused at {paused or pause + ' (not reached)'}"
+        b = _Process([sys.executable, "-m", "qa.cli", *second], self.root)
+        if pause is not None:
+            early = rng.uniform(0.0, 20.0) if rng.random() < 0.25 else None
+            started = time.monotonic()
+            while b.poll() is None and "another qa process is writing" not in b.stderr_text() and \
+                    (early is None or time.monotonic() - started < early) and \
+                    time.monotonic() - started < CHILD_TIMEOUT_S:
+                time.sleep(0.05)
+            how = ("after it finished" if b.poll() is not None else
+                   "while it waited for the lock" if "another qa process is writing" in b.stderr_text()
+                   else f"after {time.monotonic() - started:.1f} s")
+            result.detail += f", released {how}"
+            Path(str(events) + ".go").touch()
+        try:
+            a.wait(CHILD_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            a.kill()
+            a.wait()
+        if a.returncode != 0 or "Traceback" in child_stderr(self.root):
+            result.errors.append(f"`qa {' '.join(first)}` failed ({a.returncode}): {child_stderr(self.root)[-300:]}")
+        out_b = b.finish(f"`qa {' '.join(second)}`", result)
+        return _read(output), out_b
+
+    @staticmethod
+    def reported_id(out: str, path: Path) -> tuple[str, str]:
+        """("added", id) or ("skipped", id of the source with the same text) from `qa add`'s output."""
+        for line in out.splitlines():
+            if line.startswith(f"added {path} as "):
+                return "added", line.rsplit(" as ", 1)[1].strip()
+            if line.startswith(f"skipped {path}: same text as source "):
+                return "skipped", line.rsplit(" ", 1)[1].strip()
+        return "", ""
+
+    # ---- the races ---------------------------------------------------------------------------------
+
+    def trial(self, race: str, rng: random.Random) -> RaceResult:
+        self.trials += 1
+        result = {"same-name": self._same_name, "add-during-rebuild": self._during_rebuild,
+                  "identical-text": self._identical_text}[race](rng)
+        self.check(result)
+        return result
+
+    def _same_name(self, rng: random.Random) -> RaceResult:
+        """Two different articles under one file name, added by two processes: both kept, under two ids."""
+        name = rng.choice(["report.txt", "article.txt", "news.md", "Report.TXT"])
+        articles = [invent_article(rng, self.used) for _ in range(2)]
+        result = RaceResult("same-name", "")
+        paths = [self.incoming(name, article.text) for article in articles]
+        outputs = self.race(["add", str(paths[0])], ["add", str(paths[1])], "add", rng, result)
+        result.detail = f"{name}: {result.detail}"
+        ids = []
+        for article, path, out in zip(articles, paths, outputs):
+            kind, source_id = self.reported_id(out, path)
+            if kind != "added":
+                result.errors.append(f"{path.name} was not reported added: {out.strip()[-200:]!r}")
+                continue
+            ids.append(source_id)
+            result.added[source_id] = article.text
+            self.ask(article, source_id, result)
+        if len(ids) == 2 and ids[0] == ids[1]:
+            result.errors.append(f"both reported added as {ids[0]}")
+        return result
+
+    def _identical_text(self, rng: random.Random) -> RaceResult:
+        """One article under two names, added by two processes: stored once, the other add told so."""
+        article = invent_article(rng, self.used)
+        names = rng.sample(["copy-one.txt", "copy-two.md", "the same.txt", "duplicate.txt"], 2)
+        result = RaceResult("identical-text", "")
+        paths = [self.incoming(name, article.text) for name in names]
+        outputs = self.race(["add", str(paths[0])], ["add", str(paths[1])], "add", rng, result)
+        result.detail = f"{names[0]} / {names[1]}: {result.detail}"
+        reports = [self.reported_id(out, path) for path, out in zip(paths, outputs)]
+        kinds = sorted(kind for kind, _ in reports)
+        if kinds != ["added", "skipped"] or len({source_id for _, source_id in reports}) != 1:
+            result.errors.append(f"expected one add and one 'same text as' the same source, got {reports}")
+        for kind, source_id in reports:
+            if kind == "added":
+                result.added[source_id] = article.text
+                self.ask(article, source_id, result)
+        return result
+
+    def _during_rebuild(self, rng: random.Random) -> RaceResult:
+        """`qa add` while `qa index --rebuild` runs: the add survives the rebuild's commit."""
+        article = invent_article(rng, self.used)
+        result = RaceResult("add-during-rebuild", "")
+        path = self.incoming(rng.choice(["late.txt", "during.md", "new-article.txt"]), article.text)
+        _, out = self.race(["index", "--rebuild"], ["add", str(path)], "rebuild", rng, result)
+        kind, source_id = self.reported_id(out, path)
+        if kind != "added":
+            result.errors.append(f"the add was not reported added: {out.strip()[-200:]!r}")
+        else:
+            result.added[source_id] = article.text
+            self.ask(article, source_id, result)
+        return result
+
+    # ---- the checks --------------------------------------------------------------------------------
+
+    def ask(self, article: Article, source_id: str, result: RaceResult) -> None:
+        """The running server answers the article's question with a quote from it stating its count."""
+        if self._client is None:
+            self._client = _loadtest().make_client(self.server.url, None)
+        data = self._client.predict(question=article.question, api_name="/ask")
+        quotes = data.get("answer") or []
+        if not any(q["source_id"] == source_id and article.number in q["quote"] for q in quotes):
+            said = data.get("message") or [(q["source_id"], q["quote"][:60]) for q in quotes]
+            result.errors.append(f"the server does not answer about {source_id}: {said}")
+
+    def check(self, result: RaceResult) -> None:
+        """No article reported added is lost or stored twice, and the index holds every source file as it is."""
+        from qa.index.faiss_backend import read_manifest
+        from qa.sources import content_hash, load_sources
+
+        self.added.update(result.added)
+        sources, warnings = load_sources(self.root / "sources")
+        texts = Counter(s.body for s in sources)
+        for source_id, text in self.added.items():
+            source = next((s for s in sources if s.source_id == source_id), None)
+            if source is None or source.body != text:
+                result.errors.append(f"article {source_id} lost or changed in sources/")
+            if texts[text] > 1:
+                result.errors.append(f"the text of {source_id} is stored {texts[text]} times")
+        if warnings:
+            result.errors.append(f"sources/ has files that cannot be used: {warnings}")
+        indexed = read_manifest(self.root / "index")["sources"]
+        folder = {s.source_id: content_hash(s.body) for s in sources}
+        if {sid: entry["hash"] for sid, entry in indexed.items()} != folder:
+            missing = sorted(set(folder) - set(indexed))
+            result.errors.append(f"the index does not hold the sources as they are (not indexed: {missing})")
+
+
+def run_races(workdir: Path, base: Path, trials: int, rng: random.Random, record) -> dict[str, list[RaceResult]]:
+    """`trials` trials of each race, in a random order, against one served project; `record` prints each."""
+    order = [race for race in RACES for _ in range(trials)]
+    rng.shuffle(order)
+    results: dict[str, list[RaceResult]] = {race: [] for race in RACES}
+    with RaceLab(workdir, base) as lab:
+        for race in order:
+            result = lab.trial(race, rng)
+            results[race].append(result)
+            record(result)
+    return results
+
+
 def outcome(now: IndexState, old: IndexState, new: IndexState) -> str:
     if now.key == old.key == new.key:
         return "old=new"
@@ -569,11 +889,12 @@ def overwritten_segments(old_index: Path, index: Path) -> list[str]:
 def leftovers(root: Path) -> list[str]:
     """Files in index/ that the manifest does not name, and temporary files in sources/, that a killed
     run left: never read, but disk space until removed."""
+    from qa.files import WRITER_LOCK
     from qa.index.faiss_backend import read_manifest  # the manifest with its journal applied
 
     index = root / "index"
     manifest = read_manifest(index)
-    wanted = {"manifest.json", str(manifest.get("journal"))}
+    wanted = {"manifest.json", str(manifest.get("journal")), WRITER_LOCK}
     wanted |= {f"segments/{e['segment']}" for e in manifest["sources"].values()}
     present = {str(p.relative_to(index)) for p in index.rglob("*")
                if p.is_file() and not str(p.relative_to(index)).startswith(f"{manifest.get('snapshot')}/")}
@@ -598,18 +919,24 @@ def error_message_errors(rc: int | None, stderr: str, expected: str) -> list[str
 # ---- the child: a `qa` command whose file operations are checkpoints ----------------------------
 
 def spawn_child(root: Path, args: list[str], events: Path, stop: str | None = None, fail: str | None = None,
-                errno_: int = errno.ENOSPC) -> subprocess.Popen:
+                errno_: int = errno.ENOSPC, pause: str | None = None, output: Path | None = None) -> subprocess.Popen:
+    """`qa ARGS` whose file operations are checkpoints (see Checkpoints); its stderr goes to child.stderr in
+    the project, its stdout to `output` if given."""
     command = [sys.executable, str(Path(__file__).resolve()), "child", "--events", str(events)]
     if stop is not None:
         command += ["--stop", str(stop)]
     if fail is not None:
         command += ["--fail", fail, "--errno", str(errno_)]
+    if pause is not None:
+        command += ["--pause", pause]
     stderr = open(root / "child.stderr", "w")
+    stdout = open(output, "w") if output is not None else subprocess.DEVNULL
     try:
-        return subprocess.Popen(command + ["--", *args], cwd=root, env=child_env(root),
-                                stdout=subprocess.DEVNULL, stderr=stderr)
+        return subprocess.Popen(command + ["--", *args], cwd=root, env=child_env(root), stdout=stdout, stderr=stderr)
     finally:
         stderr.close()
+        if output is not None:
+            stdout.close()
 
 
 def child_stderr(root: Path) -> str:
@@ -641,12 +968,15 @@ def last_checkpoint(events: Path) -> str:
 
 
 class Checkpoints:
-    """Numbered checkpoints written to a log; the chosen one stops the process or raises an OSError."""
+    """Numbered checkpoints written to a log; the chosen one stops the process, raises an OSError, or
+    pauses it until its release file appears (races)."""
 
-    def __init__(self, log: Path, root: Path, stop: str | None, fail: str | None, error: int) -> None:
+    def __init__(self, log: Path, root: Path, stop: str | None, fail: str | None, error: int,
+                 pause: str | None = None) -> None:
         self.log = open(log, "a", buffering=1)
+        self.release = Path(str(log) + ".go")  # a paused process goes on once this file exists
         self.root = root
-        self.stop, self.fail, self.error = stop, fail, error
+        self.stop, self.fail, self.error, self.pause = stop, fail, error, pause
         self.count = 0
 
     def inside(self, path: object) -> bool:
@@ -668,6 +998,13 @@ class Checkpoints:
             self.fail = None
             self.log.write(f"FAIL {self.count} {label}\n")
             raise OSError(self.error, os.strerror(self.error))
+        if self.pause and _matches(self.pause, self.count, label):
+            self.pause = None
+            self.log.write(f"PAUSE {self.count} {label}\n")
+            deadline = time.monotonic() + STOP_WAIT_S
+            while not self.release.exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            self.log.write(f"GO {self.count} {label}\n")
         if self.stop and _matches(self.stop, self.count, label):
             self.log.write(f"STOP {self.count} {label}\n")
             time.sleep(STOP_WAIT_S)
@@ -757,11 +1094,12 @@ def child_main(argv: list[str]) -> int:
     parser.add_argument("--stop")
     parser.add_argument("--fail")
     parser.add_argument("--errno", type=int, default=errno.ENOSPC)
+    parser.add_argument("--pause")
     parser.add_argument("qa_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     root = Path(os.environ["QA_HOME"]).resolve()
-    Checkpoints(args.events, root, args.stop, args.fail, args.errno).install()
+    Checkpoints(args.events, root, args.stop, args.fail, args.errno, args.pause).install()
     from qa.cli import main
 
     qa_args = args.qa_args[1:] if args.qa_args[:1] == ["--"] else args.qa_args
@@ -780,6 +1118,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corrupt", action="store_true", help="also corrupt each index file in turn")
     parser.add_argument("--disk", action="store_true", help="also disk full / read-only index (real mounts "
                         "if root, and ENOSPC/EROFS injected at every write)")
+    parser.add_argument("--races", type=int, default=0, help="also race writers: this many randomized trials "
+                        "of each race (same-name adds, an add during a rebuild, identical-text adds)")
     parser.add_argument("--workdir", type=Path, help="keep the projects here (default: a temporary folder)")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -827,11 +1167,20 @@ def main(argv: list[str] | None = None) -> int:
             record(lab.mounted_run("readonly"))
         else:
             print("real disk-full / read-only mounts skipped (needs root and unshare)")
-    failed = [r for r in results if r.errors]
+    raced: dict[str, list[RaceResult]] = {}
+    if args.races:
+        started = time.monotonic()
+        raced = run_races(workdir / "races", lab.base, args.races, rng, lambda r: print(r.line(), flush=True))
+        print(f"races: {time.monotonic() - started:.0f} s")
+        for race, trials in raced.items():
+            survived = sum(not r.errors for r in trials)
+            print(f"{race}: {len(trials)} trials, {survived} survived; seed {seed}")
+    failed = [r for r in results if r.errors] + [r for trials in raced.values() for r in trials if r.errors]
     if any(r.notes for r in results):
         print(f"{sum(bool(r.notes) for r in results)} runs left unreferenced files in index/ (see notes)")
     outcomes = Counter(r.outcome or "neither" for r in results)
-    print(f"\n{len(results)} faults injected, {len(results) - len(failed)} survived; index afterwards: "
+    print(f"\n{len(results)} faults injected, {len(results) - sum(bool(r.errors) for r in results)} survived; "
+          "index afterwards: "
           + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) + f"; seed {seed}")
     if not args.workdir:
         shutil.rmtree(workdir, ignore_errors=True)

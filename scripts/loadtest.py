@@ -4,6 +4,7 @@ single-user run. Prints throughput and p50/p95 latency.
     python scripts/loadtest.py                          # starts `qa serve` on a copy of sources/, 200 q x 20 clients
     python scripts/loadtest.py --questions 400 --clients 20 --concurrency 4
     python scripts/loadtest.py --url http://127.0.0.1:7860 [--auth user:password]   # an already running server
+    python scripts/loadtest.py --while-indexing [--upload-kb 300]   # /ask latency while the page indexes an upload
 
 Loopback only (a --url that is not 127.0.0.1/localhost/::1 is refused), bounded in count (--questions)
 and time (--time-limit: no question is sent after it, and the run ends at most 120 s later).
@@ -15,6 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
+import secrets
 import shutil
 import socket
 import statistics
@@ -229,6 +232,146 @@ class Server:
         self.close()
 
 
+# ---- answering while the page indexes an upload ------------------------------------------------------
+
+WORDS = ("the ministry court army officers soldiers village district river bridge report commission budget "
+         "hospital school election council road water winter harvest prices market police lawyers families "
+         "witnesses documents journalists").split()
+
+
+def make_upload(kb: int, seed: int = 7) -> str:
+    """An article of about `kb` kilobytes made of many short sentences: the most texts to embed per byte,
+    the case that once held every question back for 72.7 s."""
+    rng = random.Random(seed)
+    lines, size, n = ["A long record of the district council's sessions", ""], 0, 0
+    while size < kb * 1000:
+        n += 1
+        words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 12)))
+        line = f"Item {n} was read out. {words.capitalize()} were discussed."
+        lines.append(line)
+        size += len(line) + 1
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class IndexingLoadReport:
+    """/ask latencies of one client asking in a loop, before, during and after the page indexes an upload."""
+
+    url: str
+    upload_bytes: int
+    upload_s: float = 0.0
+    status: str = ""  # what the page said about the upload
+    idle: list[float] = field(default_factory=list)  # before and after the upload
+    during: list[float] = field(default_factory=list)  # overlapping the upload
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def idle_p95(self) -> float:
+        return percentile(self.idle, 95)
+
+    @property
+    def during_p95(self) -> float:
+        return percentile(self.during, 95)
+
+    @property
+    def ratio(self) -> float:
+        return self.during_p95 / self.idle_p95 if self.idle_p95 else float("inf")
+
+    def summary(self) -> str:
+        return (f"/ask from one client while the page indexed a {self.upload_bytes / 1000:.0f} KB upload "
+                f"({self.upload_s:.1f} s): idle p50 {percentile(self.idle, 50) * 1000:.0f} ms, p95 "
+                f"{self.idle_p95 * 1000:.0f} ms ({len(self.idle)} questions); during p50 "
+                f"{percentile(self.during, 50) * 1000:.0f} ms, p95 {self.during_p95 * 1000:.0f} ms, max "
+                f"{max(self.during, default=0) * 1000:.0f} ms ({len(self.during)} questions); p95 ratio "
+                f"{self.ratio:.2f}; {len(self.errors)} errors")
+
+
+def add_through_page(url: str, name: str, data: bytes, auth: tuple[str, str] | None = None,
+                     timeout: float = 1800.0) -> str:
+    """Upload a file and press "Add source" as the page does (its upload route, then the button's event
+    through the queue); returns the status the page shows. The event is private: gradio_client will not
+    call it, so this speaks the page's own protocol."""
+    import httpx
+
+    with httpx.Client(timeout=timeout) as http:
+        if auth:
+            http.post(url + "login", data={"username": auth[0], "password": auth[1]}).raise_for_status()
+        config = http.get(url + "config").json()
+        button = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "qa-add")
+        event = next(d for d in config["dependencies"] if [button, "click"] in [list(t) for t in d["targets"]])
+        uploaded = http.post(url + "gradio_api/upload", files=[("files", (name, data, "text/plain"))])
+        uploaded.raise_for_status()
+        session = secrets.token_hex(8)
+        file = {"path": uploaded.json()[0], "orig_name": name, "meta": {"_type": "gradio.FileData"}}
+        http.post(url + "gradio_api/queue/join", json={
+            "data": [file, "", "", "", ""], "fn_index": event["id"], "trigger_id": button,
+            "session_hash": session, "event_data": None}).raise_for_status()
+        with http.stream("GET", url + f"gradio_api/queue/data?session_hash={session}") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("data:"):
+                    message = json.loads(line[5:])
+                    if message.get("msg") == "process_completed":
+                        output = message.get("output") or {}
+                        return str((output.get("data") or [output.get("error")])[0])
+    raise RuntimeError("the page never finished the upload")
+
+
+def while_indexing(url: str, questions: list[str], upload_kb: int = 300, idle_questions: int = 60,
+                   auth: tuple[str, str] | None = None, time_limit: float = 1800.0) -> IndexingLoadReport:
+    """One client asks in a loop, one question at a time: `idle_questions` before the upload, all the
+    while the page indexes it (another thread presses "Add source"), and `idle_questions` after.
+
+    Every question that overlaps the upload counts as "during"; the ones before and after are the idle
+    baseline of the same run, so a busier or quieter machine moves both. Bounded in count and in time."""
+    require_loopback(url)
+    text = make_upload(upload_kb)
+    report = IndexingLoadReport(url=url, upload_bytes=len(text.encode("utf-8")))
+    client = make_client(url, auth)
+    pool = [q for q in dict.fromkeys(questions) if q.strip()]
+    window: dict[str, float] = {}
+
+    def upload() -> None:
+        window["start"] = time.monotonic()
+        try:
+            report.status = add_through_page(url, "council-record.txt", text.encode("utf-8"), auth)
+        except Exception as exc:  # noqa: BLE001 - reported, the loop goes on
+            report.errors.append(f"upload: {type(exc).__name__}: {exc}")
+        window["end"] = time.monotonic()
+
+    deadline = time.monotonic() + time_limit
+    uploader = threading.Thread(target=upload, daemon=True)
+    after = 0
+    for i in range(1_000_000):
+        if time.monotonic() > deadline:
+            report.errors.append(f"stopped after {time_limit:.0f} s")
+            break
+        if i == idle_questions:
+            uploader.start()
+            while "start" not in window:
+                time.sleep(0.001)
+        started = time.monotonic()
+        try:
+            data = client.predict(question=pool[i % len(pool)], api_name="/ask")
+            if "error" in data:
+                report.errors.append(f"{pool[i % len(pool)][:40]!r}: {data['error']}")
+        except Exception as exc:  # noqa: BLE001
+            report.errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+            continue
+        ended = time.monotonic()
+        if i < idle_questions:
+            report.idle.append(ended - started)
+        elif "end" not in window or started < window["end"]:
+            report.during.append(ended - started)
+        else:
+            report.idle.append(ended - started)
+            after += 1
+            if after >= idle_questions:
+                break
+    uploader.join(max(0.0, deadline - time.monotonic()))
+    report.upload_s = round(window.get("end", time.monotonic()) - window.get("start", time.monotonic()), 2)
+    return report
+
+
 def question_pool() -> list[str]:
     """The built-in questions, plus the eval question sets when they exist."""
     pool = list(QUESTIONS)
@@ -248,7 +391,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=300.0, help="seconds after which no question is sent")
     parser.add_argument("--concurrency", type=int, help="QA_UI_CONCURRENCY of the server this script starts")
     parser.add_argument("--json", type=Path, help="also write the report here")
+    parser.add_argument("--while-indexing", action="store_true", help="instead: /ask latency from one client "
+                        "before, during and after the page indexes an upload")
+    parser.add_argument("--upload-kb", type=int, default=300, help="size of that upload")
+    parser.add_argument("--server-env", action="append", default=[], metavar="QA_X=VALUE",
+                        help="a setting of the server this script starts (repeatable)")
     args = parser.parse_args(argv)
+    if args.while_indexing:
+        return main_while_indexing(args)
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
     pool = question_pool()
     if args.url:
@@ -266,6 +416,26 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(asdict(report), indent=1), encoding="utf-8")
     ok = not report.errors and not report.mismatches and report.completed == report.questions
     return 0 if ok else 1
+
+
+def main_while_indexing(args: argparse.Namespace) -> int:
+    auth = tuple(args.auth.split(":", 1)) if args.auth else None
+    if args.url:
+        report = while_indexing(args.url, QUESTIONS, args.upload_kb, auth=auth, time_limit=args.time_limit * 6)
+    else:
+        print("starting qa serve…", file=sys.stderr, flush=True)
+        env = dict(item.split("=", 1) for item in args.server_env)
+        with Server(ROOT / "sources", ROOT / "index", env) as server:
+            report = while_indexing(server.url, QUESTIONS, args.upload_kb, auth=auth, time_limit=args.time_limit * 6)
+    print(report.summary())
+    print(f"the page said: {report.status[:200]}")
+    for line in report.errors[:20]:
+        print("  " + line)
+    if args.json:
+        args.json.write_text(json.dumps({**asdict(report), "idle_p95": report.idle_p95,
+                                         "during_p95": report.during_p95, "ratio": report.ratio}, indent=1),
+                             encoding="utf-8")
+    return 0 if not report.errors else 1
 
 
 if __name__ == "__main__":

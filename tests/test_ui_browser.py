@@ -176,13 +176,15 @@ def test_a_source_uploaded_through_the_page_is_answerable_at_once(page, app, tmp
     article.write_text(UPLOADED_TEXT, encoding="utf-8")
     page.get_by_role("tab", name="Sources").click()
     choose_file(page, article)
+    uploads = engine.config.data_dir / "gradio"
+    assert list(uploads.glob("**/kelbajar reservoir.txt"))  # the upload lands inside the data folder
     page.locator("#qa-add-title :is(input, textarea)").fill("Reservoir inspection")
     page.locator("#qa-add-outlet :is(input, textarea)").fill("Test Wire")
     page.locator("#qa-add").click()
     expect(page.locator("#qa-add-status")).to_contain_text("Added", timeout=60_000)
     expect(page.locator("#qa-sources-table")).to_contain_text("Reservoir inspection")
     assert any(s.meta.title == "Reservoir inspection" for s in engine.sources())
-    assert list((engine.config.data_dir / "gradio").glob("**/kelbajar reservoir.txt"))  # temp files stay inside
+    assert not list(uploads.glob("**/kelbajar reservoir.txt"))  # and is deleted once stored
 
     choose_file(page, article)  # the same text again
     page.locator("#qa-add").click()
@@ -194,6 +196,18 @@ def test_a_source_uploaded_through_the_page_is_answerable_at_once(page, app, tmp
     assert any("Rauf Mammadli" in q for q in quotes), quotes
     assert all(q in UPLOADED_TEXT for q in quotes if "Mammadli" in q)
     assert "Test Wire" in bubble.locator("ul.qa-sources").text_content()
+
+
+def test_a_hidden_file_name_gets_our_message_not_a_generic_error(page, app, tmp_path):
+    from playwright.sync_api import expect
+
+    hidden = tmp_path / ".hidden-notes.txt"
+    hidden.write_text(UPLOADED_TEXT, encoding="utf-8")
+    page.get_by_role("tab", name="Sources").click()
+    with page.expect_file_chooser() as chooser:
+        page.get_by_label("Click to upload or drop files").click()
+    chooser.value.set_files(str(hidden))
+    expect(page.get_by_text("a file name starting with “.” is not accepted", exact=False).first).to_be_visible()
 
 
 def test_hostile_source_text_is_shown_verbatim_and_never_runs(page, app):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..config import Config
+from ..files import writer_lock
 from ..sources import load_sources
 from .base import IndexedSource, IndexError_
 from .faiss_backend import SEGMENTS, read_manifest, read_segment
@@ -63,7 +64,13 @@ def migrate_from_faiss(config: Config, faiss_dir: Path | None = None) -> Migrati
     """Copy the FAISS index in `faiss_dir` (default: the configured index folder) into a new Milvus
     generation and point the alias at it: a failure half-way leaves the previous Milvus index answering.
 
-    Milvus stores chunk texts too: they come from the sources folder where it holds the indexed version."""
+    Milvus stores chunk texts too: they come from the sources folder where it holds the indexed version.
+    A writer like any other: it holds the writer lock of the index folder."""
+    with writer_lock(config.index_dir, config.writer_wait_s):
+        return _migrate(config, faiss_dir)
+
+
+def _migrate(config: Config, faiss_dir: Path | None) -> MigrationReport:
     manifest, batches = faiss_segments(Path(faiss_dir or config.index_dir))
     sources, _ = load_sources(config.sources_dir, config.max_source_bytes)
     bodies = {(s.source_id, s.content_hash): s.body for s in sources}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -11,7 +12,7 @@ from ..config import Config
 from ..embedding import Embedder
 from ..lexical import tokenize
 from ..types import Source
-from .base import Backend, IndexedSource
+from .base import Backend, IndexedSource, IndexInfo
 
 
 @dataclass
@@ -21,6 +22,7 @@ class IndexReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # unreadable now: their last indexed version stays
     unchanged: int = 0
     embedded_chunks: int = 0
     embedded_sentences: int = 0
@@ -35,6 +37,8 @@ class IndexReport:
         parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.removed)} removed",
                  f"{self.unchanged} unchanged", f"{self.embedded_chunks} chunks and "
                  f"{self.embedded_sentences} sentences embedded"]
+        if self.kept:
+            parts.insert(3, f"{len(self.kept)} kept as indexed (unreadable: {', '.join(self.kept)})")
         text = "index: " + ", ".join(parts)
         return (f"full rebuild: {self.rebuilt}\n" if self.rebuilt else "") + text
 
@@ -67,12 +71,28 @@ def embed_sources(sources: list[Source], embedder: Embedder, config: Config,
     return indexed
 
 
-def sync_index(sources: list[Source], backend: Backend, embedder: Embedder, config: Config,
-               progress: bool = False, rebuild: bool = False) -> IndexReport:
-    """Embed new and changed sources, drop deleted ones, rebuild all on a model change."""
+@dataclass
+class SyncPlan:
+    """What indexing will change, decided before anything is embedded (embedding is the slow part, and is
+    done without holding the engine's lock; see `Engine._sync`)."""
+
+    report: IndexReport
+    to_embed: list[Source]
+    remove: list[str]
+    fresh: bool  # a new index is written (rebuild, no index yet, unreadable index, another model)
+
+    @property
+    def needed(self) -> bool:
+        return bool(self.to_embed or self.remove or self.fresh)
+
+
+def plan_sync(sources: list[Source], info: IndexInfo | None, problems: list[str], embedder: Embedder,
+              rebuild: bool = False, keep: Collection[str] = ()) -> SyncPlan:
+    """New and changed sources to embed, deleted ones to remove, or everything on a model change.
+
+    `keep`: ids whose file is there but cannot be read now; an indexed one keeps its indexed version (a
+    permission glitch or a half-copied file must not cost the article), except in a new index."""
     report = IndexReport()
-    info = backend.info()
-    problems = list(backend.problems)
     report.warnings.extend(problems)
     if rebuild:
         report.rebuilt = "asked for (--rebuild)"
@@ -81,18 +101,34 @@ def sync_index(sources: list[Source], backend: Backend, embedder: Embedder, conf
     elif info is not None and (info.model_id != embedder.model_id or info.dim != embedder.dim):
         report.rebuilt = (f"the index was built with model {info.model_id!r} ({info.dim}-d), "
                           f"the configured model is {embedder.model_id!r} ({embedder.dim}-d)")
-    indexed = {} if (report.rebuilt or info is None) else dict(info.sources)
+    fresh = bool(report.rebuilt) or info is None
+    indexed = {} if fresh else dict(info.sources)
     current = {s.source_id: s for s in sources}
     to_embed = [s for s in sources if indexed.get(s.source_id) != s.content_hash]
-    report.removed = sorted(sid for sid in indexed if sid not in current)
+    report.kept = sorted(sid for sid in keep if sid in indexed and sid not in current)
+    report.removed = sorted(sid for sid in indexed if sid not in current and sid not in report.kept)
     report.added = [s.source_id for s in to_embed if s.source_id not in indexed]
     report.updated = [s.source_id for s in to_embed if s.source_id in indexed]
     report.unchanged = len(sources) - len(to_embed)
-    if not (to_embed or report.removed or report.rebuilt) and info is not None:
-        return report
-    new = embed_sources(to_embed, embedder, config, progress) if to_embed else []
-    report.embedded_chunks = sum(len(s.segments.chunks) for s in new)
-    report.embedded_sentences = sum(len(s.segments.sentences) for s in new)
-    backend.apply(embedder.model_id, embedder.dim, add=new, remove=report.removed,
-                  rebuild=bool(report.rebuilt) or info is None)
-    return report
+    report.warnings += [f"kept the indexed version of {sid}: its file cannot be read now" for sid in report.kept]
+    if fresh and info is not None:
+        report.warnings += [f"left {sid} out of the new index: its file cannot be read now"
+                            for sid in sorted(keep) if sid in info.sources and sid not in current]
+    return SyncPlan(report, to_embed, report.removed, fresh)
+
+
+def commit_sync(plan: SyncPlan, new: list[IndexedSource], backend: Backend, embedder: Embedder) -> None:
+    """Write the embedded sources and the removals into the backend, all at once."""
+    plan.report.embedded_chunks = sum(len(s.segments.chunks) for s in new)
+    plan.report.embedded_sentences = sum(len(s.segments.sentences) for s in new)
+    backend.apply(embedder.model_id, embedder.dim, add=new, remove=plan.remove, rebuild=plan.fresh)
+
+
+def sync_index(sources: list[Source], backend: Backend, embedder: Embedder, config: Config,
+               progress: bool = False, rebuild: bool = False, keep: Collection[str] = ()) -> IndexReport:
+    """Embed new and changed sources, drop deleted ones, rebuild all on a model change (one caller, no lock)."""
+    plan = plan_sync(sources, backend.info(), list(backend.problems), embedder, rebuild, keep)
+    if plan.needed:
+        new = embed_sources(plan.to_embed, embedder, config, progress) if plan.to_embed else []
+        commit_sync(plan, new, backend, embedder)
+    return plan.report

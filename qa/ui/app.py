@@ -7,6 +7,7 @@ import importlib
 import importlib.util
 import logging
 import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -17,13 +18,17 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402
 
+from starlette.middleware import Middleware  # noqa: E402
+
 from ..config import Config  # noqa: E402
 from ..engine import Engine, QuestionError  # noqa: E402
-from ..options import add_common_arguments, config_from_args, load_engine  # noqa: E402
+from ..files import RefusedFile, WriterBusy, read_checked  # noqa: E402
+from ..options import add_common_arguments, config_from_args, error_object, load_engine  # noqa: E402
 from ..sources import SourceError  # noqa: E402
 from ..types import Answer, SourceMeta  # noqa: E402
 from . import render  # noqa: E402
 from .assets import CLICK_SCRIPT, CSS, SCROLL_SCRIPT  # noqa: E402
+from .guard import RequestGuard  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -104,28 +109,36 @@ class ChatActions:
         try:
             if url.strip() and not render.safe_url(url):
                 raise SourceError("the URL must start with http:// or https://")
-            size = os.path.getsize(path)
-            if size > self.engine.config.max_source_bytes:
-                raise SourceError(f"{name}: {size:,} bytes is over the limit of "
-                                  f"{self.engine.config.max_source_bytes:,} bytes")
             progress(0.1, desc="Reading the file")
-            data = Path(path).read_bytes()
+            data = read_checked(Path(path), self.engine.config.max_source_bytes)  # the size before the bytes
             meta = SourceMeta(title=title.strip(), outlet=outlet.strip(), date=date.strip(), url=url.strip())
             progress(0.3, desc="Indexing")
             result, report = self.engine.add(data, name, meta, progress=True)
-        except SourceError as exc:
+        except (SourceError, RefusedFile, WriterBusy) as exc:
             return render.notice_html(f"Not added: {exc}"), gr.skip(), None
         except Exception:
             log.exception("adding %r failed", name)
             return render.notice_html(FAILED), gr.skip(), None
+        finally:
+            self._discard_upload(path)
         table = render.sources_table_html(self.engine.sources())
+        notes = "".join(f" {notice}." for notice in result.notices)
         if not result.added:
             return (render.notice_html(f"Not added: the same text is already source {result.duplicate_of}."),
                     table, None)
         indexed = f" ({report.embedded_chunks} passages indexed)" if report is not None else ""
         label = result.source.meta.title or result.source.source_id
-        message = f"Added “{label}” as {result.source.source_id}{indexed}. You can ask about it now."
+        message = f"Added “{label}” as {result.source.source_id}{indexed}. You can ask about it now.{notes}"
         return render.notice_html(message, kind="ok"), table, None
+
+    def _discard_upload(self, path: str) -> None:
+        """Delete the uploaded copy once it is stored (or refused): the upload folder is not an archive."""
+        uploads = upload_folder(self.engine.config)
+        try:
+            if Path(path).resolve().is_relative_to(uploads.resolve()):
+                Path(path).unlink(missing_ok=True)
+        except OSError:
+            log.warning("could not delete the upload %s", path)
 
     def sources_table(self) -> str:
         try:
@@ -139,10 +152,10 @@ class ChatActions:
         try:
             return self.engine.ask(question, previous=previous or None).to_dict()
         except QuestionError as exc:
-            return {"question": question, "error": str(exc)}
+            return error_object(question, str(exc), self.engine.config)
         except Exception:
             log.exception("API question %r failed", str(question)[:200])
-            return {"question": question, "error": FAILED}
+            return error_object(question, FAILED, self.engine.config)
 
     def run_evaluation(self):
         """The Evaluation tab: (markdown table, chart) from qa.evaluation.run_for_ui, or a message."""
@@ -177,9 +190,10 @@ def evaluation_available() -> bool:
 def build_app(engine: Engine) -> gr.Blocks:
     """The page: chat, passages and source view; the sources list and upload; evaluation."""
     config = engine.config
-    temp_dir = config.data_dir / "gradio"
-    temp_dir.mkdir(parents=True, exist_ok=True)
+    temp_dir = upload_folder(config)
+    clean_upload_folder(temp_dir)
     os.environ["GRADIO_TEMP_DIR"] = str(temp_dir)  # uploads and cached files stay in the project's data folder
+    engine.background_indexing = True  # an upload is embedded while questions keep being answered
     actions = ChatActions(engine)
     ask_limit = max(1, config.ui_concurrency)
 
@@ -276,8 +290,26 @@ def _open_event(actions: ChatActions):
     return open_source
 
 
+def upload_folder(config: Config) -> Path:
+    return config.data_dir / "gradio"
+
+
+def clean_upload_folder(folder: Path) -> None:
+    """Empty the upload folder at start-up: what a stopped server left there would otherwise be served by
+    the next one (Gradio's own clean-up only runs hourly while a server runs). One server per data folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for entry in folder.iterdir():
+        try:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        except OSError as exc:
+            log.warning("could not remove %s from the upload folder: %s", entry, exc)
+
+
 def read_auth(config: Config, auth_file: Path | None) -> list[tuple[str, str]] | None:
-    """Basic-auth accounts from QA_AUTH ("user:password") and/or a file of such lines; None: no login."""
+    """Login accounts from QA_AUTH ("user:password") and/or a file of such lines; None: no login."""
     lines = [config.auth] if config.auth else []
     if auth_file is not None:
         lines += auth_file.read_text(encoding="utf-8").splitlines()
@@ -298,6 +330,7 @@ def launch(demo: gr.Blocks, config: Config, auth: list[tuple[str, str]] | None =
         server_name=config.host, server_port=config.port, auth=auth, prevent_thread_lock=True, quiet=True,
         show_error=False, share=False, ssr_mode=False, max_file_size=config.max_source_bytes,
         footer_links=["api"], theme=THEME, css=CSS, pwa=False, mcp_server=False,
+        app_kwargs={"middleware": [Middleware(RequestGuard, **RequestGuard.settings(config))]},
     )
     return url
 

@@ -158,10 +158,17 @@ def test_dropped_odd_files_are_indexed_with_exact_offsets_or_skipped_with_a_warn
             assert engine.source(quote.source_id).body[quote.start:quote.end] == quote.quote
         body = engine.source(quotes[0].source_id).body
         assert body[quotes[0].start:quotes[0].end] == FACT[key]
-        raw = digests[Path(engine.source(quotes[0].source_id).path).name]
+        path = Path(engine.source(quotes[0].source_id).path)
+        assert body == path.read_bytes().decode("utf-8")  # offsets refer to the file as stored, read as UTF-8
+        raw = digests[path.name]
         assert body == (raw.decode("utf-16") if raw[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
                         else raw.decode("utf-8-sig"))  # no newline translation: CRLF offsets stay exact
     again = make_engine(nested)  # the index written for these names loads back as it is
     assert not again.last_report.changed and not again.backend.problems
-    assert {p.name: p.read_bytes() for p in sources.iterdir()} == digests  # indexing never touches sources
+    converted = {"utf16le.txt", "utf16be.txt", "utf8bom.md"}  # stored again once as UTF-8, with a message
+    for name in converted:
+        assert any(line.startswith(f"{name} was") and "UTF-8" in line for line in warnings.splitlines()), name
+    now = {p.name: p.read_bytes() for p in sources.iterdir()}
+    assert {n: b for n, b in now.items() if n not in converted} == \
+        {n: b for n, b in digests.items() if n not in converted}  # indexing touches no other file
     assert listing(nested.parents[3], allowed(nested)) == before

@@ -84,3 +84,12 @@ def test_a_wrong_password_is_refused_and_the_right_one_gets_answers(server):
     data = client.predict(question=QUESTION, api_name="/ask")
     assert "Barkhudarov" in data["answer"][0]["quote"]
     assert PASSWORD not in server.output()  # the password is never logged
+
+
+def test_qa_serve_throttles_failed_logins(server):
+    """500 wrong passwords in half a second were all checked; now a few are, then the address waits."""
+    with httpx.Client(timeout=30) as client:
+        codes = [client.post(server.url + "login", data={"username": USER, "password": f"wrong-{n}"}).status_code
+                 for n in range(30)]
+    assert codes[:6] == [400] * 6  # five free failures, and the sixth that starts the wait
+    assert 429 in codes and codes.count(400) < 10
