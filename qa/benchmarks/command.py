@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         results["peer"] = step("txtai side by side", peer.compare, seed_config, questions, args.runs)
     if "scale" in stages:
         model = Embedder.from_config(config)
-        model_id, dim = model.model_id, model.dim
+        model_id, dim = model.index_id, model.dimension
         del model
         results["scale"], jobs = {}, []
         for size in sizes:

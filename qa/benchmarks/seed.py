@@ -56,10 +56,10 @@ def indexing_throughput(config: Config, embedder, runs: int) -> dict:
     texts, n_chunks = embedded_texts(config)
     index_dir = config.root / "index-throughput"
     encode_s, pipeline_s, encode_cpu, pipeline_cpu = [], [], [], []
-    embedder.encode(texts[:8])  # warm
+    embedder.encode_passages(texts[:8])  # warm
     for _ in range(runs):
         cpu = time.process_time()
-        seconds, _ = timed(lambda: embedder.encode(texts))
+        seconds, _ = timed(lambda: embedder.encode_passages(texts))
         encode_cpu.append(time.process_time() - cpu)
         encode_s.append(seconds)
         shutil.rmtree(index_dir, ignore_errors=True)

@@ -49,7 +49,7 @@ def embed_sources(sources: list[Source], embedder: Embedder, config: Config,
     ]
     chunk_texts = [s.body[a:b] for s, seg in zip(sources, segments) for a, b in seg.chunks]
     sentence_texts = [s.body[a:b] for s, seg in zip(sources, segments) for a, b in seg.sentences]
-    vectors = embedder.encode(chunk_texts + sentence_texts, progress=progress, desc="embedding")
+    vectors = embedder.encode_passages(chunk_texts + sentence_texts, progress=progress, desc="embedding")
     chunk_vectors, sentence_vectors = vectors[: len(chunk_texts)], vectors[len(chunk_texts):]
     indexed, c, s_ = [], 0, 0
     for source, seg in zip(sources, segments):
@@ -67,9 +67,16 @@ def embed_sources(sources: list[Source], embedder: Embedder, config: Config,
     return indexed
 
 
+def describe_index_id(index_id: str) -> str:
+    """'model M on torch' / 'model M on onnx-int8' for an index id (`Embedder.index_id`)."""
+    model, _, variant = index_id.partition("@")
+    return f"model {model!r} on {variant or 'torch'}"
+
+
 def sync_index(sources: list[Source], backend: Backend, embedder: Embedder, config: Config,
                progress: bool = False, rebuild: bool = False) -> IndexReport:
-    """Embed new and changed sources, drop deleted ones, rebuild all on a model change."""
+    """Embed new and changed sources, drop deleted ones, rebuild all when another model or embedder
+    variant (`Embedder.index_id`: torch, ONNX fp32 or int8 vectors never mix) built the index."""
     report = IndexReport()
     info = backend.info()
     problems = list(backend.problems)
@@ -78,9 +85,10 @@ def sync_index(sources: list[Source], backend: Backend, embedder: Embedder, conf
         report.rebuilt = "asked for (--rebuild)"
     elif info is None and problems:
         report.rebuilt = "the index could not be read: " + "; ".join(problems)
-    elif info is not None and (info.model_id != embedder.model_id or info.dim != embedder.dim):
-        report.rebuilt = (f"the index was built with model {info.model_id!r} ({info.dim}-d), "
-                          f"the configured model is {embedder.model_id!r} ({embedder.dim}-d)")
+    elif info is not None and (info.model_id != embedder.index_id or info.dim != embedder.dimension):
+        report.rebuilt = (f"the index was built with {describe_index_id(info.model_id)} ({info.dim}-d), "
+                          f"the configured embedder is {describe_index_id(embedder.index_id)} "
+                          f"({embedder.dimension}-d)")
     indexed = {} if (report.rebuilt or info is None) else dict(info.sources)
     current = {s.source_id: s for s in sources}
     to_embed = [s for s in sources if indexed.get(s.source_id) != s.content_hash]
@@ -93,6 +101,6 @@ def sync_index(sources: list[Source], backend: Backend, embedder: Embedder, conf
     new = embed_sources(to_embed, embedder, config, progress) if to_embed else []
     report.embedded_chunks = sum(len(s.segments.chunks) for s in new)
     report.embedded_sentences = sum(len(s.segments.sentences) for s in new)
-    backend.apply(embedder.model_id, embedder.dim, add=new, remove=report.removed,
+    backend.apply(embedder.index_id, embedder.dimension, add=new, remove=report.removed,
                   rebuild=bool(report.rebuilt) or info is None)
     return report
