@@ -29,7 +29,9 @@ class Config:
     # embedding
     model: str = DEFAULT_MODEL  # a package name that ships a model, a local path, or a hub name
     device: str = "cpu"
-    batch_size: int = 64
+    # texts per forward pass when indexing; 32 measured 1.4× faster than 64 with ONNX Runtime on 2 CPU cores
+    # (same with torch); on a GPU raise it (QA_BATCH_SIZE=256)
+    batch_size: int = 32
     # "onnx" (ONNX Runtime, the model exported once into onnx_dir), "torch" (sentence-transformers), or
     # "auto": onnx when onnxruntime is installed. The index records which one built it (switching rebuilds).
     embedder: str = "auto"

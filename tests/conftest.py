@@ -26,14 +26,13 @@ def _onnx_installed() -> bool:
 def embedders():
     """Embedders by variant ("onnx-fp32", "onnx-int8", "torch"), each loaded once, on first use."""
     from qa.config import Config
-    from qa.embedding import Embedder
+    from qa.embedding import Embedder, variant_config
 
     loaded: dict = {}
 
     def get(variant: str):
         if variant not in loaded:
-            kind, _, quantize = variant.partition("-")
-            loaded[variant] = Embedder.from_config(Config.from_env(embedder=kind, quantize=quantize))
+            loaded[variant] = Embedder.from_config(variant_config(Config.from_env(), variant))
         return loaded[variant]
 
     return get
@@ -54,10 +53,9 @@ def embedder_name(request) -> str:
 def default_embedder() -> str:
     """The variant `qa` runs with in this environment: onnx-fp32 when onnxruntime is installed."""
     from qa.config import Config
-    from qa.embedding import choose
+    from qa.embedding import configured_variant
 
-    config = Config.from_env()
-    return "torch" if choose(config) == "torch" else f"onnx-{config.quantize or 'fp32'}"
+    return configured_variant(Config.from_env())
 
 
 @pytest.fixture()

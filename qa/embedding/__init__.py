@@ -11,11 +11,12 @@
 the cross-encoder.
 """
 
-from .base import Embedder, choose, cpu_threads
+from .base import VARIANTS, Embedder, choose, configured_variant, cpu_threads, usable_variants, variant_config
 from .model import ModelError, load_model, resolve_model
 from .onnx_cache import ExportError
 from .onnx_embedder import OnnxEmbedder
 from .torch_embedder import SentenceTransformerEmbedder
 
-__all__ = ["Embedder", "ExportError", "ModelError", "OnnxEmbedder", "SentenceTransformerEmbedder", "choose",
-           "cpu_threads", "load_model", "resolve_model"]
+__all__ = ["VARIANTS", "Embedder", "ExportError", "ModelError", "OnnxEmbedder", "SentenceTransformerEmbedder",
+           "choose", "configured_variant", "cpu_threads", "load_model", "resolve_model", "usable_variants",
+           "variant_config"]

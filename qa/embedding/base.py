@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 PROGRESS_BATCHES = 8  # batches encoded between two updates of the progress bar
 QUANTIZATIONS = ("", "int8")  # Config.quantize
+VARIANTS = ("torch", "onnx-fp32", "onnx-int8")  # `Embedder.variant`: what `qa eval --embedders` and `qa bench` compare
 
 
 class Embedder:
@@ -44,7 +45,7 @@ class Embedder:
     model_id: str = ""
     dimension: int = 0
     variant: str = ""
-    batch_size: int = 64
+    batch_size: int = 32
 
     def __init_subclass__(cls, kind: str = "", **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -146,6 +147,25 @@ def choose(config: Config) -> str:
         raise ModelError(f"--quantize {config.quantize} needs the onnx embedder "
                          "(onnxruntime: pip install -e \".[onnx]\")")
     return kind
+
+
+def variant_config(config: Config, variant: str) -> Config:
+    """`config` set to the embedder `variant` ("torch", "onnx-fp32", "onnx-int8")."""
+    if variant not in VARIANTS:
+        raise ModelError(f"unknown embedder {variant!r}; choose from {', '.join(VARIANTS)}")
+    kind, _, quantize = variant.partition("-")
+    return config.replace(embedder=kind, quantize=quantize)
+
+
+def configured_variant(config: Config) -> str:
+    """The variant `Embedder.from_config(config)` loads (unless "auto" has to fall back to torch)."""
+    return "torch" if choose(config) == "torch" else f"onnx-{config.quantize or 'fp32'}"
+
+
+def usable_variants(config: Config) -> list[str]:
+    """The variants this installation can run on `config.device`."""
+    return [v for v in VARIANTS if v == "torch" or (onnx_usable(config.device) and
+                                                     not (v == "onnx-int8" and config.device.startswith("cuda")))]
 
 
 def cpu_threads(configured: int = 0) -> int:

@@ -30,7 +30,7 @@ class OnnxEmbedder(Embedder, kind="onnx"):
     do not spin (they would take the cores the rest of the answer needs).
     """
 
-    def __init__(self, folder: str | Path, quantize: str = "", device: str = "cpu", batch_size: int = 64,
+    def __init__(self, folder: str | Path, quantize: str = "", device: str = "cpu", batch_size: int = 32,
                  threads: int = 0, query_threads: int = 1, model_name: str = "") -> None:
         import onnxruntime
         from tokenizers import Tokenizer

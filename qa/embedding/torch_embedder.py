@@ -18,7 +18,7 @@ class SentenceTransformerEmbedder(Embedder, kind="torch"):
     reference = True
     variant = "torch"
 
-    def __init__(self, model_name: str, device: str = "cpu", batch_size: int = 64, threads: int = 0,
+    def __init__(self, model_name: str, device: str = "cpu", batch_size: int = 32, threads: int = 0,
                  **model_options) -> None:
         self.model_name, self.device, self.batch_size = model_name, device, batch_size
         self.threads = cpu_threads(threads)
