@@ -122,7 +122,7 @@ def make_engine(embedder, backend_name, request):
     uri = request.getfixturevalue("milvus_uri") if backend_name == "milvus" else ""
 
     def build(root: Path, **settings):
-        settings = {**backend_settings(backend_name, root, uri), **settings}
+        settings = {"onnx_dir": ONNX_DIR, **backend_settings(backend_name, root, uri), **settings}
         return Engine.load(Config(root=root, **settings), embedder=embedder)
 
     return build
@@ -140,8 +140,8 @@ def seed_engines(tmp_path_factory, embedders, request):
         if (backend, embedder_name) not in engines:
             uri = request.getfixturevalue("milvus_uri") if backend == "milvus" else ""
             root = make_project(tmp_path_factory.mktemp(f"seed-{backend}-{embedder_name}"))
-            engines[backend, embedder_name] = Engine.load(Config(root=root, **backend_settings(backend, root, uri)),
-                                                          embedder=embedders(embedder_name))
+            config = Config(root=root, onnx_dir=ONNX_DIR, **backend_settings(backend, root, uri))
+            engines[backend, embedder_name] = Engine.load(config, embedder=embedders(embedder_name))
         return engines[backend, embedder_name]
 
     return get

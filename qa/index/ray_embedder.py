@@ -32,7 +32,8 @@ class RayEmbedder(Embedder):
 
     `address` is what `ray.init` takes ("auto": the cluster this machine belongs to, "ray://host:10001":
     a remote one through Ray Client), or "local" to start a Ray instance here. A Ray instance already
-    started in this process is used as it is. Every node needs this package and the model installed.
+    started in this process is used as it is. Every node needs this package and the model installed (with
+    the ONNX embedder, each node exports the model once into `onnx_dir` unless that folder is shared).
     Every actor loads the embedder the configuration names, as the local one was loaded (same index id).
     The question-time `encode_queries` stays local: one short text gains nothing from a cluster.
     """
