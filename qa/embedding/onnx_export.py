@@ -22,6 +22,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..files import STALE_TEMPORARY_S
 from .model import ModelError
 from .onnx_cache import (FILES, META, RECIPE, ExportError, fingerprint, folder_name, model_settings, read_json,
                          remember, write_json)
@@ -42,6 +43,7 @@ def export(model_dir: str | os.PathLike, cache_dir: str | os.PathLike, model_id:
     folder = cache_dir / folder_name(model_id, key)
     if not (folder / META).exists() or not (folder / FILES["fp32"]).exists():
         cache_dir.mkdir(parents=True, exist_ok=True)
+        _remove_stale_exports(cache_dir)
         log(f"exporting the embedding model {model_id!r} to ONNX, once, into {folder} (about a minute)")
         temporary = cache_dir / f".{folder.name}.{os.getpid()}.tmp"
         shutil.rmtree(temporary, ignore_errors=True)
@@ -59,6 +61,17 @@ def export(model_dir: str | os.PathLike, cache_dir: str | os.PathLike, model_id:
         _quantize_int8(folder)
     remember(model_dir, cache_dir, key)
     return folder
+
+
+def _remove_stale_exports(cache_dir: Path) -> None:
+    """Temporary export folders an interrupted export left, once an hour old (a younger one may be another
+    process's export in progress)."""
+    for folder in cache_dir.glob(".*.tmp"):
+        try:
+            if folder.is_dir() and time.time() - folder.stat().st_mtime > STALE_TEMPORARY_S:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _export_fp32(model_dir: Path, folder: Path, settings: dict, key: str, model_id: str) -> None:
