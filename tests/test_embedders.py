@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -58,6 +59,27 @@ def test_the_export_is_cached_under_the_project_keyed_by_the_model_files_and_che
     assert meta["checks"]["fp32"]["max_cosine_deviation"] <= 1e-4 and meta["checks"]["fp32"]["texts"] == 200
     assert (fp32.folder / FILES["fp32"]).exists() and (fp32.folder / "tokenizer.json").exists()
     assert meta["max_seq_length"] == 256 and meta["dimension"] == fp32.dimension == 384
+
+
+def test_the_fp32_check_measures_the_deviation_again_and_refuses_an_export_that_drifts(embedders, tmp_path):
+    source = embedders("onnx-fp32").folder
+    copy = tmp_path / source.name
+    copy.mkdir()
+    for item in source.iterdir():  # the models linked, the check's files copied
+        if item.suffix == ".onnx":
+            (copy / item.name).symlink_to(item)
+        else:
+            shutil.copy2(item, copy / item.name)
+    check = OnnxEmbedder(copy).verify()
+    assert check["texts"] == 200 and check["max_cosine_deviation"] <= 1e-4
+    assert read_json(copy / META, {})["checks"]["fp32"] == check
+    reference = np.load(copy / "check_ref.npy")
+    drift = reference[5] + np.random.default_rng(17).normal(0, 2e-3, reference.shape[1]).astype(np.float32)
+    reference[5] = drift / np.linalg.norm(drift)  # one text's vector off by ~1e-3 in cosine
+    np.save(copy / "check_ref.npy", reference)
+    with pytest.raises(ExportError, match="does not reproduce"):
+        OnnxEmbedder(copy).verify()
+    assert not copy.exists() and (source / FILES["fp32"]).exists()  # removed: the next run exports again
 
 
 def test_the_cache_key_changes_with_any_model_file(tmp_path):

@@ -15,6 +15,7 @@ from ..config import Config
 from .base import Embedder, cpu_threads
 from .model import ModelError, resolve_model
 from .onnx_cache import FILES, META, ExportError, locate, model_settings, read_json, write_json
+from .onnx_export import export  # imports torch only when it exports
 
 FP32_TOLERANCE = 1e-4  # largest 1 - cosine to the torch vectors an fp32 export may show
 INT8_FLOOR = 0.90  # smallest cosine to the torch vectors an int8 export may show
@@ -75,8 +76,6 @@ class OnnxEmbedder(Embedder, kind="onnx"):
                        threads=config.embed_threads, model_name=config.model)
         folder = locate(path, config.onnx_dir, config.quantize)
         if folder is None:
-            from .onnx_export import export
-
             folder = export(path, config.onnx_dir, model_id, config.quantize, log=_say)
             checked = read_json(folder / META, {}).get("checks", {})
             for variant in dict.fromkeys(("", config.quantize)):  # fp32 first: int8 is made from it

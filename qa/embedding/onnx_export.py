@@ -1,6 +1,6 @@
-"""Exporting a sentence-transformers model to ONNX, once, offline (needs torch; the answering path never
-imports this module). The caller (`OnnxEmbedder.load`) checks each exported variant against the torch
-vectors stored here before it is used.
+"""Exporting a sentence-transformers model to ONNX, once, offline. It needs torch and sentence-transformers,
+imported only when an export runs (the answering path loads this module, never them). The caller
+(`OnnxEmbedder.load`) checks each exported variant against the torch vectors stored here before it is used.
 
 sentence-transformers' own `backend="onnx"` needs optimum-onnx, whose transformers < 4.58 conflicts with
 sentence-transformers 6.2's transformers >= 5, so the graph is exported directly: `torch.onnx.export`'s
