@@ -1,151 +1,33 @@
-"""Answer extraction: score the sentences of retrieved passages and cut verbatim quotes."""
+"""Answer composition: prose sentences only, the quotes chosen, citations numbered by first appearance, and an
+abstention or a disagreement said as such."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import replace
 
-import numpy as np
-
-from .lexical import coverage, idf, tokenize
-from .types import Conflict, SentenceRecord
-
-NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-    "hundred": 100, "thousand": 1000, "dozens": 24, "hundreds": 200,
-}
-MONTHS = ("january february march april may june july august september october november december "
-          "jan feb mar apr jun jul aug sep sept oct nov dec").split()
-YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
-NUMBER = re.compile(r"\b\d[\d,]*(?:\.\d+)?\b|\b(?:" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
-MONTH = re.compile(r"\b(?:" + "|".join(MONTHS) + r")\b\.?", re.IGNORECASE)
-NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
-
-QUESTION_TYPES = (
-    ("number", re.compile(r"\bhow (many|much)\b|\bwhat (number|percentage|share)\b|\bnumber of\b", re.I)),
-    ("date", re.compile(r"\bwhen\b|\bwhat (year|date|month|day)\b|\bwhich (year|date|month)\b|\bsince when\b", re.I)),
-    ("person", re.compile(r"\bwho(m|se)?\b|\bwhich (general|officer|official|person|minister|prosecutor)\b", re.I)),
-    ("place", re.compile(r"\bwhere\b|\bwhich (city|region|country|village|town)\b", re.I)),
-)
+from .abstention import Verdict, abstain_message
+from .disagreement import by_date, conflict_message, figure_rows, find_conflict
+from .furniture import Furniture, is_whole_sentence, prose_span
+from .grounding import Grounding, uncovered
+from .question import Question
+from .scoring import ScoredSentence
+from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Source
 
 
-def question_type(question: str) -> str:
-    """What kind of answer the question asks for: number, date, person, place, or '' (anything)."""
-    for kind, pattern in QUESTION_TYPES:
-        if pattern.search(question):
-            return kind
-    return ""
-
-
-DATE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|"
-                  r"\b(?:" + "|".join(MONTHS) + r")\.?\s+\d{1,2}\b|\b\d{1,2}\s+(?:" + "|".join(MONTHS) + r")\b",
-                  re.IGNORECASE)
-
-
-def numbers_in(text: str) -> list[int]:
-    """Counts stated in a text (digits or number words); years and calendar dates left out."""
-    values = []
-    for match in NUMBER.finditer(DATE.sub(" ", text)):
-        token = match.group(0).lower()
-        if YEAR.fullmatch(token):
+def prose_only(ranked: list[ScoredSentence], bodies: dict[str, str],
+               furniture: dict[str, list[Furniture]]) -> list[ScoredSentence]:
+    """The sentences that may be quoted: furniture (datelines, captions, headlines, teasers) left out, a
+    furniture prefix cut off (the quote then starts at the sentence), order kept."""
+    kept = []
+    for sentence in ranked:
+        body = bodies[sentence.source_id]
+        span = prose_span(sentence.start, sentence.end, body, furniture.get(sentence.source_id, []))
+        if span is None:
             continue
-        if token in NUMBER_WORDS:
-            values.append(NUMBER_WORDS[token])
-            continue
-        try:
-            values.append(int(float(token.replace(",", ""))))
-        except ValueError:
-            continue
-    return values
-
-
-def dates_in(text: str) -> list[str]:
-    """Years and month names stated in a text, normalised to lower case."""
-    return [m.group(0) for m in YEAR.finditer(text)] + [m.group(0).lower().rstrip(".") for m in MONTH.finditer(text)]
-
-
-def matches_type(text: str, kind: str) -> bool:
-    if kind == "number":
-        return bool(numbers_in(text))
-    if kind == "date":
-        return bool(YEAR.search(text) or MONTH.search(text))
-    if kind in ("person", "place"):
-        return bool(NAME.search(text))
-    return False
-
-
-@dataclass(frozen=True)
-class ScoredSentence:
-    source_id: str
-    start: int
-    end: int
-    score: float
-    dense: float
-    lexical: float
-    passage: float
-    typed: float
-    text: str
-    rerank: float | None = None  # the cross-encoder's score, when one re-scored this sentence (then score == rerank)
-
-
-@dataclass(frozen=True)
-class Weights:
-    dense: float
-    lexical: float
-    passage: float
-    answer_type: float
-    context: float = 0.0  # share of the lexical term taken from the sentence with its neighbours
-
-
-def score_sentences(
-    question: str,
-    vector: np.ndarray | None,
-    query_tokens: list[str],
-    records: list[SentenceRecord],
-    bodies: dict[str, str],
-    passage_scores: dict[str, float],
-    doc_freqs: tuple[int, dict[str, int]],
-    weights: Weights,
-    use_answer_type: bool = True,
-) -> list[ScoredSentence]:
-    """score = w_d·cos(q, s) + w_l·lex(s) + w_p·passage/best_passage + w_t·[s has the answer type],
-
-    lex(s) = (1 - c)·idf-coverage(q, s) + c·idf-coverage(q, s with its neighbours in the chunk), c = w.context:
-    a sentence that answers with a pronoun ("he was appointed") still gets credit for the name before it.
-
-    A sentence in several overlapping chunks is scored once, with its best passage.
-    """
-    if not records:
-        return []
-    n_docs, freqs = doc_freqs
-    idf_weights = {t: idf(n_docs, freqs.get(t, 0)) for t in set(query_tokens)}
-    best_passage = max(passage_scores.values(), default=0.0) or 1.0
-    kind = question_type(question) if use_answer_type else ""
-    dense_scores = (np.stack([r.vector for r in records]) @ np.asarray(vector, np.float32)
-                    if vector is not None else np.zeros(len(records)))
-    texts = [bodies[r.source_id][r.start:r.end] for r in records]
-    token_sets = [set(tokenize(text)) for text in texts]
-    scored: dict[tuple[str, int, int], ScoredSentence] = {}
-    for i, (record, dense) in enumerate(zip(records, dense_scores)):
-        key = (record.source_id, record.start, record.end)
-        passage = passage_scores.get(record.chunk_key, 0.0) / best_passage
-        if key in scored and scored[key].passage >= passage:
-            continue
-        text = texts[i]
-        lexical = 0.0
-        if query_tokens:
-            own = coverage(query_tokens, token_sets[i], idf_weights)
-            window = token_sets[i].union(*(token_sets[j] for j in (i - 1, i + 1)
-                                           if 0 <= j < len(records) and records[j].chunk_key == record.chunk_key))
-            lexical = (1 - weights.context) * own + weights.context * coverage(query_tokens, window, idf_weights)
-        typed = 1.0 if kind and matches_type(text, kind) else 0.0
-        total = (weights.dense * float(dense) + weights.lexical * lexical + weights.passage * passage
-                 + weights.answer_type * typed)
-        scored[key] = ScoredSentence(record.source_id, record.start, record.end, total, float(dense),
-                                     lexical, passage, typed, text)
-    return sorted(scored.values(), key=lambda s: (-s.score, s.source_id, s.start))
+        if span != (sentence.start, sentence.end):
+            sentence = replace(sentence, start=span.start, end=span.end, text=body[span.start:span.end])
+        kept.append(sentence)
+    return kept
 
 
 def select_quotes(ranked: list[ScoredSentence], margin: float, max_quotes: int) -> list[ScoredSentence]:
@@ -169,31 +51,56 @@ def select_quotes(ranked: list[ScoredSentence], margin: float, max_quotes: int) 
     return chosen
 
 
-def values_for(kind: str, text: str) -> list[str]:
-    if kind == "number":
-        return [str(v) for v in numbers_in(text)]
-    if kind == "date":
-        return dates_in(text)
-    return []
+def compose(question: Question, ranked: list[ScoredSentence], passages: list[Passage],
+            sources: dict[str, Source], furniture: dict[str, list[Furniture]], grounding: Grounding, verdict: Verdict,
+            margin: float, max_quotes: int, max_conflict_quotes: int) -> Answer:
+    """The answer: an abstention with its reason, or quotes with citations numbered by first appearance;
+    for a figure the sources disagree on, one quote per sentence stating it, in the order of the articles'
+    dates, and the conflict's rows (who says what, when)."""
+    bodies = {sid: s.body for sid, s in sources.items()}
+    if verdict.abstain:
+        terms = grounding.missing_words + tuple(t for t in grounding.never_mentioned if t not in grounding.missing_words)
+        if not terms and ranked:
+            terms = uncovered(question, [s.text for s in ranked[:1]])
+        return Answer(question=question.text, abstained=True, answer=[], citations=[], passages=passages,
+                      message=abstain_message(verdict), reason=verdict.reason, uncovered_terms=list(terms))
+    chosen = select_quotes(ranked, margin, max_quotes)
+    rows = figure_rows(question, ranked, bodies) if question.asks_figure else []
+    values = find_conflict(rows) if rows else None
+    if values is not None:
+        rows = sorted(rows, key=lambda r: (by_date(sources[r.sentence.source_id]), r.sentence.source_id,
+                                           r.sentence.start))[:max_conflict_quotes]
+        chosen = [r.sentence for r in rows]
+    elif rows:  # the sources agree (or one states it): its sentence from each source, best first
+        stating = list({r.sentence.source_id: r.sentence for r in reversed(rows)}.values())[::-1]
+        stating.sort(key=lambda s: -s.score)
+        keys = {(s.source_id, s.start) for s in stating}
+        chosen = (stating + [s for s in chosen if (s.source_id, s.start) not in keys])[:max_quotes]
+    numbers: dict[str, int] = {}
+    quotes = []
+    for sentence in chosen:
+        n = numbers.setdefault(sentence.source_id, len(numbers) + 1)
+        body = bodies[sentence.source_id]
+        quotes.append(Quote(body[sentence.start:sentence.end], sentence.source_id, sentence.start, sentence.end, n,
+                            round(sentence.score, 4),
+                            whole=is_whole_sentence(body, sentence.start, sentence.end, furniture.get(sentence.source_id, []))))
+    citations = [citation(n, sources[sid]) for sid, n in numbers.items()]
+    conflict = None
+    if values is not None:
+        table = [ConflictRow(source_id=r.sentence.source_id, citation=numbers[r.sentence.source_id],
+                             outlet=sources[r.sentence.source_id].meta.outlet,
+                             date=sources[r.sentence.source_id].meta.date,
+                             figures=[f.text for f in r.figures], values=[f.value for f in r.figures],
+                             quote=bodies[r.sentence.source_id][r.sentence.start:r.sentence.end],
+                             start=r.sentence.start, end=r.sentence.end, attribution=r.attribution)
+                 for r in rows]
+        conflict = Conflict(kind=question.kind, values=values, message=conflict_message(table, sources),
+                            rows=table)
+    return Answer(question=question.text, abstained=False, answer=quotes, citations=citations, passages=passages,
+                  conflict=conflict, message=conflict.message if conflict else "",
+                  uncovered_terms=list(uncovered(question, [q.quote for q in quotes])))
 
 
-def find_conflict(question: str, quotes: list[tuple[str, str]]) -> Conflict | None:
-    """Sources disagree when two of them state figures (or dates) with nothing in common.
-
-    `quotes` holds (source_id, text). Only asked for numbers and dates.
-    """
-    kind = question_type(question)
-    if kind not in ("number", "date"):
-        return None
-    values: dict[str, list[str]] = {}
-    for source_id, text in quotes:
-        found = values_for(kind, text)
-        if found:
-            values.setdefault(source_id, [])
-            values[source_id].extend(v for v in found if v not in values[source_id])
-    sets = [set(v) for v in values.values()]
-    disjoint = any(not (a & b) for i, a in enumerate(sets) for b in sets[i + 1:])
-    if len(values) < 2 or not disjoint:
-        return None
-    stated = "; ".join(f"{sid}: {', '.join(vals)}" for sid, vals in values.items())
-    return Conflict(kind=kind, values=values, message=f"The sources differ ({stated}).")
+def citation(n: int, source: Source) -> Citation:
+    m = source.meta
+    return Citation(n=n, source_id=source.source_id, title=m.title, outlet=m.outlet, date=m.date, url=m.url)

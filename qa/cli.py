@@ -171,14 +171,24 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def format_answer(answer: Answer) -> str:
-    """A plain-text answer: the quotes with citation numbers, then the numbered sources."""
+    """A plain-text answer: the quotes with citation numbers (an ellipsis where a quote is part of a
+    sentence), who says what when the sources differ, the question words no quote contains, the sources."""
     if answer.abstained:
-        return answer.message
+        missing = f"\n(not found: {', '.join(answer.uncovered_terms)})" if answer.uncovered_terms else ""
+        return answer.message + missing
     lines = []
     if answer.conflict:
-        lines += [f"Note: {answer.conflict.message}", ""]
+        lines += ["The sources differ:"]
+        for row in answer.conflict.rows:
+            said = f" — according to {row.attribution}" if row.attribution else ""
+            lines.append(f"  [{row.citation}] {row.outlet or row.source_id} ({row.date or 'no date'}): "
+                         f"{', '.join(row.figures)}{said}")
+        lines.append("")
     for quote in answer.answer:
-        lines.append(f"“{quote.quote}” [{quote.citation}]")
+        text = quote.quote if quote.whole else f"…{quote.quote}…"
+        lines.append(f"“{text}” [{quote.citation}]")
+    if answer.uncovered_terms:
+        lines.append(f"(not in the quotes: {', '.join(answer.uncovered_terms)})")
     lines.append("")
     for c in answer.citations:
         parts = [c.outlet or "unknown outlet", c.title or c.source_id, c.date or "no date"]

@@ -70,10 +70,11 @@ class Config:
     rrf_k: int = 60
     rrf_lexical_weight: float = 1.4  # BM25's weight in the fusion, dense gets 2 minus it (chosen on the tune split)
     passages_k: int = 8  # fused passages returned and used for quote selection
-    conflict_passages_k: int = 16  # passages searched for quotes when a question asks for a figure or date
+    conflict_passages_k: int = 24  # passages searched for every source's figure when a question asks for one
     use_dense: bool = True
     use_lexical: bool = True
     use_phonetic: bool = True  # spelling-variant keys in the lexical index
+    use_source_spelling: bool = True  # search a question's names in the spelling the sources use most
 
     # answer selection (weights calibrated on the tuning split: `qa eval --split tune`)
     w_dense: float = 1.0
@@ -83,9 +84,13 @@ class Config:
     w_context: float = 0.3  # share of the lexical term from the sentence's neighbours
     use_answer_type: bool = True
     max_quotes: int = 3
-    max_conflict_quotes: int = 6
+    max_conflict_quotes: int = 8  # rows of a disagreement (one per sentence stating the figure)
     quote_margin: float = 0.12  # other quotes must score within this of the best one
-    abstain_threshold: float = 0.581  # best sentence score under this: the sources do not say
+    # abstention (qa/answer.py `decide`): on what the sources contain, never on the ranking's relative terms
+    abstain_threshold: float = 0.33  # best sentence evidence (w_dense·cos + w_lexical·coverage) under this
+    use_grounding: bool = True  # abstain when a name, year or large number of the question is in no source
+    abstain_on_missing_focus: bool = True  # … or the word the question asks about ("population") is in none
+    grounding_passages_k: int = 20  # best passages read for name phrases and word variants
     # optional cross-encoder (qa/rerank.py): package, local folder or hub name; "" = off (none ships offline)
     reranker: str = ""
     reranker_k: int = 20  # best first-pass sentences it re-scores

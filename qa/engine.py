@@ -6,24 +6,29 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from .answer import ScoredSentence, Weights, find_conflict, question_type, score_sentences, select_quotes
+from .abstention import decide
+from .answer import compose, prose_only
 from .config import Config
 from .embedding import Embedder
+from .furniture import FurnitureCache
+from .grounding import ground, grounding_keys
 from .index import open_backend
 from .index.base import Backend, IndexError_
 from .index.ray_embedder import RayEmbedder
 from .index.sync import IndexReport, sync_index
 from .lexical import tokenize
+from .question import Question, analyze
 from .rerank import Reranker, rerank_sentences
+from .scoring import ScoredSentence, Weights, score_sentences
 from .retrieval import Retriever, retrieve
+from .spelling import NameSpellings
 from .sources import AddResult, add_source, load_sources
-from .types import Answer, Citation, Passage, Quote, Source, SourceMeta
+from .types import Answer, Passage, Source, SourceMeta
 
 log = logging.getLogger(__name__)
 
-ABSTAIN_MESSAGE = "The sources do not say."
 FOLLOW_UP_MAX_TOKENS = 1  # a question with this few content words cannot stand on its own
 FOLLOW_UP = re.compile(
     r"^\s*(and|but|also|so|what about|how about)\b|\b(it|its|he|him|his|she|her|they|them|their|this|that|"
@@ -46,7 +51,9 @@ class Trace:
 
     answer: Answer
     ranking: list[Passage]  # fused passages, best first, max(passages_k, depth) of them
-    sentences: list[ScoredSentence]  # every sentence scored for the answer, best first
+    sentences: list[ScoredSentence]  # every quotable sentence scored for the answer, best first
+    question: Question | None = None  # the question as analysed once (kind, names, focus, figures)
+    grounded_abstention: bool = False  # abstained on grounding (a name or focus no source mentions)
 
 
 class Engine:
@@ -62,7 +69,10 @@ class Engine:
         self.reranker = reranker
         self.backend = backend
         self.retriever = retriever  # the fusion of dense and lexical search (a benchmark swaps in another)
-        self._sources = {s.source_id: s for s in sources}
+        self._sources: dict[str, Source] = {}
+        self._furniture = FurnitureCache()
+        self._spellings: NameSpellings | None = None
+        self._set_sources(sources)
         self._lock = threading.RLock()
         self.warnings: list[str] = []  # sources skipped when the engine was opened
         self.last_report: IndexReport | None = None  # what indexing did when `load` built the index
@@ -108,8 +118,14 @@ class Engine:
             sources, warnings = load_sources(self.config.sources_dir, self.config.max_source_bytes)
             report = sync_index(sources, self.backend, self.embedder, self.config, progress, rebuild)
             report.warnings = warnings + report.warnings
-            self._sources = {s.source_id: s for s in sources}
+            self._set_sources(sources)
             return report
+
+    def _set_sources(self, sources: list[Source]) -> None:
+        """Keep the sources; their furniture and name spellings follow on first use."""
+        self._furniture.keep_only({s.source_id for s in sources})
+        self._sources = {s.source_id: s for s in sources}
+        self._spellings = None  # recounted on the next question
 
     def add(self, data: bytes, filename: str, meta: SourceMeta | None = None,
             progress: bool = False) -> tuple[AddResult, IndexReport | None]:
@@ -118,6 +134,14 @@ class Engine:
             result = add_source(self.config.sources_dir, data, filename, meta, self.config.max_source_bytes)
             report = self.index(progress=progress) if result.added else None
             return result, report
+
+    def spellings(self) -> NameSpellings:
+        """How the sources spell each name (counted on first use after the sources changed)."""
+        spellings = self._spellings
+        if spellings is None:
+            spellings = NameSpellings.of_texts([s.body for s in self._sources.values()])
+            self._spellings = spellings
+        return spellings
 
     def sources(self) -> list[Source]:
         return sorted(self._sources.values(), key=lambda s: s.source_id)
@@ -162,26 +186,29 @@ class Engine:
             timings[name] = round((now - clock) * 1000, 3)
             clock = now
 
+        if cfg.use_source_spelling:  # names as the sources spell them: every spelling gets the same search
+            query = self.spellings().in_source_spelling(query)
+        analysed = analyze(question, query)
         needs_vector = cfg.use_dense or cfg.w_dense > 0
         vector = self.embedder.encode_one(query) if needs_vector else None
         lap("embed")
         tokens = tokenize(query, cfg.use_phonetic)
         # figures and dates are where sources disagree: look at more passages to find every version
-        figures = question_type(query) in ("number", "date")
-        pool = max(cfg.passages_k, cfg.conflict_passages_k) if figures else cfg.passages_k
+        pool = max(cfg.passages_k, cfg.conflict_passages_k) if analysed.asks_figure else cfg.passages_k
         with self._lock:
             if self.backend.refresh_if_changed():
                 found_sources, _ = load_sources(self.config.sources_dir, self.config.max_source_bytes)
-                self._sources = {s.source_id: s for s in found_sources}
+                self._set_sources(found_sources)
             sources = self._sources
             found = self.retriever(self.backend, vector if cfg.use_dense else None,
                                    tokens if cfg.use_lexical else [], cfg.dense_k, cfg.lexical_k, cfg.rrf_k,
-                                   max(pool, depth), cfg.rrf_lexical_weight)
+                                   max(pool, depth, cfg.grounding_passages_k), cfg.rrf_lexical_weight)
             lap("search")
             ranked_hits = [h for h in found.hits if h.source_id in sources]
             hits = [h for h in found.hits[:pool] if h.source_id in sources]
             records = self.backend.sentences([h.key for h in hits])
             doc_freqs = self.backend.doc_freqs(tokens)
+            term_freqs = self.backend.doc_freqs(grounding_keys(analysed)) if cfg.use_grounding else (0, {})
         ranking = [
             Passage(h.source_id, h.start, h.end, sources[h.source_id].body[h.start:h.end], h.score, rank)
             for rank, h in enumerate(ranked_hits, start=1)
@@ -190,17 +217,25 @@ class Engine:
         weights = Weights(cfg.w_dense if vector is not None else 0.0, cfg.w_lexical, cfg.w_passage,
                           cfg.w_answer_type, cfg.w_context)
         bodies = {sid: s.body for sid, s in sources.items()}
-        ranked = score_sentences(query, vector, tokens, [r for r in records if r.source_id in bodies], bodies,
+        ranked = score_sentences(analysed, vector, tokens, [r for r in records if r.source_id in bodies], bodies,
                                  {h.key: h.score for h in hits}, doc_freqs, weights, cfg.use_answer_type)
+        furniture = {sid: self._furniture.of(sources[sid]) for sid in {r.source_id for r in records} if sid in sources}
+        ranked = prose_only(ranked, bodies, furniture)
         lap("sentences")
         if self.reranker is not None and cfg.reranker:
             ranked = rerank_sentences(query, ranked, self.reranker, cfg.reranker_k)
             lap("rerank")
-        answer = self._compose(question, ranked, passages, sources, cfg)
+        grounding = ground(analysed, term_freqs, [p.text for p in ranking[:cfg.grounding_passages_k]],
+                           enabled=cfg.use_grounding)
+        verdict = decide(analysed, grounding, ranked, cfg.abstain_threshold, cfg.reranker_threshold,
+                         cfg.use_grounding and cfg.abstain_on_missing_focus)
+        answer = compose(analysed, ranked, passages, sources, furniture, grounding, verdict, cfg.quote_margin,
+                         cfg.max_quotes, cfg.max_conflict_quotes)
         lap("compose")
         timings["total"] = round(sum(timings.values()), 3)
         timings.update(found.timings_ms)  # the parts of "search"
-        return Trace(_with_timings(answer, timings), ranking, ranked)
+        return Trace(_with_timings(answer, timings), ranking, ranked, analysed,
+                     grounded_abstention=verdict.reason in ("never_mentioned", "never_together"))
 
     def _with_context(self, question: str, previous: str | None) -> str:
         try:  # the previous question gets the same cleaning (a lone surrogate breaks the tokenizer)
@@ -210,47 +245,6 @@ class Engine:
         if previous and is_follow_up(question):
             return f"{previous} {question}"
         return question
-
-    def _compose(self, question: str, ranked, passages: list[Passage], sources: dict[str, Source],
-                 cfg: Config) -> Answer:
-        threshold = cfg.reranker_threshold if ranked and ranked[0].rerank is not None else cfg.abstain_threshold
-        if not ranked or ranked[0].score < threshold:
-            return Answer(question=question, abstained=True, answer=[], citations=[], passages=passages,
-                          message=ABSTAIN_MESSAGE)
-        chosen = select_quotes(ranked, cfg.quote_margin, cfg.max_quotes)
-        conflict = None
-        kind = question_type(question)
-        if kind in ("number", "date"):
-            per_source: dict[str, object] = {}
-            for sentence in ranked:
-                if sentence.score < ranked[0].score - 2 * cfg.quote_margin:
-                    break
-                if sentence.typed and sentence.source_id not in per_source:
-                    per_source[sentence.source_id] = sentence
-            texts = [(s.source_id, sources[s.source_id].body[s.start:s.end]) for s in per_source.values()]
-            conflict = find_conflict(question, texts)
-            if conflict is not None:
-                chosen = [s for s in per_source.values() if s.source_id in conflict.values]
-                chosen = chosen[: cfg.max_conflict_quotes]
-        numbers: dict[str, int] = {}
-        quotes = []
-        for sentence in chosen:
-            n = numbers.setdefault(sentence.source_id, len(numbers) + 1)
-            body = sources[sentence.source_id].body
-            quotes.append(Quote(body[sentence.start:sentence.end], sentence.source_id, sentence.start,
-                                sentence.end, n, round(sentence.score, 4)))
-        citations = [self._citation(n, sources[sid]) for sid, n in numbers.items()]
-        if conflict is not None:
-            stated = "; ".join(f"[{numbers[sid]}] {sources[sid].meta.outlet or sid}: {', '.join(values)}"
-                               for sid, values in conflict.values.items() if sid in numbers)
-            conflict = replace(conflict, message=f"The sources differ ({stated}).")
-        return Answer(question=question, abstained=False, answer=quotes, citations=citations, passages=passages,
-                      conflict=conflict, message=conflict.message if conflict else "")
-
-    @staticmethod
-    def _citation(n: int, source: Source) -> Citation:
-        m = source.meta
-        return Citation(n=n, source_id=source.source_id, title=m.title, outlet=m.outlet, date=m.date, url=m.url)
 
 
 def _with_timings(answer: Answer, timings: dict[str, float]) -> Answer:

@@ -8,6 +8,7 @@ import unicodedata
 from functools import lru_cache
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
+WORD_SPAN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 PHONETIC_PREFIX = "~"
 MIN_PHONETIC_LEN = 4
 
@@ -27,12 +28,25 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """The Snowball stem of one folded word (as `tokenize` makes them)."""
+    return _stemmer().stemWord(word)
+
+
+def word_spans(text: str) -> list[tuple[str, int, int]]:
+    """Every word of a text with its offsets; hyphens and apostrophes inside a word keep it whole."""
+    return [(m.group(0), m.start(), m.end()) for m in WORD_SPAN.finditer(text)]
+
+
+@lru_cache(maxsize=200_000)
 def fold(word: str) -> str:
     """Lower case without diacritics: 'Məmmədli' and 'Mammadli' meet halfway."""
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("ə", "a")
 
 
+@lru_cache(maxsize=200_000)
 def phonetic_key(word: str) -> str:
     """Soundex key of a name: spellings of one name (Tartar/Terter, Veliyev/Valiyev) share it."""
     import jellyfish

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .answer import ScoredSentence
+from .scoring import ScoredSentence
 from .embedding import ModelError, load_model
 
 

@@ -93,15 +93,33 @@ class Quote:
     end: int
     citation: int
     score: float
+    whole: bool = True  # a whole sentence; False: part of one (the page shows an ellipsis)
+
+
+@dataclass(frozen=True)
+class ConflictRow:
+    """One source's statement of a disputed figure: who says what, when, in which words."""
+
+    source_id: str
+    citation: int
+    outlet: str
+    date: str  # the article's date
+    figures: list[str]  # as written ("eight", "November 1, 2021")
+    values: list[str]  # normalised ("8", "2021-11-01")
+    quote: str  # the sentence, body[start:end]
+    start: int
+    end: int
+    attribution: str = ""  # whom the article says it comes from ("the Parliamentary Assembly of …")
 
 
 @dataclass(frozen=True)
 class Conflict:
     """Sources that state different figures or dates for what the question asks."""
 
-    kind: str  # "number" or "date"
-    values: dict[str, list[str]]  # source_id -> values stated in its quotes
+    kind: str  # what was asked: count, date, duration, age or identifier
+    values: dict[str, list[str]]  # source_id -> normalised values it states for it
     message: str
+    rows: list[ConflictRow] = field(default_factory=list)  # one per sentence, in the order of article dates
 
 
 @dataclass(frozen=True)
@@ -114,6 +132,8 @@ class Answer:
     conflict: Conflict | None = None
     message: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict)
+    reason: str = ""  # why it abstained: never_mentioned, weak_evidence, no_sentences, reranker
+    uncovered_terms: list[str] = field(default_factory=list)  # question words the quotes (or the sources) lack
 
     def to_dict(self) -> dict:
         return asdict(self)

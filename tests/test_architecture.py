@@ -21,6 +21,10 @@ LAYERS: list[tuple[str, ...]] = [
     ("qa.embedding",),  # embedders: the interface, sentence-transformers (torch), ONNX Runtime and its export
     ("qa.sources",),
     ("qa.index",),  # storage: backends, BM25, vector index, snapshots, sync, migration, Ray embedding
+    ("qa.question", "qa.furniture", "qa.spelling", "qa.attribution"),  # reading questions and article texts
+    ("qa.grounding", "qa.figures"),  # what the sources mention; the figures a sentence states
+    ("qa.scoring",),  # how well each sentence answers
+    ("qa.abstention", "qa.disagreement"),  # whether the sources answer; whether they differ
     ("qa.retrieval", "qa.answer"),
     ("qa.rerank",),
     ("qa.engine",),

@@ -34,7 +34,7 @@ SEED_QUESTIONS = [
     {"id": "t-dismissed", "question": "Who was dismissed as commander of the Second Army Corps?", "type": "factoid",
      "split": "tune", "answerable": True,
      "gold": [{"source_id": "000_219d92d582d0d3aa", "span": "Lieutenant General Mais Barkhudarov"}]},
-    {"id": "t-none", "question": "Which football club won the Azerbaijani Premier League in 2019?",
+    {"id": "t-none", "kind": "off_topic", "question": "Which football club won the Azerbaijani Premier League in 2019?",
      "type": "unanswerable", "split": "test", "answerable": False, "gold": []},
 ]
 NEW_SOURCE = ("Rumours about the union\n\nWho coordinates the Union for the Freedom of Political Prisoners of "
@@ -175,6 +175,7 @@ def test_eval_diff_after_adding_a_source(project, make_engine, capsys):
     engine = make_engine(project)
     args = eval_args("--configs", "full,bm25", "--questions", str(questions), "--reports-dir", str(reports))
     assert command.run(args, engine=engine) == 0
+    assert "Nothing to compare with yet" in capsys.readouterr().out
     first = (reports / "latest").resolve()
     report = json.loads((first / "report.json").read_text(encoding="utf-8"))
     assert report["diff"] is None
@@ -199,12 +200,34 @@ def test_eval_diff_after_adding_a_source(project, make_engine, capsys):
     assert by_id["t-lighthouse"]["status"] == "new"
     union = by_id["t-union"]
     assert union["status"] == "worse" and union["rank_after"] > union["rank_before"]
+    assert union["why"]  # a worse question always says which metric made it worse
+    assert all(c["why"] for c in changes if c["status"] in ("worse", "better"))
     assert union["outranked_by_new_sources"] == ["union-rumours"]
     assert changes[0]["status"] == "worse"  # worse first
     assert "Changes since" in printed and "union-rumours" in printed and "t-union" in printed
     assert "union-rumours" in (second / "summary.md").read_text(encoding="utf-8")
     full = report["summary"]["all"]["full"]
     assert full["verbatim"] == 1.0 and full["citation_correct"] == 1.0
+
+
+def test_the_diff_says_which_metric_changed():
+    from qa.evaluation.diff import compare
+
+    def result(**metrics):
+        base = {"answer_hit": 1.0, "conflict_recall": 1.0, "gold_coverage": 1.0}
+        return {"answerable": True, "abstained": False, "type": "conflict", "first_relevant_rank": 2,
+                "metrics": {**base, **metrics}}
+
+    assert compare(result(), result(conflict_recall=0.5)) == ("worse", "conflict recall 1.000 → 0.500")
+    assert compare(result(), result()) == ("same", "")
+    assert compare(result(), {**result(), "first_relevant_rank": 4}) == ("worse", "gold rank 2 → 4")
+    assert compare(result(), result(conflict_precision=1.0)) == ("better", "conflict precision: appeared")
+    agreed = {**result(conflict_precision=0.0), "type": "figure"}
+    assert compare({**result(), "type": "figure"}, agreed) == ("worse", "conflict precision: appeared")
+    unanswerable = {"answerable": False, "abstained": True, "type": "unanswerable", "first_relevant_rank": None,
+                    "metrics": {}}
+    assert compare(unanswerable, {**unanswerable, "abstained": False}) == ("worse", "answers now")
+    assert compare(None, result()) == ("new", "")
 
 
 def test_fail_under_exits_non_zero_below_the_bound(seed_engine, tmp_path, capsys):
@@ -250,13 +273,19 @@ def test_run_for_ui_returns_a_table_and_a_plot(seed_engine, tmp_path):
 def test_calibration_picks_the_threshold_from_the_tune_split(seed_engine, tmp_path):
     from qa.evaluation.calibrate import Sample, calibrate, choose_threshold
 
-    samples = [Sample(True, score, 1.0, None, 0.5) for score in (0.9, 0.8, 0.7, 0.35)]
-    samples += [Sample(False, score, 0.0, None, 0.0) for score in (0.3, 0.5)]
+    samples = [Sample(True, score, False, 1.0, None, 0.5) for score in (0.9, 0.8, 0.7, 0.35)]
+    samples += [Sample(False, score, False, 0.0, None, 0.0) for score in (0.3, 0.5)]
     threshold, stats = choose_threshold(samples, max_false_abstention=0.05)
     assert threshold == pytest.approx(0.325) and stats["abstention_recall"] == 0.5
     assert stats["false_abstention"] == 0.0
     threshold, stats = choose_threshold(samples, max_false_abstention=0.25)  # one answerable may be lost
     assert 0.5 < threshold < 0.7 and stats["abstention_recall"] == 1.0 and stats["false_abstention"] == 0.25
+    # a question grounding abstains on (a name no source mentions) abstains whatever the threshold, and its
+    # loss does not spend the threshold's budget of false abstentions
+    grounded = samples + [Sample(True, 0.95, True, 0.0, None, 0.0), Sample(False, 0.99, True, 0.0, None, 0.0)]
+    threshold, stats = choose_threshold(grounded, max_false_abstention=0.05)
+    assert threshold == pytest.approx(0.325) and stats["threshold_false_abstention"] == 0.0
+    assert stats["false_abstention"] == pytest.approx(1 / 5) and stats["abstention_recall"] == pytest.approx(2 / 3)
 
     questions = load_questions(write_jsonl(tmp_path / "q.jsonl", SEED_QUESTIONS))
     tune = [q for q in questions if q.split == "tune"]

@@ -67,16 +67,23 @@ def test_with_a_reranker_sentences_are_ordered_by_its_scores_and_quotes_stay_ver
         trace = reranked_engine.trace(question)
         sentences = trace.sentences
         assert 0 < len(sentences) <= k
-        expected = reranker.score(question, [s.text for s in sentences])
+        expected = reranker.score(trace.question.query, [s.text for s in sentences])  # names in the sources' spelling
         assert [s.score for s in sentences] == pytest.approx(expected.tolist(), abs=1e-5)
         assert all(s.rerank == s.score for s in sentences)
         assert [s.score for s in sentences] == sorted((s.score for s in sentences), reverse=True)
         answer = trace.answer
         scores = {(s.source_id, s.start, s.end): s.score for s in sentences}
-        assert not answer.abstained
-        assert all(q.score == pytest.approx(scores[(q.source_id, q.start, q.end)], abs=1e-4) for q in answer.answer)
-        if answer.conflict is None:
-            assert (answer.answer[0].source_id, answer.answer[0].start) == (sentences[0].source_id, sentences[0].start)
+        if answer.abstained:  # only grounding (no source mentions the focus) may abstain here
+            assert answer.reason in ("never_mentioned", "never_together")
+            continue
+        for q in answer.answer:  # a quote is its sentence, or the part of it that states a disputed figure
+            holding = [score for (sid, start, end), score in scores.items()
+                       if sid == q.source_id and start <= q.start and q.end <= end]
+            assert holding and q.score == pytest.approx(holding[0], abs=1e-4)
+        first = (answer.answer[0].source_id, answer.answer[0].start)
+        if answer.conflict is None:  # the best sentence first; for a figure, a sentence stating the asked figure
+            stating = [s for s in sentences if s.typed and s.source_id == first[0] and s.start <= first[1] < s.end]
+            assert first == (sentences[0].source_id, sentences[0].start) or (trace.question.asks_figure and stating)
         assert_verbatim(reranked_engine, answer)
         assert "rerank" in answer.timings_ms
 
@@ -84,7 +91,8 @@ def test_with_a_reranker_sentences_are_ordered_by_its_scores_and_quotes_stay_ver
 def test_the_reranker_threshold_decides_abstention(reranked_engine):
     best = {q: reranked_engine.trace(q).sentences[0].score for q in QUESTIONS}
     threshold = float(np.median(list(best.values())))
-    options = reranked_engine.config.replace(reranker_threshold=threshold, abstain_threshold=99.0)
+    # grounding (a name no source mentions) abstains whatever the scores: off here, to see the threshold alone
+    options = reranked_engine.config.replace(reranker_threshold=threshold, abstain_threshold=99.0, use_grounding=False)
     abstained = {q: reranked_engine.ask(q, options=options).abstained for q in QUESTIONS}
     assert abstained == {q: best[q] < threshold for q in QUESTIONS}  # abstain_threshold is not used
     assert 0 < sum(abstained.values()) < len(QUESTIONS)
@@ -104,7 +112,8 @@ def test_calibration_with_a_reranker_sets_the_reranker_threshold(reranked_engine
     tune = [q for q in load_questions(QUESTIONS_DIR) if q.split == "tune"]
     result = calibrate(reranked_engine, tune, progress=False)
     assert result.threshold_name == "reranker_threshold" and 0.0 <= result.threshold <= 1.0
-    assert result.at_threshold["false_abstention"] <= 0.05
+    # the threshold's own false abstentions stay in budget (grounding abstains on a few more, whatever it is)
+    assert result.at_threshold["threshold_false_abstention"] <= 0.03
     assert f"reranker_threshold: float = {result.threshold}" in format_calibration(result, reranked_engine.config)
 
 

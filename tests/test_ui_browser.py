@@ -232,6 +232,33 @@ def test_an_unanswerable_question_reads_the_sources_do_not_say(page, app):
     assert bubble.locator("q.qa-text").count() == 0
 
 
+def test_the_page_says_why_the_sources_do_not_say_and_lists_who_says_what_when_they_differ(page, app):
+    engine, _ = app
+    for question, reason in (("Who designed the Flame Towers in Baku?", "No source mentions: Flame Towers."),
+                             ("When did Azerbaijan first host a Formula 1 race?", "No source mentions: Formula."),
+                             ("How many people live in Ganja?", "No source mentions: live.")):
+        bubble = ask(page, question)
+        assert bubble.locator(".qa-abstain").text_content() == "The sources do not say."
+        assert bubble.locator(".qa-reason").text_content() == reason
+
+    expected = engine.ask("How many servicemen died as a result of torture?")
+    bubble = ask(page, "How many servicemen died as a result of torture?")
+    assert bubble.locator(".qa-conflict").text_content().startswith("The sources differ")
+    cards = bubble.locator(".qa-side-by-side .qa-quote")
+    assert cards.count() == len(expected.conflict.rows) >= 6
+    heads = bubble.locator(".qa-quote-source").all_text_contents()
+    for row, head, text in zip(expected.conflict.rows, heads, bubble.locator("q.qa-text").all_text_contents()):
+        assert head.startswith(f"[{row.citation}] {row.outlet} · {row.date or 'no date'} · {', '.join(row.figures)}")
+        assert ("according to" in head) == bool(row.attribution)
+        assert text == row.quote
+    shown = " ".join(heads)
+    for outlet in ("Turan", "Geghard", "Meydan TV", "chernayakobra.ru", "PanARMENIAN.Net"):
+        assert outlet in shown
+    assert "according to the Parliamentary Assembly of the Council of Europe" in shown
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ui-disagreement.png"), full_page=True)
+
+
 def test_every_request_the_page_makes_stays_on_the_machine(page, app):
     from playwright.sync_api import expect
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa.types import Answer, Citation, Conflict, Passage, Quote, Source, SourceMeta
+from qa.types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Source, SourceMeta
 from qa.ui import render
 
 PAYLOADS = [
@@ -166,22 +166,40 @@ def test_passages_and_source_view_mark_the_quote_and_escape_everything(payload):
     assert tag_names(table) <= {"table", "thead", "tbody", "tr", "th", "td", "code"}
 
 
-def test_a_conflict_names_the_sources_and_sets_their_quotes_side_by_side():
-    citations = [Citation(1, "a", "A title", "Turan", "", "https://a.example"),
-                 Citation(2, "b", "B title", "Geghard", "", "")]
-    quotes = [Quote("9 people died.", "a", 0, 14, 1, 1.0), Quote("13 servicemen died.", "b", 0, 19, 2, 0.9)]
-    conflict = Conflict("number", {"a": ["9"], "b": ["13"]}, "The sources differ (a: 9; b: 13).")
+def test_a_conflict_lists_who_says_what_when_with_the_quotes_side_by_side():
+    citations = [Citation(1, "a", "A title", "Turan", "2024-10-07", "https://a.example"),
+                 Citation(2, "b", "B title", "PanARMENIAN.Net", "", "")]
+    quotes = [Quote("9 people died.", "a", 0, 14, 1, 1.0), Quote("PACE said 11 died.", "b", 0, 18, 2, 0.9)]
+    rows = [ConflictRow("a", 1, "Turan", "2024-10-07", ["9"], ["9"], "9 people died.", 0, 14),
+            ConflictRow("b", 2, "PanARMENIAN.Net", "", ["11"], ["11"], "PACE said 11 died.", 0, 18, "PACE")]
+    conflict = Conflict("count", {"a": ["9"], "b": ["11"]}, "The sources differ: …", rows)
     html = render.answer_html(Answer("How many died?", False, quotes, citations, [], conflict, conflict.message))
     assert "qa-side-by-side" in html
-    assert TextOfClass("qa-conflict", html).found == ["The sources differ (Turan [1]: 9; Geghard [2]: 13)."]
-    assert TextOfClass("qa-quote-source", html).found == ["[1] Turan", "[2] Geghard"]
-    assert TextOfClass("qa-text", html).found == ["9 people died.", "13 servicemen died."]
+    assert TextOfClass("qa-conflict", html).found == ["The sources differ: 9 [1]; 11 [2]."]
+    assert TextOfClass("qa-quote-source", html).found == ["[1] Turan · 2024-10-07 · 9",
+                                                          "[2] PanARMENIAN.Net · no date · 11 · according to PACE"]
+    assert TextOfClass("qa-figure", html).found == ["9", "11"]
+    assert TextOfClass("qa-text", html).found == ["9 people died.", "PACE said 11 died."]
 
 
-def test_an_abstention_is_one_plain_message():
+def test_an_abstention_is_one_plain_message_and_its_reason():
     html = render.answer_html(Answer("q", True, [], [], [], message="The sources do not say."))
     assert TextOfClass("qa-abstain", html).found == ["The sources do not say."]
+    assert TextOfClass("qa-reason", html).found == []
     assert "<q" not in html
+    html = render.answer_html(Answer("q", True, [], [], [], message="The sources do not say. No source mentions: "
+                                                                    "<Flame> Towers."))
+    assert TextOfClass("qa-abstain", html).found == ["The sources do not say."]
+    assert TextOfClass("qa-reason", html).found == ["No source mentions: <Flame> Towers."]
+
+
+def test_a_partial_quote_has_an_ellipsis_outside_the_quote_and_uncovered_words_are_named():
+    citations = [Citation(1, "a", "A title", "Turan", "", "")]
+    quotes = [Quote("part of a sentence", "a", 3, 21, 1, 1.0, whole=False)]
+    html = render.answer_html(Answer("Who is the mayor?", False, quotes, citations, [], uncovered_terms=["mayor"]))
+    assert TextOfClass("qa-text", html).found == ["part of a sentence"]
+    assert TextOfClass("qa-ellipsis", html).found == ["…", "…"]
+    assert TextOfClass("qa-uncovered", html).found == ["Not in the quotes: mayor"]
 
 
 @pytest.mark.parametrize("source_id", ["000_219d", "weird id/with/slashes", "ünïcode", "../../etc/passwd"])

@@ -166,6 +166,11 @@ def finish(args: argparse.Namespace, config, report: dict, under, over) -> int:
     print(text_summary(report, args.worst))
     if report["diff"]:
         print(diff_markdown(report["diff"]))
+    else:
+        kept = ("this run's report is what the next run will be compared with." if not args.no_report
+                else "this run is not kept either (--no-report).")
+        print(f"## Changes\n\nNothing to compare with yet: no earlier `{report['dataset']}` report in {reports_dir}; "
+              f"{kept}\n")
     if not args.no_report:
         folder = write_report(report, reports_dir, args.worst)
         print(f"report: {folder}/ (summary.md, report.json, plot.png); latest: {reports_dir / 'latest'}")

@@ -35,6 +35,10 @@ SETUPS: dict[str, Setup] = {s.name: s for s in (
     Setup("no_phonetic", "− phonetic keys", lambda b: dict(use_phonetic=False)),
     Setup("no_answer_type", "− answer-type bonus", lambda b: dict(use_answer_type=False)),
     Setup("no_sentence_lexical", "− lexical in sentence scoring", lambda b: dict(w_lexical=0.0)),
+    # abstention on the evidence threshold alone: no "the sources never mention X"
+    Setup("no_grounding", "− grounding", lambda b: dict(use_grounding=False)),
+    # names searched as typed, not in the spelling the sources use most
+    Setup("no_source_spelling", "− source spelling", lambda b: dict(use_source_spelling=False)),
 )}
 DEFAULT_SETUPS = tuple(SETUPS)
 BENCHMARK_SETUPS = ("bm25", "dense", "rrf", "full")

@@ -9,8 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 QUESTIONS_DIR = Path("eval") / "questions"  # the project's question sets, under its root
-QUESTION_TYPES = ("factoid", "paraphrase", "name_variant", "multi_source", "conflict", "unanswerable")
+QUESTION_TYPES = ("factoid", "paraphrase", "name_variant", "multi_source", "conflict", "figure", "unanswerable")
 SPLITS = ("tune", "test")
+UNANSWERABLE_KINDS = ("off_topic", "near_miss")  # `kind` of an unanswerable question
+FIGURE_TYPES = ("conflict", "figure")  # the types that may say, per source, which figures it states
+# One figure as written in `figures`: a number ("13", "1551", "341.2.2"), a date ("2017", "2021-12",
+# "2021-06-25", "--06-28" when no year is given), an ISO 8601 duration ("P5Y6M", "PT2M"), or a range of
+# two of these joined by "/" ("P12Y/P20Y").
+_FIGURE_VALUE = (r"(?:\d+(?:\.\d+)*|\d{4}-\d{2}(?:-\d{2})?|--\d{2}-\d{2}"
+                 r"|P(?=\d|T\d)(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+S)?)?)")
+FIGURE_PATTERN = re.compile(rf"{_FIGURE_VALUE}(?:/{_FIGURE_VALUE})?")
 
 
 class DatasetError(ValueError):
@@ -36,6 +44,12 @@ class Question:
     gold: tuple[Gold, ...] = ()
     note: str = ""
     origin: str = ""  # file:line it was read from
+    kind: str = ""  # unanswerable questions: one of UNANSWERABLE_KINDS
+    figures: tuple[tuple[str, tuple[str, ...]], ...] = ()  # conflict/figure: (source_id, figures it states)
+
+    def figures_by_source(self) -> dict[str, tuple[str, ...]]:
+        """{source_id: the figures that source states for what is asked} ({} when the file gives none)."""
+        return dict(self.figures)
 
 
 @dataclass(frozen=True)
@@ -125,7 +139,47 @@ def parse_question(row: object, origin: str) -> Question:
     if (kind == "unanswerable") == answerable:
         raise DatasetError(f"{origin}: type 'unanswerable' and answerable={answerable} contradict")
     return Question(id=text("id"), question=text("question"), type=kind, split=split,
-                    answerable=answerable, gold=tuple(gold), note=text("note", required=False), origin=origin)
+                    answerable=answerable, gold=tuple(gold), note=text("note", required=False), origin=origin,
+                    kind=_unanswerable_kind(row, kind, origin), figures=_figures(row, kind, gold, origin))
+
+
+def _unanswerable_kind(row: dict, kind: str, origin: str) -> str:
+    """Field 'kind': required on unanswerable questions (off_topic / near_miss), refused on the others."""
+    if kind != "unanswerable":
+        if "kind" in row:
+            raise DatasetError(f"{origin}: field 'kind' is only for unanswerable questions, not type {kind!r}")
+        return ""
+    value = row.get("kind")
+    if value is None:
+        raise DatasetError(f"{origin}: an unanswerable question needs field 'kind' ({', '.join(UNANSWERABLE_KINDS)})")
+    if value not in UNANSWERABLE_KINDS:
+        raise DatasetError(f"{origin}: field 'kind' of an unanswerable question must be one of "
+                           f"{', '.join(UNANSWERABLE_KINDS)}, not {value!r}")
+    return value
+
+
+def _figures(row: dict, kind: str, gold: list[Gold], origin: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Optional field 'figures' of conflict/figure questions: {gold source_id: [normalised figure, ...]}."""
+    if "figures" not in row:
+        return ()
+    if kind not in FIGURE_TYPES:
+        raise DatasetError(f"{origin}: field 'figures' is only for types {', '.join(FIGURE_TYPES)}, not {kind!r}")
+    value = row["figures"]
+    if not isinstance(value, dict) or not value:
+        raise DatasetError(f"{origin}: field 'figures' must be a non-empty object {{source_id: [figure, ...]}}")
+    gold_sources = {g.source_id for g in gold}
+    figures = []
+    for source_id, values in value.items():
+        if source_id not in gold_sources:
+            raise DatasetError(f"{origin}: field 'figures' names {source_id!r}, which has no gold span")
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise DatasetError(f"{origin}: field 'figures' of {source_id!r} must be a list of strings")
+        for figure in values:
+            if not FIGURE_PATTERN.fullmatch(figure):
+                raise DatasetError(f"{origin}: field 'figures' of {source_id!r}: {figure!r} is not a normalised "
+                                   "figure (digits, YYYY[-MM[-DD]], --MM-DD, an ISO 8601 duration, or A/B)")
+        figures.append((source_id, tuple(values)))
+    return tuple(figures)
 
 
 def select_split(questions: list[Question], split: str) -> list[Question]:

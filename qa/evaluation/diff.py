@@ -6,7 +6,8 @@ from .configurations import MAIN
 from .tables import fmt, table
 
 DELTA_METRICS = ("passage_recall@5", "passage_mrr@10", "answer_hit", "quote_f1", "abstention_recall",
-                 "false_abstention", "conflict_recall")
+                 "abstention_recall_off_topic", "abstention_recall_near_miss", "false_abstention", "conflict_recall",
+                 "conflict_precision", "furniture_rate", "spelling_agreement")
 ORDER = {"worse": 0, "new": 1, "better": 2, "removed": 3, "same": 4}
 
 
@@ -14,20 +15,46 @@ def _rank(value: int | None) -> int:
     return value if value is not None else 10**6
 
 
-def compare(before: dict | None, after: dict | None) -> str:
-    """'worse', 'better', 'same', 'new' or 'removed' for one question's results in two runs."""
+# What decides whether a question got better or worse, in this order: (metric, higher is better)
+JUDGED = (("answer_hit", True), ("conflict_recall", True), ("gold_coverage", True), ("conflict_precision", True),
+          ("furniture_rate", False), ("spelling_agreement", True), ("quote_f1", True))
+
+
+def compare(before: dict | None, after: dict | None) -> tuple[str, str]:
+    """(status, why) for one question's results in two runs: status is 'worse', 'better', 'same', 'new' or
+    'removed'; why names the metric that changed, with both values ("conflict recall 1.000 → 0.500")."""
     if before is None:
-        return "new"
+        return "new", ""
     if after is None:
-        return "removed"
-    if not after["answerable"]:
-        return {(True, False): "worse", (False, True): "better"}.get((before["abstained"], after["abstained"]), "same")
-    for key in ("answer_hit", "conflict_recall", "gold_coverage"):
+        return "removed", ""
+    if before["abstained"] != after["abstained"]:
+        why = "abstains now" if after["abstained"] else "answers now"
+        return ("better" if after["abstained"] == (not after["answerable"]) else "worse"), why
+    for key, higher in JUDGED:
         b, a = before["metrics"].get(key), after["metrics"].get(key)
-        if a is not None and b is not None and a != b:
-            return "worse" if a < b else "better"
+        if a != b and (a is not None or b is not None):
+            if a is None or b is None:  # e.g. a "sources differ" note appeared or went away
+                changed = "appeared" if b is None else "went away"
+                return _note_change(key, changed, after), f"{key.replace('_', ' ')}: {changed}"
+            status = "better" if (a > b) == higher else "worse"
+            return status, f"{key.replace('_', ' ')} {fmt(b)} → {fmt(a)}"
     b, a = _rank(before["first_relevant_rank"]), _rank(after["first_relevant_rank"])
-    return "same" if a == b else "worse" if a > b else "better"
+    if a == b:
+        return "same", ""
+    return ("worse" if a > b else "better"), f"gold rank {_shown_rank(before)} → {_shown_rank(after)}"
+
+
+def _note_change(key: str, changed: str, after: dict) -> str:
+    """A conflict note appearing is worse unless the question is a conflict; other metrics that start or
+    stop applying (a quote from an unmarked source) change nothing."""
+    if key == "conflict_precision":
+        wanted = after["type"] == "conflict"
+        return "better" if (changed == "appeared") == wanted else "worse"
+    return "same"
+
+
+def _shown_rank(result: dict) -> str:
+    return str(result["first_relevant_rank"]) if result["first_relevant_rank"] else "—"
 
 
 def outranking_sources(after: dict, new_sources: set[str]) -> list[str]:
@@ -54,10 +81,10 @@ def diff_reports(previous: dict, current: dict) -> dict:
         changes = []
         for qid in list(new) + [q for q in old if q not in new]:
             b, a = old.get(qid), new.get(qid)
-            status = compare(b, a)
+            status, why = compare(b, a)
             row = a or b
             changes.append({
-                "id": qid, "question": row["question"], "type": row["type"], "status": status,
+                "id": qid, "question": row["question"], "type": row["type"], "status": status, "why": why,
                 "rank_before": b["first_relevant_rank"] if b else None,
                 "rank_after": a["first_relevant_rank"] if a else None,
                 "hit_before": b["metrics"].get("answer_hit") if b else None,
@@ -96,11 +123,11 @@ def diff_markdown(diff: dict, config: str = MAIN, limit: int = 25) -> str:
                      for m, (b, a) in part["metrics"].items()], ["metric (all questions)", "before", "after"]), ""]
     shown = [c for c in part["changes"] if c["status"] != "same"][:limit]
     if shown:
-        rows = [[c["id"], c["status"], f"{c['rank_before'] or '—'} → {c['rank_after'] or '—'}",
+        rows = [[c["id"], c["status"], c["why"], f"{c['rank_before'] or '—'} → {c['rank_after'] or '—'}",
                  f"{fmt(c['hit_before'])} → {fmt(c['hit_after'])}",
                  f"{_abst(c['abstained_before'])} → {_abst(c['abstained_after'])}",
                  ", ".join(c["outranked_by_new_sources"]) or ""] for c in shown]
-        lines += [table(rows, ["id", "status", "gold rank", "hit", "abstained", "new sources above gold"]), ""]
+        lines += [table(rows, ["id", "status", "why", "gold rank", "hit", "abstained", "new sources above gold"]), ""]
     return "\n".join(lines)
 
 

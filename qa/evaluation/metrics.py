@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from ..types import Answer, Span
@@ -26,6 +26,8 @@ class Case:
     gold: list[GoldUnit]
     bodies: dict[str, str]  # source texts read from disk for this evaluation, not the engine's copies
     relevant_passages: list[tuple[str, Span]]  # retrieved passages that hold a gold span
+    furniture: dict[str, list[Span]] = field(default_factory=dict)  # hand-marked page furniture per source
+    respelled: Answer | None = None  # name_variant questions: the answer to the question in another spelling
 
     @property
     def quotes(self) -> list[tuple[str, Span]]:
@@ -123,6 +125,46 @@ def conflict_recall(case: Case) -> float | None:
     return len(gold_sources & shown) / len(gold_sources)
 
 
+def abstention_recall_off_topic(case: Case) -> float | None:
+    """Unanswerable questions on another subject: 1 if the engine abstained (mean: recall of that kind)."""
+    return abstention_recall(case) if case.question.kind == "off_topic" else None
+
+
+def abstention_recall_near_miss(case: Case) -> float | None:
+    """Unanswerable questions on the subject but not stated: 1 if the engine abstained (mean: recall)."""
+    return abstention_recall(case) if case.question.kind == "near_miss" else None
+
+
+def conflict_precision(case: Case) -> float | None:
+    """Answers with a "sources differ" note: 1 if the gold says the sources differ (type 'conflict'), 0 when
+    they agree, have one answer, or do not answer at all (mean = |notes on conflicts| / |notes|)."""
+    if case.answer.conflict is None:
+        return None
+    return float(case.question.type == "conflict")
+
+
+def furniture_rate(case: Case) -> float | None:
+    """Questions with quotes from sources whose furniture is marked: |quotes overlapping a marked furniture
+    span (dateline, caption, headline, teaser…)| / |such quotes|; lower is better."""
+    checked = [(sid, span) for sid, span in case.quotes if sid in case.furniture]
+    if not checked:
+        return None
+    bad = sum(any(overlap(span, f) for f in case.furniture[sid]) for sid, span in checked)
+    return bad / len(checked)
+
+
+def spelling_agreement(case: Case) -> float | None:
+    """name_variant questions: 1 if the question in another spelling of its names (Terter/Tartar) gets the
+    same answer: both abstain, or both quote the same first sentence."""
+    if case.respelled is None:
+        return None
+    first, second = case.answer, case.respelled
+    if first.abstained or second.abstained:
+        return float(first.abstained == second.abstained)
+    a, b = first.answer[0], second.answer[0]
+    return float((a.source_id, a.start, a.end) == (b.source_id, b.start, b.end))
+
+
 AnswerMetric = Callable[[Case], "float | None"]
 
 ANSWER_METRICS: dict[str, AnswerMetric] = {
@@ -136,8 +178,13 @@ ANSWER_METRICS: dict[str, AnswerMetric] = {
     "abstention_recall": abstention_recall,
     "false_abstention": false_abstention,
     "conflict_recall": conflict_recall,
+    "abstention_recall_off_topic": abstention_recall_off_topic,
+    "abstention_recall_near_miss": abstention_recall_near_miss,
+    "conflict_precision": conflict_precision,
+    "furniture_rate": furniture_rate,
+    "spelling_agreement": spelling_agreement,
 }
-LOWER_IS_BETTER = frozenset({"false_abstention"})
+LOWER_IS_BETTER = frozenset({"false_abstention", "furniture_rate"})
 
 
 def evaluate_case(case: Case) -> dict[str, float | None]:

@@ -27,6 +27,11 @@ ANSWER_COLUMNS = {
     "verbatim": "verbatim", "citation_correct": "citations", "abstention_precision": "abst. P",
     "abstention_recall": "abst. R", "false_abstention": "false abst.", "conflict_recall": "conflict R",
 }
+TRUST_COLUMNS = {  # what the answer claims around its quotes (issue: trust beyond the quote)
+    "abstention_recall_off_topic": "abst. R off-topic", "abstention_recall_near_miss": "abst. R near-miss",
+    "false_abstention": "false abst.", "conflict_precision": "conflict P", "conflict_recall": "conflict R",
+    "furniture_rate": "furniture", "spelling_agreement": "spelling agree",
+}
 TYPE_COLUMNS = {
     "passage_recall@5": "R@5", "passage_mrr@10": "MRR@10", "answer_hit": "hit", "quote_f1": "quote F1",
     "abstention_recall": "abst. R", "false_abstention": "false abst.", "conflict_recall": "conflict R",
@@ -153,7 +158,9 @@ def text_summary(report: dict, worst_count: int = 10) -> str:
             n = next(iter(summary[split].values()))["n"]
             parts += [f"## {split} split, {n} questions — retrieval (passage level; src = source level)", "",
                       metrics_table(report, split, RETRIEVAL_COLUMNS), "",
-                      f"## {split} split — answers", "", metrics_table(report, split, ANSWER_COLUMNS), ""]
+                      f"## {split} split — answers", "", metrics_table(report, split, ANSWER_COLUMNS), "",
+                      f"## {split} split — trust (abstention per kind, disagreement notes, page furniture, "
+                      "spelling)", "", metrics_table(report, split, TRUST_COLUMNS), ""]
     main = MAIN if MAIN in report["by_type"] else next(iter(report["by_type"]), MAIN)
     parts += [f"## per question type ({main}, {report['split']} split)" if report["dataset"] == "questions"
               else f"## per question type ({main})", "", type_table(report, main), "",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Callable, Iterable
 
 from ..chunking import chunk_source
@@ -11,7 +13,7 @@ from ..config import Config
 from ..engine import Engine
 from ..sources import load_sources
 from ..types import Answer, Span
-from .configurations import Setup
+from .configurations import MAIN, Setup
 from .dataset import Question
 from .metrics import Case, evaluate_case
 from .relevance import GoldUnit, locate_gold, sentence_holds_start
@@ -59,7 +61,9 @@ class Observation:
     answer: Answer
     passages: list[tuple[str, Span]]
     sentences: list[tuple[str, Span]]
-    best_score: float | None = None  # the top sentence's score (the engine abstains below its threshold)
+    evidence: float | None = None  # the best sentence evidence (the engine abstains below its threshold)
+    grounded_abstention: bool = False  # abstained because the sources never mention a name or the focus
+    respelled: Answer | None = None  # name_variant questions: the answer in another spelling of the names
 
 
 @dataclass
@@ -69,12 +73,15 @@ class Corpus:
     bodies: dict[str, str]
     hashes: dict[str, str]
     config: Config
+    furniture: dict[str, list[Span]] = field(default_factory=dict)  # hand-marked, from eval/furniture/
     _sentences: dict[str, list[Span]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, config: Config) -> "Corpus":
         sources, _ = load_sources(config.sources_dir)
-        return cls({s.source_id: s.body for s in sources}, {s.source_id: s.content_hash for s in sources}, config)
+        bodies = {s.source_id: s.body for s in sources}
+        return cls(bodies, {s.source_id: s.content_hash for s in sources}, config,
+                   load_furniture(config.root / FURNITURE_DIR, bodies))
 
     def sentences(self, source_id: str) -> list[Span]:
         if source_id not in self._sentences:
@@ -83,6 +90,32 @@ class Corpus:
                                     c.max_sentence_chars)
             self._sentences[source_id] = list(segments.sentences)
         return self._sentences[source_id]
+
+
+FURNITURE_DIR = Path("eval") / "furniture"
+
+
+def load_furniture(folder: Path, bodies: dict[str, str]) -> dict[str, list[Span]]:
+    """Hand-marked page furniture: every occurrence of each marked text in its source (a source is checked
+    only when its file marks it; `{"source_id": …, "text": …}` per line, `"text": ""` for none)."""
+    marked: dict[str, list[Span]] = {}
+    if not folder.is_dir():
+        return marked
+    for file in sorted(folder.glob("*.jsonl")):
+        for line in file.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            body = bodies.get(row["source_id"])
+            if body is None:
+                continue
+            spans = marked.setdefault(row["source_id"], [])
+            text = row.get("text", "")
+            start = body.find(text) if text else -1
+            while start >= 0:
+                spans.append(Span(start, start + len(text)))
+                start = body.find(text, start + 1)
+    return marked
 
 
 def sentence_id(source_id: str, span: Span) -> str:
@@ -104,7 +137,7 @@ def judge(config: str, question: Question, gold: list[GoldUnit], seen: Observati
     relevant = [p for p, held in zip(seen.passages, holds) if held]
     first = next((rank for rank, held in enumerate(holds, start=1) if held), None)
     answer = seen.answer
-    case = Case(question, answer, gold, corpus.bodies, relevant)
+    case = Case(question, answer, gold, corpus.bodies, relevant, corpus.furniture, seen.respelled)
     return QuestionResult(
         config=config, id=question.id, question=question.question, type=question.type, split=question.split,
         answerable=question.answerable, abstained=answer.abstained,
@@ -134,14 +167,31 @@ def add_rank_metrics(results: list[QuestionResult]) -> None:
                 r.metrics[f"{level}_{metric}"] = values[metric].get(key(r))
 
 
-def observe(engine: Engine, question: Question, options: Config) -> Observation:
+def observe(engine: Engine, question: Question, options: Config, respell: bool = False) -> Observation:
+    """Ask one question; with `respell`, a name_variant question is asked again in another spelling."""
     trace = engine.trace(question.question, options=options, depth=DEPTH)
+    respelled = None
+    if respell and question.type == "name_variant":
+        other = engine.spellings().respelled(question.question)
+        respelled = engine.ask(other, options=options) if other != question.question else None
     return Observation(
         answer=trace.answer,
         passages=[(p.source_id, Span(p.start, p.end)) for p in trace.ranking[:DEPTH]],
         sentences=[(s.source_id, Span(s.start, s.end)) for s in trace.sentences[:DEPTH]],
-        best_score=trace.sentences[0].score if trace.sentences else None,
+        evidence=_evidence(trace.sentences),
+        grounded_abstention=trace.grounded_abstention,
+        respelled=respelled,
     )
+
+
+def _evidence(sentences) -> float | None:
+    """What the abstention threshold is compared with: the cross-encoder's best score when it re-scored
+    the sentences, else the best sentence evidence."""
+    if not sentences:
+        return None
+    if sentences[0].rerank is not None:
+        return sentences[0].score
+    return max(s.evidence for s in sentences)
 
 
 @dataclass
@@ -175,7 +225,8 @@ def run_setups(engine: Engine, questions: list[Question], setups: list[Setup], p
             continue  # nothing to judge against; reported in `problems`
         gold[question.id] = units
         usable.append(question)
-    systems = [(s.name, lambda q, options=s.options(engine.config): observe(engine, q, options)) for s in setups]
+    systems = [(s.name, lambda q, options=s.options(engine.config), main=s.name == MAIN: observe(engine, q, options, main))
+               for s in setups]
     systems += [(name, ask) for name, _, ask in peers]
     described = {s.name: {"label": s.label, "overrides": s.describe(engine.config)} for s in setups}
     described.update({name: {"label": label, "overrides": {}} for name, label, _ in peers})

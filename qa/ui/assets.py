@@ -66,6 +66,11 @@ a.qa-copy.qa-copied { color: #15803d; }
 .qa-conflict { background: rgba(245, 158, 11, 0.12); border: 1px solid rgba(217, 119, 6, 0.55);
   border-radius: 6px; padding: 6px 10px; margin: 0 0 8px; }
 .qa-abstain { font-weight: 600; margin: 0; }
+.qa-reason { margin: 0.2em 0; }
+.qa-uncovered { color: var(--body-text-color-subdued); font-size: 0.9em; margin: 0.4em 0 0; }
+.qa-figure { font-weight: 700; }
+.qa-attribution { font-weight: 400; font-style: italic; }
+.qa-ellipsis { color: var(--body-text-color-subdued); }
 .qa-hint, .qa-empty { color: var(--body-text-color-subdued); font-size: 0.9em; margin: 0.3em 0; }
 .qa-notice { margin: 0; }
 .qa-notice.qa-error { color: #b91c1c; }

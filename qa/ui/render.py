@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from html import escape
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+from ..abstention import ABSTAIN_MESSAGE
 from ..types import Answer, Citation, Passage, Source, SourceMeta
 
 OPEN_PREFIX = "#qa-open/"  # links the page's script turns into "show this span of this source"
@@ -106,38 +107,51 @@ def notice_html(message: str, kind: str = "error") -> str:
 def answer_html(answer: Answer) -> str:
     """The chat bubble: the verbatim quotes, each with its citation number, then the numbered sources.
 
-    An abstention is one plain sentence. A disagreement names the sources and shows their quotes side by side.
+    An abstention is one plain sentence and the reason (what no source mentions). A disagreement lists one
+    card per statement, oldest article first: citation, outlet, date, the figure, whom the article attributes
+    it to, and the quote. A quote that is part of a sentence has an ellipsis outside the quotation marks;
+    question words no quote contains are named below the quotes.
     """
     if answer.abstained:
-        return (f'<div class="qa-answer"><p class="qa-abstain">{esc(answer.message)}</p>'
+        reason = answer.message[len(ABSTAIN_MESSAGE):].strip() if answer.message.startswith(ABSTAIN_MESSAGE) else ""
+        reason_html = f'<p class="qa-reason">{esc(reason)}</p>' if reason else ""
+        return (f'<div class="qa-answer"><p class="qa-abstain">{esc(ABSTAIN_MESSAGE)}</p>{reason_html}'
                 '<p class="qa-hint">The closest passages are listed beside the chat.</p></div>')
     citations = {c.n: c for c in answer.citations}
-    by_source = {c.source_id: c for c in answer.citations}
     parts = ['<div class="qa-answer">']
     if answer.conflict is not None:
-        stated = "; ".join(
-            f"{esc(by_source[sid].outlet or by_source[sid].title or sid)} [{by_source[sid].n}]: "
-            f"{esc(', '.join(values))}"
-            for sid, values in answer.conflict.values.items() if sid in by_source
-        )
-        parts.append(f'<p class="qa-conflict"><strong>The sources differ</strong> ({stated}).</p>')
-    parts.append(f'<div class="qa-quotes{" qa-side-by-side" if answer.conflict else ""}">')
-    for item in answer.answer:
-        citation = citations[item.citation]
-        label = ""
-        if answer.conflict is not None:
-            label = f'<div class="qa-quote-source">[{citation.n}] {esc(citation.outlet or citation.source_id)}</div>'
-        parts.append(
-            f'<div class="qa-quote">{label}<q class="qa-text">{esc(item.quote)}</q> '
-            f'<a class="qa-cite" href="{esc(open_link(item.source_id, item.start, item.end))}" '
-            f'title="Show this quote in its source">[{item.citation}]</a> '
-            f'<a class="qa-copy" href="#qa-copy" title="Copy the quote with its reference">{COPY_LABEL}</a>'
-            f'<span class="qa-copytext">{esc(copy_text(item.quote, citation))}</span></div>'
-        )
+        stated = "; ".join(f"{esc(', '.join(row.figures))} [{row.citation}]" for row in answer.conflict.rows)
+        parts.append(f'<p class="qa-conflict"><strong>The sources differ</strong>: {stated}.</p>')
+        parts.append('<div class="qa-quotes qa-side-by-side">')
+        for row in answer.conflict.rows:
+            citation = citations[row.citation]
+            meta = [f"[{row.citation}] {esc(row.outlet or row.source_id)}", esc(row.date or "no date"),
+                    f'<span class="qa-figure">{esc(", ".join(row.figures))}</span>']
+            if row.attribution:
+                meta.append(f'<span class="qa-attribution">according to {esc(row.attribution)}</span>')
+            label = f'<div class="qa-quote-source">{" · ".join(meta)}</div>'
+            parts.append(_quote_html(row.quote, row.source_id, row.start, row.end, row.citation, citation, True, label))
+    else:
+        parts.append('<div class="qa-quotes">')
+        for item in answer.answer:
+            parts.append(_quote_html(item.quote, item.source_id, item.start, item.end, item.citation,
+                                     citations[item.citation], item.whole))
     parts.append("</div>")
+    if answer.uncovered_terms:
+        parts.append(f'<p class="qa-uncovered">Not in the quotes: {esc(", ".join(answer.uncovered_terms))}</p>')
     parts.append('<ul class="qa-sources">' + "".join(_citation_html(c) for c in answer.citations) + "</ul>")
     parts.append("</div>")
     return "".join(parts)
+
+
+def _quote_html(text: str, source_id: str, start: int, end: int, n: int, citation: Citation, whole: bool,
+                label: str = "") -> str:
+    ellipsis = "" if whole else '<span class="qa-ellipsis" title="Part of a sentence">…</span>'
+    return (f'<div class="qa-quote">{label}{ellipsis}<q class="qa-text">{esc(text)}</q>{ellipsis} '
+            f'<a class="qa-cite" href="{esc(open_link(source_id, start, end))}" '
+            f'title="Show this quote in its source">[{n}]</a> '
+            f'<a class="qa-copy" href="#qa-copy" title="Copy the quote with its reference">{COPY_LABEL}</a>'
+            f'<span class="qa-copytext">{esc(copy_text(text, citation))}</span></div>')
 
 
 def passages_html(answer: Answer | None, metas: Mapping[str, SourceMeta]) -> str:

@@ -1,0 +1,52 @@
+"""Abstention: whether the sources answer at all, decided on what they contain, and why not when they do not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .grounding import Grounding
+from .question import Question
+from .scoring import ScoredSentence
+
+ABSTAIN_MESSAGE = "The sources do not say."
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether the sources answer, and if not, why (for the message and the JSON)."""
+
+    abstain: bool
+    reason: str = ""  # never_mentioned, never_together, weak_evidence, no_sentences, reranker
+    missing: tuple[str, ...] = ()  # what the sources never mention, as typed
+
+
+def decide(question: Question, grounding: Grounding, ranked: list[ScoredSentence], evidence_threshold: float,
+           reranker_threshold: float, abstain_on_missing_focus: bool = True) -> Verdict:
+    """Abstain when a name, year or large number the question is about appears in no source; when the word
+    the question asks about (its focus: "population", "mayor") appears in no source, or never in a passage
+    that names the question's names (never_together); or when no sentence's
+    own evidence (dense similarity + lexical coverage, both absolute) reaches the threshold. The ranking's
+    relative terms (passage rank, answer type) never decide it."""
+    if not ranked:
+        return Verdict(True, "no_sentences")
+    if grounding.never_mentioned:
+        return Verdict(True, "never_mentioned", grounding.never_mentioned)
+    if abstain_on_missing_focus and grounding.missing_focus:
+        return Verdict(True, "never_mentioned", (grounding.missing_focus,))
+    if abstain_on_missing_focus and grounding.focus_apart:
+        together = (question.focus.split()[-1],) + tuple(" ".join(phrase) for phrase in question.names)
+        return Verdict(True, "never_together", together)
+    if ranked[0].rerank is not None:
+        return Verdict(True, "reranker") if ranked[0].score < reranker_threshold else Verdict(False)
+    if max(s.evidence for s in ranked) < evidence_threshold:
+        return Verdict(True, "weak_evidence")
+    return Verdict(False)
+
+
+def abstain_message(verdict: Verdict) -> str:
+    if verdict.reason == "never_mentioned" and verdict.missing:
+        return f"{ABSTAIN_MESSAGE} No source mentions: {', '.join(verdict.missing)}."
+    if verdict.reason == "never_together" and verdict.missing:
+        focus, *names = verdict.missing
+        return f"{ABSTAIN_MESSAGE} No passage mentions “{focus}” together with {', '.join(names)}."
+    return ABSTAIN_MESSAGE

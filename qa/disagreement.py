@@ -1,0 +1,112 @@
+"""Disagreement: every source's statement of the figure a question asks for, and whether the sources differ."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from .attribution import attribution
+from .figures import Figure, asked, disagree, figures_in, matches
+from .grounding import mentions
+from .question import Question
+from .scoring import ScoredSentence
+from .types import ConflictRow, Source
+
+YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+NAME_WINDOW = 1000  # characters around a figure's sentence where the question's names must appear
+UNDATED = "9999"  # sorts undated articles after dated ones
+
+
+@dataclass(frozen=True)
+class FigureRow:
+    """One sentence stating a figure for what was asked."""
+
+    sentence: ScoredSentence
+    figures: tuple[Figure, ...]
+    attribution: str
+
+
+def figure_rows(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> list[FigureRow]:
+    """Every candidate sentence that states a figure of the asked kind about the asked event, with the
+    question's names near it (so a death toll of another event is not counted), one row per sentence."""
+    wanted = asked(question)
+    names = question.names
+    rows, seen = [], set()
+    for sentence in ranked:
+        key = (sentence.source_id, sentence.start)
+        if key in seen:
+            continue
+        seen.add(key)
+        body = bodies[sentence.source_id]
+        context_year = _last_year(body[:sentence.start])
+        found = [f for f in figures_in(sentence.text, sentence.start, context_year)
+                 if matches(question, f, wanted, sentence.text)]
+        if not found or not _names_near(names, body, sentence) or not _states(sentence.text, question.figures):
+            continue
+        part = _clause_sentence(sentence, found[0])
+        who = attribution(part.text, before=found[0].start - part.start)
+        rows.append(FigureRow(part, tuple(f for f in found if part.start <= f.start < part.end), who))
+    return rows
+
+
+SENTENCE_INSIDE = re.compile(r"(?<=[.!?…])\s+(?=[A-Z“\"«])")
+
+
+def _clause_sentence(sentence: ScoredSentence, figure: Figure) -> ScoredSentence:
+    """The sentence inside `sentence` that holds `figure`, when the splitter left two together
+    ("… Robert Rumpy… It should be noted that … 11 died"): the row quotes what states the figure."""
+    cuts = [sentence.start] + [sentence.start + m.end() for m in SENTENCE_INSIDE.finditer(sentence.text)]
+    start = max(c for c in cuts if c <= figure.start)
+    following = [c for c in cuts if c > figure.start]
+    end = sentence.end
+    if following:
+        end = sentence.start + len(sentence.text[:following[0] - sentence.start].rstrip())
+    if (start, end) == (sentence.start, sentence.end):
+        return sentence
+    return replace(sentence, start=start, end=end, text=sentence.text[start - sentence.start:end - sentence.start])
+
+
+def _states(text: str, figures: tuple[str, ...]) -> bool:
+    """Every number or year the question gives ("acquitted in 2018") is in the sentence."""
+    found = {f.value.split("-")[0] for f in figures_in(text)} | {f.value for f in figures_in(text)}
+    return all(f in found or f in text for f in figures)
+
+
+def find_conflict(rows: list[FigureRow]) -> dict[str, list[str]] | None:
+    """The figures per source when two sources' figures for the asked thing have nothing in common."""
+    values: dict[str, list[str]] = {}
+    for row in rows:
+        bucket = values.setdefault(row.sentence.source_id, [])
+        bucket.extend(f.value for f in row.figures if f.value not in bucket)
+    if len(values) < 2 or not disagree(values):
+        return None
+    return values
+
+
+def conflict_message(rows: list[ConflictRow], sources: dict[str, Source]) -> str:
+    """'The sources differ: [1] Turan (2024-10-07): 9; [2] Geghard (2024): 13; …'"""
+    parts = []
+    for row in rows:
+        meta = sources[row.source_id].meta
+        label = f"[{row.citation}] {meta.outlet or row.source_id}" + (f" ({meta.date})" if meta.date else "")
+        said = f", according to {row.attribution}" if row.attribution else ""
+        parts.append(f"{label}: {', '.join(row.figures)}{said}")
+    return "The sources differ: " + "; ".join(parts) + "."
+
+
+def by_date(source: Source) -> str:
+    """The sort key of an article's date: dated articles in order, undated ones last."""
+    return source.meta.date or UNDATED
+
+
+def _last_year(text: str) -> str:
+    years = YEAR.findall(text[-2000:])
+    return years[-1] if years else ""
+
+
+def _names_near(names: tuple[tuple[str, ...], ...], body: str, sentence: ScoredSentence) -> bool:
+    """Every name the question gives (any word of it, any spelling) stands near the sentence."""
+    if not names:
+        return True
+    window = body[max(0, sentence.start - NAME_WINDOW):sentence.end + NAME_WINDOW]
+    return all(mentions(window, phrase) for phrase in names)

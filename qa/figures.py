@@ -1,0 +1,377 @@
+"""Figures: the counts, dates and durations a sentence states, each with what it counts, and whether it is the
+figure a question asks for."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from .lexical import STOPWORDS, fold, stem, word_spans
+from .question import FAMILY_OF, NUMBER_WORDS, Question
+
+MONTHS = {name: n for n, names in enumerate((
+    ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
+    ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"),
+    ("november", "nov"), ("december", "dec")), start=1) for name in names}
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+_NUMBER_WORD = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
+# "hundreds of soldiers": a count without a number, compatible with any number of that many digits
+VAGUE = {"dozens": 2, "hundreds": 3, "thousands": 4}
+NUMBER = (rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)*|(?:{_NUMBER_WORD})(?:-(?:{_NUMBER_WORD}))?|"
+          rf"{'|'.join(VAGUE)})")
+SAME_YEAR = re.compile(r"\bsame year\b", re.I)
+UNITS = {"year": "Y", "years": "Y", "month": "M", "months": "M", "week": "W", "weeks": "W", "day": "D", "days": "D",
+         "hour": "H", "hours": "H", "minute": "MIN", "minutes": "MIN"}
+_UNIT = "|".join(UNITS)
+
+DATE_PATTERNS = (  # (pattern, builder of the normalised value from the match's groups)
+    re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b"),
+    re.compile(rf"\b(?P<mon>{_MONTH})\.?\s+(?P<d>\d{{1,2}}),?\s+(?P<y>\d{{4}})\b", re.I),
+    re.compile(rf"\b(?P<d>\d{{1,2}})\s+(?P<mon>{_MONTH})\.?,?\s+(?P<y>\d{{4}})\b", re.I),
+    re.compile(rf"\b(?P<mon>{_MONTH})(?:\s*[-–]\s*(?:{_MONTH}))?\.?,?\s+(?:of\s+)?(?P<y>\d{{4}})\b", re.I),
+    re.compile(rf"\b(?P<mon>{_MONTH})\s+of\s+the\s+same\s+year\b", re.I),
+    re.compile(rf"\b(?P<mon>{_MONTH})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?!\s*(?:{_UNIT}|%))", re.I),
+    re.compile(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{_MONTH})\b", re.I),
+    re.compile(r"\b(?P<y>(?:1[89]|20)\d\d)\b(?![-–]?\s*(?:%|percent|people|years|names))"),
+)
+DURATION = re.compile(rf"\b(?P<a>{NUMBER})(?:\s*(?:-|–|to)\s*(?P<b>{NUMBER}))?[\s-]+(?P<u>{_UNIT})\b"
+                      rf"(?:\s+and\s+(?P<c>{NUMBER})\s+(?P<v>{_UNIT})\b)?(?P<old>\s+old)?", re.I)
+IDENTIFIER_CONTEXT = re.compile(r"(?:\bN[oO]\.?|\b[Nn]umber|\b[Aa]rticles?|\b[Pp]aragraphs?|\b[Ss]ections?|§|"
+                                r"\b[Rr]esolution|\b[Dd]ocument)\s*$")
+COUNT = re.compile(rf"(?<![\w.,-])(?P<n>{NUMBER})(?![\w]|\.\d)", re.I)
+CLAUSE_BREAK = re.compile(r"[,;:()—–]|\s-\s|\b(?:while|whereas|but|although|however)\b")
+MODIFIERS = frozenset("""more than less fewer at least least most about around approximately almost nearly some over
+only new other former further additional young old azerbaijani armenian russian""".split())
+NOT_UNITS = frozenset("""of whom which were was are is had have has died dying and or to in on at by for with from as the
+a an who that these those people's""".split())
+# Words for the people a case counts, used interchangeably ("9 people", "13 servicemen", "eight suspects");
+# a narrower group ("teenagers", "journalists", "civilians") must be named as such.
+PERSON_UNITS = frozenset(stem(w) for w in """people person persons servicemen serviceman soldiers soldier officers
+officer individuals individual victims victim suspects suspect defendants defendant convicts convict prisoners
+prisoner detainees detainee troops military personnel accused""".split())
+
+SENT_TO = frozenset({"sent", "put", "thrown", "land"})
+NEGATIONS = frozenset({"not", "no", "never", "nor", "without", "n't"})
+# "those who died", "the servicemen who had been tortured": says whom a question counts, not what happened
+RELATIVE_CLAUSE = re.compile(r"\b(?:who|that|which|whom)\s+(?:(?:had|has|have|were|was)\s+(?:been\s+)?)?"
+                             r"(?:\w+ly\s+)?\w+(?:ed|died)\b(?:\s+(?:under|of|from|in|during)\s+\w+)?", re.I)
+# The auxiliary of a question's main clause: "… were acquitted" (the participle follows), "did the
+# authorities admit" (the verb follows the subject, within SUBJECT_WORDS content words)
+AUXILIARY = re.compile(r"\b(?:(?P<be>were|was|are|is|have been|has been|had been)|did|do|does|have|has|had)\b"
+                       r"(?:\s+(?:\w+ly)\b)?", re.I)
+SUBJECT_WORDS = 3
+# A clause with no subject of its own, after a comma: its verb is the one of the counts before it.
+ORPHAN_CLAUSE = re.compile(r"(?<=,)\s*(?:were|was|are|is|have been|has been|had been)\s+(?:\w+ly\s+)?\w+ed\b")
+NEAR_BEFORE = 6  # words before a figure whose events it may carry ("admitted only 102 victims")
+NEAR_AFTER = 8  # words after a figure ("9 people were tortured to death")
+DATE_AFTER = 3  # a date next to a verb belongs to it only when this close ("acknowledged in 2021")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of a sentence: its value, what kind of figure it is, where it is, what it counts."""
+
+    value: str  # "13", "2021-12", "--12-07", "P5Y6M", "P7Y/P20Y", "341.2.2"
+    kind: str  # count, date, duration, age, identifier
+    start: int  # offsets in the text it was found in (plus the offset given)
+    end: int
+    text: str  # as written: "eight", "November 1, 2021"
+    unit: str = ""  # for a count: the noun it counts, as written ("servicemen")
+    events: tuple[str, ...] = ()  # event families next to it: those after it in order, then those before
+    context: tuple[str, ...] = ()  # stems of the words next to it (its clause, or the clause it opens)
+
+
+def figures_in(text: str, offset: int = 0, context_year: str = "") -> list[Figure]:
+    """Every figure of `text` (one sentence), in order. `context_year` resolves "December of the same year"."""
+    found = _figures(text, context_year if SAME_YEAR.search(text) else "")
+    if not offset:
+        return list(found)
+    return [replace(f, start=f.start + offset, end=f.end + offset) for f in found]
+
+
+@lru_cache(maxsize=65_536)
+def _figures(text: str, context_year: str) -> tuple[Figure, ...]:
+    """`figures_in` at offset 0; sentences recur from question to question, so they are read once."""
+    taken: list[tuple[int, int]] = []
+    found: list[Figure] = []
+
+    def free(a: int, b: int) -> bool:
+        return all(b <= s or a >= e for s, e in taken)
+
+    for pattern in DATE_PATTERNS:
+        for m in pattern.finditer(text):
+            if not free(m.start(), m.end()):
+                continue
+            value = _date_value(m, context_year)
+            if value:
+                taken.append((m.start(), m.end()))
+                found.append(Figure(value, "date", m.start(), m.end(), m.group(0)))
+    for m in DURATION.finditer(text):
+        if not free(m.start(), m.end()):
+            continue
+        taken.append((m.start(), m.end()))
+        kind = "age" if m.group("old") and m.group("u").lower().startswith("year") else "duration"
+        found.append(Figure(_duration_value(m) if kind == "duration" else _number(m.group("a")), kind,
+                            m.start(), m.end(), m.group(0)))
+    for m in COUNT.finditer(text):
+        if not free(m.start(), m.end()):
+            continue
+        value = _number(m.group("n"))
+        if not value:
+            continue
+        before = text[:m.start()]
+        dotted = "." in value or re.search(r"\d\.\d+(?:\.\d+)*,?\s*(?:and\s*)?$", before)
+        if IDENTIFIER_CONTEXT.search(before) or dotted:
+            found.append(Figure(value, "identifier", m.start(), m.end(), m.group(0)))
+            continue
+        following = text[m.end():m.end() + 12].lower()
+        if m.group("n").lower() == "one" and (
+                (_next_word(text, m.end()) in ("of", "another", "day") and not re.match(r"\s+of\s+wh", following))
+                or re.search(r"\b(?:no|any|every|some|each)\s+$", before, re.I)):
+            continue  # "one of the accused", "no one": a pronoun, not a count
+        found.append(Figure(value, "count", m.start(), m.end(), m.group(0), unit=_unit(text, m.end())))
+    found.sort(key=lambda f: f.start)
+    orphans = [(m.start(), _families(_content_stems(text[m.start():m.end()]))) for m in ORPHAN_CLAUSE.finditer(text)]
+    placed = []
+    for f in found:
+        before, after = _context(text, f)
+        events = _families(after) + _families(before[::-1])
+        if not events and f.kind == "count":  # "Hundreds of soldiers … in Terter, Agdam, … suffered."
+            events = _families(_content_stems(text[f.end:]))[:1]
+        if f.kind == "count":  # "20 people convicted of treason, as well as 16 …, were acquitted"
+            events = [family for at, found_families in orphans if at > f.end for family in found_families] + events
+        placed.append(Figure(f.value, f.kind, f.start, f.end, f.text, f.unit,
+                             tuple(dict.fromkeys(events)), tuple(before + after)))
+    return tuple(placed)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a figure question asks about: the event of its main verb, and the events that only say whom it
+    counts ("of those who died", "people convicted under other articles")."""
+
+    event: str  # "" when the main verb names no event ("are on the list")
+    restrictions: tuple[str, ...] = ()
+    specific: tuple[str, ...] = ()  # stems of the question's other words, for a question with no event
+
+
+def asked(question: Question) -> Asked:
+    """The main event: of the participle after a form of "be" ("… were acquitted", "… were tortured to
+    death"), of the verb after "did"/"have" and its subject ("did the authorities admit"), else of the first
+    event word after what is counted ("how many servicemen died"). A relative clause ("of those who died")
+    or a participle before the main verb ("people convicted under other articles") restricts whom it counts."""
+    text = question.query
+    restrictions = [_first_family(m.group(0)) for m in RELATIVE_CLAUSE.finditer(text)]
+    main_text = RELATIVE_CLAUSE.sub(" ", text)
+    head = main_text
+    if question.unit:
+        at = re.search(rf"\b{re.escape(question.unit)}\b", main_text)
+        head = main_text[at.end():] if at else main_text
+    auxiliary = AUXILIARY.search(head)
+    if auxiliary and auxiliary.group("be"):
+        event = _first_family(head[auxiliary.end():][:40])
+        restrictions.append(_first_family(head[:auxiliary.start()]))
+    elif auxiliary:  # do-support or have: the verb comes after the subject
+        event = _first_family(" ".join(_content_words(head[auxiliary.end():])[:SUBJECT_WORDS + 1]))
+    else:
+        event = _first_family(head) or _first_family(main_text)
+    if not event and auxiliary and not question.unit:  # "What death toll did …": the event is in the wh-phrase
+        event = _first_family(head[:auxiliary.start()])
+    specific = tuple(p for p in question.predicates if p not in FAMILY_OF)
+    return Asked(event, tuple(dict.fromkeys(r for r in restrictions if r and r != event)), specific)
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w, _, _ in word_spans(text) if fold(w) not in STOPWORDS]
+
+
+def _first_family(text: str) -> str:
+    found = _families(_content_stems(text))
+    return found[0] if found else ""
+
+
+def matches(question: Question, figure: Figure, wanted: Asked | None = None, sentence: str = "") -> bool:
+    """Is `figure` a value of what `question` asks for? Same kind; for a count, a compatible unit; and the
+    same main event: the event of the question's main verb must be the first event after the figure (or
+    the nearest before it): "13 servicemen died" answers how many died, "5 of whom were not prosecuted" does
+    not; "9 people were tortured to death" counts deaths, not people tortured. A question that names no
+    event needs one of its other words next to the figure."""
+    if not _same_kind(question.kind, figure.kind):
+        return False
+    if figure.kind == "count" and question.unit and not _same_unit(question.unit, figure.unit, sentence):
+        return False  # "how many teenagers" is not answered by "200 people", "how many tanks" by "9 people"
+    wanted = asked(question) if wanted is None else wanted
+    if not wanted.event and not wanted.specific:
+        return False  # nothing says which figure is meant ("and when?" on its own)
+    if wanted.event:
+        if not figure.events or figure.events[0] != wanted.event:
+            return False
+    elif not _covers(set(figure.context), wanted.specific):
+        return False
+    if sentence and wanted.restrictions:
+        present = set(_families(_content_stems(sentence)))
+        return all(r in present for r in wanted.restrictions)
+    return True
+
+
+def _covers(context: set[str], wanted: tuple[str, ...]) -> bool:
+    """A question naming no event: its other words must stand next to the figure (all of up to three,
+    two thirds of more): "remain in prison" is not "were sentenced … in prison"."""
+    if not wanted:
+        return True
+    found = sum(w in context for w in wanted)
+    return found == len(wanted) if len(wanted) <= 3 else found >= 2 * len(wanted) / 3
+
+
+def _same_unit(asked_unit: str, stated_unit: str, sentence: str) -> bool:
+    """People counted under any of the usual words match each other; a narrower group ("teenagers") must be
+    the figure's own noun, or be named in its sentence when the figure has none ("30 were sentenced")."""
+    asked_stem = stem(fold(asked_unit))
+    if not stated_unit:
+        return asked_stem in PERSON_UNITS or asked_stem in {stem(fold(w)) for w, _, _ in word_spans(sentence)}
+    stated_stem = stem(fold(stated_unit))
+    return asked_stem == stated_stem or (asked_stem in PERSON_UNITS and stated_stem in PERSON_UNITS)
+
+
+def disagree(values: dict[str, list[str]]) -> bool:
+    """Two sources disagree when their most specific values have nothing in common: "2021" is compatible
+    with "2021-12" (one says less), "2021-12" is not with "2021-11-01"."""
+    sets = [set(_most_specific(v)) for v in values.values() if v]
+    return any(not any(_compatible(a, b) for a in x for b in y) for i, x in enumerate(sets) for y in sets[i + 1:])
+
+
+def _compatible(a: str, b: str) -> bool:
+    if a in VAGUE or b in VAGUE:
+        vague, other = (a, b) if a in VAGUE else (b, a)
+        return other == vague or (other.isdigit() and len(other) >= VAGUE[vague])
+    return a == b or a.startswith(b + "-") or b.startswith(a + "-")
+
+
+def _most_specific(values: list[str]) -> list[str]:
+    return [v for v in values if not any(o != v and o.startswith(v + "-") for o in values)]
+
+
+def _same_kind(asked: str, stated: str) -> bool:
+    if asked == "count":
+        return stated == "count"
+    return asked == stated
+
+
+def _number(token: str) -> str:
+    token = token.lower().replace(",", "")
+    if token in VAGUE:
+        return token
+    if "-" in token and all(part in NUMBER_WORDS for part in token.split("-")):
+        return str(sum(NUMBER_WORDS[p] for p in token.split("-")))  # twenty-five
+    if token in NUMBER_WORDS:
+        return str(NUMBER_WORDS[token])
+    if re.fullmatch(r"\d+(?:\.\d+)*", token):
+        return token if "." in token else str(int(token))
+    return ""
+
+
+def _date_value(m: re.Match, context_year: str) -> str:
+    groups = m.groupdict()
+    year = groups.get("y") or ""
+    if "same year" in m.group(0).lower():
+        year = context_year
+        if not year:
+            return ""
+    month = MONTHS.get((groups.get("mon") or groups.get("m") or "").lower().rstrip("."), 0)
+    if not month and groups.get("m"):
+        month = int(groups["m"])
+    day = int(groups["d"]) if groups.get("d") else 0
+    if month and not 1 <= month <= 12 or day and not 1 <= day <= 31:
+        return ""
+    if not year and not month:
+        return ""
+    value = year or "-"
+    if month:
+        value += f"-{month:02d}"
+        if day:
+            value += f"-{day:02d}"
+    return value
+
+
+def _duration_value(m: re.Match) -> str:
+    def part(number: str | None, unit: str) -> str:
+        code = UNITS[unit.lower()]
+        return f"T{_number(number)}M" if code == "MIN" else (f"T{_number(number)}H" if code == "H"
+                                                            else f"{_number(number)}{code}")
+    first = part(m.group("a"), m.group("u"))
+    if m.group("c"):
+        first += part(m.group("c"), m.group("v"))
+    if m.group("b"):
+        return f"P{first}/P{part(m.group('b'), m.group('u'))}"
+    return f"P{first}"
+
+
+def _next_word(text: str, position: int) -> str:
+    match = re.match(r"\s*([^\W\d_][\w’'-]*)", text[position:])
+    return match.group(1).lower() if match else ""
+
+
+def _unit(text: str, position: int) -> str:
+    """The noun a count counts: the first word after it that is not a modifier ('200 Azerbaijani
+    servicemen' -> 'servicemen'); '' when a verb or a preposition comes first ('11 died', '5 of whom')."""
+    words = word_spans(text[position:position + 60])[:4]
+    if words and words[0][0].lower() == "of" and re.match(r"\s*of\s+(?!wh)", text[position:]):
+        words = words[1:]  # "hundreds of soldiers"; not "5 of whom"
+    for word, _, _ in words[:3]:
+        low = word.lower()
+        if low in NOT_UNITS or low.endswith(("ed", "ing")) and low not in ("needed",):
+            return ""
+        if low in MODIFIERS or word[:1].isupper():
+            continue
+        return word
+    return ""
+
+
+def _content_stems(text: str) -> list[str]:
+    """Stems of the content words; a word after a negation ("were not prosecuted") is left out."""
+    stems, negated = [], False
+    for word, _, _ in word_spans(text):
+        folded = fold(word)
+        if folded in NEGATIONS:
+            negated = True
+            continue
+        if folded in STOPWORDS:
+            continue
+        if not negated:
+            stems.append(stem(folded))
+        negated = False
+    return stems
+
+
+def _families(stems: list[str]) -> list[str]:
+    """Event families of the stems, in order; "tortured to death" names a death."""
+    found = []
+    for i, word in enumerate(stems):
+        if word in SENT_TO and stems[i + 1:i + 2] == ["prison"]:
+            found.append("conviction")  # "sent to prison", "put in prison"
+        if word in FAMILY_OF:
+            if stems[i + 1:i + 2] == ["death"] and FAMILY_OF[word] == "torture":
+                found.append("death")
+            found.append(FAMILY_OF[word])
+    return found
+
+
+def _context(text: str, figure: Figure) -> tuple[list[str], list[str]]:
+    """Stems of the words near a figure in its clause (before it, after it): a few before and more after. A date in a
+    leading phrase ("In 2021, the prosecutor acknowledged …") belongs to the clause it opens; a date after
+    a verb only when close to it ("acknowledged in 2021", not "acknowledged the violence of May 2017")."""
+    breaks = [(m.start(), m.end()) for m in CLAUSE_BREAK.finditer(text)]
+    start = max((e for s, e in breaks if e <= figure.start), default=0)
+    following = [s for s, e in breaks if s >= figure.end]
+    stop = following[0] if following else len(text)
+    before = _content_stems(text[start:figure.start])[-NEAR_BEFORE:]
+    after = _content_stems(text[figure.end:stop])
+    if figure.kind == "date":
+        if start == 0 and len(after) <= 1 and following:
+            clause_end = following[1] if len(following) > 1 else len(text)
+            after = _content_stems(text[stop:clause_end])
+        else:
+            after = after[:DATE_AFTER]
+        before = before[-DATE_AFTER:]
+    return before, after[:NEAR_AFTER]

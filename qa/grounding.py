@@ -1,0 +1,229 @@
+"""Grounding: which of a question's names, figures and words the sources mention at all, and which the quotes cover."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable
+
+from .lexical import fold, idf, phonetic_key, stem, word_spans
+from .question import FAMILY_OF, NUMBER_WORDS, Question, Term
+
+FOCUS_STATED = ("attribute", "count", "verb")  # the sources must say it: "population", "tanks", "live"
+FOCUS_WITH_NAMES = ("attribute", "count")  # … and say it about the question's names ("Which prison …" is not)
+MIN_PREFIX = 5  # 'Europe'/'European', 'Nasirov'/'NasirovAssessing': one word a prefix of the other, this long
+DECISIVE_NUMBER = 100  # a number this large (or a year) that no source states cannot be what they are about
+NAME_GAP = 1  # words allowed between two words of a name found in a source ("Hikmet Hasanov", "Hikmet A. Hasanov")
+
+@dataclass(frozen=True)
+class Grounding:
+    """What the sources say nothing about, for one question."""
+
+    missing_names: tuple[str, ...]  # name phrases as typed ("Flame Towers")
+    missing_figures: tuple[str, ...]  # years and large numbers no source states
+    missing_words: tuple[str, ...]  # other content words no source uses, as typed
+    grounded_share: float  # idf-weighted share of the question's words found in the sources
+    missing_focus: str = ""  # what the question asks about ("population", "prime minister"), if no source has it
+    focus_apart: bool = False  # the noun asked about never stands in a passage with the question's names
+
+    @property
+    def never_mentioned(self) -> tuple[str, ...]:
+        """What makes the question unanswerable from these sources on its own: names and figures."""
+        return self.missing_names + self.missing_figures
+
+
+def term_keys(term: Term) -> list[str]:
+    """The lexical index's keys for a question term: its stem, and its spelling-variant key if a name."""
+    keys = [term.stem]
+    if term.is_name:
+        key = phonetic_key(term.text)
+        if key:
+            keys.append(key)
+    return keys
+
+
+def grounding_keys(question: Question) -> list[str]:
+    """The index keys `ground` looks up for a question (one `doc_freqs` call)."""
+    terms = [t for t in question.terms if not t.is_figure]
+    return sorted({k for t in terms for k in term_keys(t)} | set(question.figures)
+                  | {w for f in question.figures for w in _number_words(f)})
+
+
+def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: list[str],
+           enabled: bool = True) -> Grounding:
+    """Check every term of `question` against the whole index (`doc_freqs` of `grounding_keys`) and, for
+    word variants and name phrases the index cannot show, against `texts` (the best retrieved passages, where
+    a name the sources use would be found).
+
+    grounded_share = sum(idf(t), t found) / sum(idf(t), t in question).
+    """
+    if not enabled:
+        return Grounding((), (), (), 1.0)
+    terms = [t for t in question.terms if not t.is_figure]
+    n_docs, freqs = doc_freqs
+    seen = _Vocabulary(texts)
+
+    def found(term: Term) -> bool:
+        return any(freqs.get(k, 0) > 0 for k in term_keys(term)) or seen.has_variant(fold(term.text))
+
+    weights = {t.stem: idf(n_docs, min((freqs.get(k, 0) for k in term_keys(t)), default=0)) for t in terms}
+    total = sum(weights.values())
+    grounded = sum(weights[t.stem] for t in {t.stem: t for t in terms}.values() if found(t))
+    missing_names = tuple(" ".join(phrase) for phrase in question.names
+                          if not _phrase_found(phrase, found, seen))
+    name_words = {fold(w) for phrase in question.names for w in phrase}
+    missing_words = tuple(dict.fromkeys(t.text for t in terms if not t.is_name and fold(t.text) not in name_words
+                                        and not found(t)))
+    missing_figures = tuple(f for f in question.figures if _decisive(f) and not _figure_found(f, freqs))
+    focus_words = question.focus.split()
+    missing_focus = ""
+    if question.focus_kind in FOCUS_STATED and focus_words:
+        # the head noun ("population"; "coach" of "head coach"); a modifier too when it names a role of a
+        # who-question ("prime minister"), not when it describes ("the unproven assumption": reworded)
+        checked = focus_words if question.kind == "person" else focus_words[-1:]
+        absent = [w for w in checked if not found(Term(w, stem(fold(w))))]
+        if absent:
+            missing_focus = " ".join(absent)
+    apart = bool(question.focus_kind in FOCUS_WITH_NAMES and question.names and not missing_focus
+                 and not missing_names and not _together(question, texts))
+    return Grounding(missing_names, missing_figures, missing_words, grounded / total if total > 0 else 1.0,
+                     missing_focus, apart)
+
+
+def _together(question: Question, texts: list[str]) -> bool:
+    """Some passage has the question's focus word (any form) and a word of each of its names: "Which
+    prison is Mais Barkhudarov held in?" needs a passage about Barkhudarov that says "prison"."""
+    focus = stem(fold(question.focus.split()[-1]))
+    family = FAMILY_OF.get(focus)
+    for text in texts:
+        stems = word_stems(text)
+        said = focus in stems or (family and any(FAMILY_OF.get(w) == family for w in stems))  # death / dying
+        if said and all(mentions(text, phrase) for phrase in question.names):
+            return True
+    return False
+
+
+@lru_cache(maxsize=16_384)
+def folded_words(text: str) -> tuple[str, ...]:
+    """The folded words of a passage, in order, hyphenated ones also in parts ('Norman-Arab' gives 'norman',
+    'arab'); passages recur from question to question."""
+    words = []
+    for word, _, _ in word_spans(text):
+        words.append(fold(word))
+        if "-" in word:
+            words.extend(fold(part) for part in word.split("-") if part)
+    return tuple(words)
+
+
+@lru_cache(maxsize=16_384)
+def capitalised_words(text: str) -> frozenset[str]:
+    """The folded capitalised words of a passage: where names are."""
+    return frozenset(fold(w) for w, _, _ in word_spans(text) if w[:1].isupper())
+
+
+@lru_cache(maxsize=16_384)
+def word_stems(text: str) -> frozenset[str]:
+    """The stems of a passage's words, hyphenated words also in parts ('44-day' gives 'day')."""
+    return frozenset(stem(part) for w in folded_words(text) for part in (w, *w.split("-")))
+
+
+def uncovered(question: Question, quoted: list[str]) -> tuple[str, ...]:
+    """The question's content words (as typed) that none of the quoted sentences contains, in any form the
+    lexical index would match (stem, spelling-variant key, a word one is the prefix of)."""
+    vocabulary = _Vocabulary(quoted)
+    stems = {stem(fold(w)) for text in quoted for w, _, _ in word_spans(text)}
+    keys = {phonetic_key(w) for text in quoted for w, _, _ in word_spans(text) if w[:1].isupper()} - {""}
+    missing = []
+    for term in question.terms:
+        if term.is_figure:
+            if term.stem not in stems and not (set(_number_words(term.stem)) & stems):
+                missing.append(term.text)
+            continue
+        if term.stem in stems or (term.is_name and phonetic_key(term.text) in keys):
+            continue
+        if vocabulary.has_variant(fold(term.text)):
+            continue
+        missing.append(term.text)
+    return tuple(dict.fromkeys(missing))
+
+
+def mentions(text: str, phrase: tuple[str, ...]) -> bool:
+    """Does `text` contain a word of the name `phrase`: as written, or as a capitalised word in another
+    spelling the lexical keys match ('Mais' is not 'mass', though they share a Soundex key)?"""
+    words, names = set(folded_words(text)), capitalised_words(text)
+    return any(fold(name) in words or any(_same_name(fold(name), word) for word in names) for name in phrase)
+
+
+class _Vocabulary:
+    """The folded words of some texts, in order, for prefix and adjacency checks (read on first use)."""
+
+    def __init__(self, texts: list[str]):
+        self._texts = texts
+        self._sequence: list[str] | None = None
+        self._words: set[str] = set()
+
+    @property
+    def sequence(self) -> list[str]:
+        if self._sequence is None:
+            self._sequence = [w for text in self._texts for w in folded_words(text)]
+            self._words = set(self._sequence)
+        return self._sequence
+
+    @property
+    def words(self) -> set[str]:
+        _ = self.sequence
+        return self._words
+
+    def has_variant(self, word: str) -> bool:
+        if word in self.words:
+            return True
+        if len(word) < MIN_PREFIX:
+            return False
+        return any(_variants(word, other) for other in self.words if len(other) >= MIN_PREFIX)
+
+    def adjacent(self, first: str, second: str) -> bool:
+        """`first` followed by `second` (spelling variants allowed), at most NAME_GAP words between."""
+        seq = self.sequence
+        for i, word in enumerate(seq):
+            if _same_name(first, word):
+                if any(_same_name(second, w) for w in seq[i + 1:i + 2 + NAME_GAP]):
+                    return True
+        return False
+
+
+def _variants(a: str, b: str) -> bool:
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    return len(short) >= MIN_PREFIX and long_.startswith(short)
+
+
+@lru_cache(maxsize=262_144)
+def _same_name(a: str, b: str) -> bool:
+    if a == b or _variants(a, b):
+        return True
+    key = phonetic_key(a)
+    return bool(key) and key == phonetic_key(b) and a[:1] == b[:1]
+
+
+def _phrase_found(phrase: tuple[str, ...], found: Callable[[Term], bool], seen: _Vocabulary) -> bool:
+    """One word: the sources use it. Several: two neighbouring words of the phrase stand together in a
+    retrieved passage ('Heydar Aliyev Center' is not there, though each word is)."""
+    words = [fold(w) for w in phrase]
+    if len(words) == 1:
+        return found(Term(phrase[0], stem(words[0]), is_name=True))
+    if any(a + b in seen.words for a, b in zip(words, words[1:])):
+        return True  # written as one word: "Sky Drive" / "SkyDrive"
+    return any(seen.adjacent(a, b) for a, b in zip(words, words[1:]))
+
+
+def _decisive(figure: str) -> bool:
+    head = figure.split(".")[0]
+    return head.isdigit() and (int(head) >= DECISIVE_NUMBER or len(head) == 4)
+
+
+def _figure_found(figure: str, freqs: dict[str, int]) -> bool:
+    keys = [figure, figure.split(".")[0], *_number_words(figure)]
+    return any(freqs.get(k, 0) > 0 for k in keys)
+
+
+def _number_words(value: str) -> list[str]:
+    return [word for word, number in NUMBER_WORDS.items() if str(number) == value]

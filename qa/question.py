@@ -1,0 +1,236 @@
+"""Question analysis: what a question asks for (its kind), and the names, figures and words it is about."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .lexical import STOPWORDS, fold, stem, word_spans
+
+# Words that open a question or a clause but say nothing about its subject.
+QUESTION_WORDS = frozenset("""what when where which who whom whose why how is are was were did does do had has have
+can could will would should may might shall tell name list give according since until besides apart""".split())
+AUXILIARIES = frozenset("is are was were did does do had has have can could will would should may might shall".split())
+# Words of a question that only frame it ("what is the number of …"): never a reason to abstain.
+FRAME_WORDS = frozenset("""name names number numbers year years date dates month day time happen happened say said
+says state stated report reported mention mentioned according article articles source sources case people person
+total exactly first last those ones""".split())
+NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000,
+}
+
+# Events by families of words (stems): what a figure's clause says happened (a count of deaths is not a count of
+# people tortured, though both sentences say "torture".
+EVENTS = (
+    ("death", "die died dying dead death deaths kill killed killing executed execution murdered fatal"),
+    ("acquittal", "acquit acquitted acquittal exonerated exonerate cleared rehabilitated overturned dropped"),
+    ("release", "released release freed pardoned pardon"),
+    ("conviction", "convicted convict conviction sentenced sentence guilty jailed imprisoned prosecuted "
+                   "imprisonment verdict verdicts"),
+    ("detention", "detained detention arrested arrest arrests custody"),
+    ("injury", "wounded injured injury injuries"),
+    ("acknowledgement", "acknowledged acknowledge admitted admit recognised recognized recognise recognize "
+                        "confirmed confirm"),
+    ("torture", "tortured torture tortures abused abuse mistreated beaten suffered victim victims"),
+    ("protest", "protest protested protests gathered rally demonstration"),
+    ("investigation", "investigation investigated investigate probe proceedings"),
+)
+FAMILY_OF = {stem(word): family for family, words in EVENTS for word in words.split()}
+
+
+# The answer a question asks for, from the wh-phrase that opens it (or opens its main clause).
+KINDS = (
+    ("age", re.compile(r"^how old\b")),
+    ("duration", re.compile(r"^(how long|for how long|how many (years|months|weeks|days|hours|minutes))\b")),
+    ("count", re.compile(r"^(how many|how much|what (is|was|were|are) the (total |overall |exact |official )?"
+                         r"(number|count|toll) of (?!the\b|a\b|this\b|that\b)|what (number|total|percentage|share|"
+                         r"proportion)|what total|what (\w+ )?(toll|number|count)\b(?! of (the|a|this|that)\b))\b")),
+    ("date", re.compile(r"^(when|since when|until when|by when|(in|on|during|by|since|from)?\s*(what|which) "
+                        r"(year|date|month|day|decade)|what (year|date|month|day)|on what date)\b")),
+    ("identifier", re.compile(r"^(what|which) (article|document|law|resolution|case) (number|no)\b|"
+                              r"^which (article|paragraph|section)\b|^what (is|was) the number of (the|a|this|that)\b")),
+    ("person", re.compile(r"^(who|whom|whose|which (general|officer|official|person|minister|prosecutor|"
+                          r"journalist|leader|commander|politician|activist|lawyer|judge))\b")),
+    ("place", re.compile(r"^(where|which (city|region|country|village|town|prison|court|unit))\b")),
+)
+# A leading phrase before the wh-word: "According to PACE, how many…", "In which year…", "And when…".
+LEAD = re.compile(r"^(?:(?:and|but|so|also|then|besides [^,]*,|apart from [^,]*,)\s+)?"
+                  r"(?:(?:according to|in the view of|as reported by|under|for|of|among)\s[^,?]*,\s*)?", re.I)
+YES_NO = re.compile(r"^(is|are|was|were|did|does|do|had|has|have|can|could|will|would|should)\b", re.I)
+TITLES = frozenset("""mr mrs ms dr mp president minister general lieutenant colonel major captain sergeant senator
+deputy prosecutor judge professor prof sir lord chief head commander""".split())
+
+
+@dataclass(frozen=True)
+class Term:
+    """One content word of the question, as typed, with its lexical keys."""
+
+    text: str
+    stem: str
+    is_name: bool = False
+    is_figure: bool = False  # a number or a year
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as the answer steps read it; computed once per question."""
+
+    text: str
+    query: str  # what is searched: the question, with the previous one when it is a follow-up
+    kind: str  # count, date, duration, age, identifier, person, place, yesno or "" (anything)
+    terms: tuple[Term, ...]
+    names: tuple[tuple[str, ...], ...]  # capitalised phrases ("Heydar", "Aliyev", "Center")
+    figures: tuple[str, ...]  # numbers and years typed in the question, normalised ("2019", "24")
+    focus: str = ""  # what the wh-phrase asks about ("population", "prime minister", "tanks")
+    unit: str = ""  # for a count: what is counted ("servicemen" in "how many servicemen …")
+    predicates: tuple[str, ...] = field(default=())  # stems of the other content words (what happened)
+    focus_kind: str = ""  # attribute ("what is the X of"), count ("how many X"), verb, category ("which X did")
+
+    @property
+    def asks_figure(self) -> bool:
+        return self.kind in ("count", "date", "duration", "age", "identifier")
+
+
+def question_kind(text: str) -> str:
+    """The answer asked for: from the wh-phrase at the start of the question (after a leading phrase such
+    as "According to PACE,"); a 'when' further on is a conjunction, and a question that opens with an
+    auxiliary ("Had …", "Did …") asks yes or no."""
+    head = LEAD.sub("", text.strip().lower(), count=1).strip()
+    if YES_NO.match(head):
+        return "yesno"
+    for kind, pattern in KINDS:
+        if pattern.match(head):
+            return kind
+    return ""
+
+
+def number_value(token: str) -> str:
+    """'eight' -> '8', '1,000' -> '1000', '2021' -> '2021'; '' when the token is no number."""
+    token = token.lower().replace(",", "")
+    if token in NUMBER_WORDS:
+        return str(NUMBER_WORDS[token])
+    if re.fullmatch(r"\d+(\.\d+)*", token):
+        return token.lstrip("0") or "0" if "." not in token else token
+    return ""
+
+
+def analyze(text: str, query: str | None = None) -> Question:
+    """Kind, terms, names and figures of a question. `query` is the text searched when it is not the question
+    (a follow-up searched with the question before it): the words come from it, and the kind from the
+    question itself unless only the earlier one has one ("and why?" after "When …" asks why)."""
+    query = query or text
+    kind = question_kind(text) or question_kind(query)
+    words = word_spans(query)
+    terms: list[Term] = []
+    names: list[list[str]] = []
+    figures: list[str] = []
+    current: list[str] = []
+    previous_end = 0
+    for index, (word, start, end) in enumerate(words):
+        bare = re.sub(r"['’][sS]$", "", word)
+        index = index if query == text else index + 1  # in a follow-up no word is the question's first
+        folded = fold(bare)
+        value = number_value(bare) if bare[:1].isdigit() else ""
+        name = _is_name(bare, index == 0) and not value
+        joined = current and query[previous_end:start].strip() == ""
+        if name:
+            if not joined and current:
+                names.append(current)
+                current = []
+            current.append(bare)
+        elif current:
+            names.append(current)
+            current = []
+        previous_end = end
+        if value:
+            figures.append(value)
+            terms.append(Term(bare, value, is_figure=True))
+        elif folded not in STOPWORDS and folded not in QUESTION_WORDS and len(folded) > 1:
+            terms.append(Term(bare, stem(folded), is_name=name))
+    if current:
+        names.append(current)
+    names = [_strip_titles(n) for n in names]
+    focus, unit, focus_kind = _focus(text, kind)
+    skip = {stem(fold(w)) for w in focus.split()} | {stem(fold(unit))} - {""}
+    predicates = tuple(dict.fromkeys(t.stem for t in terms if not t.is_name and not t.is_figure
+                                     and t.stem not in skip and fold(t.text) not in FRAME_WORDS))
+    return Question(text=text, query=query, kind=kind, terms=tuple(terms),
+                    names=tuple(tuple(n) for n in names if n), figures=tuple(dict.fromkeys(figures)),
+                    focus=focus, unit=unit, predicates=predicates, focus_kind=focus_kind)
+
+
+def _is_name(word: str, first: bool) -> bool:
+    """A capitalised word that is not a function word; the first word of a question only when it is
+    an acronym or has capitals inside (a capital there is just the start of the sentence)."""
+    if not word[:1].isupper() or fold(word) in STOPWORDS or fold(word) in QUESTION_WORDS:
+        return False
+    if first:
+        return (word.isupper() and len(word) > 1) or any(ch.isupper() for ch in word[1:])
+    return True
+
+
+def _strip_titles(phrase: list[str]) -> list[str]:
+    """'President Ilham Aliyev' -> 'Ilham Aliyev': a title is not part of what must be found."""
+    kept = [w for w in phrase if fold(w) not in TITLES]
+    return kept if kept else phrase
+
+
+COPULAR = re.compile(r"^(?:what|which|who|whom)\s+(?:is|was|are|were)\s+(?:the|a|an|his|her|their|its)\s+"
+                     r"(?P<words>(?:[^\W\d_][\w’'-]*\s*){1,4})", re.I)
+HOW_MANY = re.compile(r"^how (?:many|much)\s+(?:(?:is|are|was|were|did|does|do)\s+(?:the|a|an)?\s*)?"
+                      r"(?P<words>(?:[^\W\d_][\w’'-]*\s*){1,3})", re.I)
+CATEGORY = re.compile(r"^(?:what|which)\s+(?P<word>[^\W\d_][\w’'-]*)", re.I)
+MODIFIERS = frozenset("first last new total exact official main largest biggest average current most other".split())
+NP_END = frozenset("""of in for at on to from by with about that who which whose when where than as given taken written
+chosen known shown seen made held told found called""".split())
+
+
+def _focus(text: str, kind: str) -> tuple[str, str, str]:
+    """(focus, counted unit, focus kind). The focus is what the question asks about: the noun phrase of
+    "what is the population of X" / "who is the prime minister of X" (kind 'attribute': the sources must
+    state it), the counted noun of "how many tanks" (kind 'count'), or, when that noun only frames the
+    question ("how many people live in X"), the verb after it (kind 'verb'). "Which country did …" asks for
+    an instance of a category, whose name need not appear in the answer (kind 'category')."""
+    head = LEAD.sub("", text.strip(), count=1).strip()
+    number_of = re.search(r"\b(?:number|count|toll) of (?:the )?([^\W\d_][\w’'-]*)", head, re.I)
+    unit = number_of.group(1) if kind == "count" and number_of else ""
+    copular, how_many = COPULAR.match(head), HOW_MANY.match(head)
+    if copular:
+        phrase = _noun_phrase(copular.group("words").split())
+        if phrase and fold(phrase[-1]) in FRAME_WORDS:  # "what is the name of X's lawyer": lawyer
+            after = re.search(rf"\b{re.escape(phrase[0])}\s+of\s+(?:the\s+|a\s+)?(?:[A-Z][\w’'-]*\s+)*(?P<rest>.*)",
+                              head)
+            phrase = _noun_phrase(after.group("rest").split()) if after else []
+        return " ".join(phrase), unit, "attribute" if phrase else ""
+    if how_many:
+        words = how_many.group("words").split()
+        first = words[0]
+        if first[:1].isupper() or fold(first) in STOPWORDS or fold(first) in QUESTION_WORDS:
+            return "", unit, ""
+        unit = first if kind in ("count", "duration") and head.lower().startswith("how many") else unit
+        if fold(first) in FRAME_WORDS:
+            following = [w for w in words[1:] if fold(w) not in STOPWORDS and fold(w) not in AUXILIARIES]
+            return (following[0] if following and not following[0][:1].isupper() else ""), unit, "verb"
+        return first, unit, "count"
+    category = CATEGORY.match(head)
+    if category and not category.group("word")[:1].isupper() and fold(category.group("word")) not in STOPWORDS \
+            and fold(category.group("word")) not in AUXILIARIES:
+        return category.group("word"), unit, "category"
+    return "", unit, ""
+
+
+def _noun_phrase(words: list[str]) -> list[str]:
+    """The noun phrase at the start of `words`, as (modifier, head) or (head,): the last two words before a
+    preposition, a relative pronoun or a participle, common modifiers and names left out."""
+    phrase = []
+    for word in words:
+        low = word.lower().rstrip("?")
+        if low in NP_END or low in AUXILIARIES or low.endswith(("ed", "ing")):
+            break
+        if low in MODIFIERS or low in STOPWORDS or word[:1].isupper():
+            continue
+        phrase.append(word.rstrip("?"))
+    return phrase[-2:]

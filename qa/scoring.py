@@ -1,0 +1,98 @@
+"""Sentence scoring: how well each sentence of the retrieved passages answers the question."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .figures import Figure, figures_in, matches
+from .lexical import coverage, fold, idf, tokenize
+from .question import Question
+from .types import SentenceRecord
+
+NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    source_id: str
+    start: int
+    end: int
+    score: float
+    dense: float
+    lexical: float
+    passage: float
+    typed: float
+    text: str
+    evidence: float = 0.0  # w_d·dense + w_l·lexical: what the sentence itself shows, whatever else was retrieved
+    rerank: float | None = None  # the cross-encoder's score, when one re-scored this sentence (then score == rerank)
+
+
+@dataclass(frozen=True)
+class Weights:
+    dense: float
+    lexical: float
+    passage: float
+    answer_type: float
+    context: float = 0.0  # share of the lexical term taken from the sentence with its neighbours
+
+
+def has_answer_type(text: str, question: Question, figures: list[Figure]) -> float:
+    """1 when the sentence states what the question asks for: a figure of the asked kind about the asked
+    event (a count of deaths for "how many died"), a name it does not already give for who/where."""
+    if question.asks_figure:
+        return 1.0 if any(matches(question, f, sentence=text) for f in figures) else 0.0
+    if question.kind in ("person", "place"):
+        asked = {fold(w) for phrase in question.names for w in phrase}
+        return 1.0 if any(fold(w) not in asked for m in NAME.finditer(text) for w in m.group(0).split()) else 0.0
+    return 0.0
+
+
+def score_sentences(question: Question, vector: np.ndarray | None, query_tokens: list[str],
+                    records: list[SentenceRecord], bodies: dict[str, str], passage_scores: dict[str, float],
+                    doc_freqs: tuple[int, dict[str, int]], weights: Weights,
+                    use_answer_type: bool = True) -> list[ScoredSentence]:
+    """score = w_d·cos(q, s) + w_l·lex(s) + w_p·passage/best_passage + w_t·[s states what is asked],
+
+    lex(s) = (1 - c)·idf-coverage(q, s) + c·idf-coverage(q, s with its neighbours in the chunk), c = w.context:
+    a sentence that answers with a pronoun ("he was appointed") still gets credit for the name before it.
+
+    A sentence in several overlapping chunks is scored once, with its best passage.
+    """
+    if not records:
+        return []
+    n_docs, freqs = doc_freqs
+    idf_weights = {t: idf(n_docs, freqs.get(t, 0)) for t in set(query_tokens)}
+    best_passage = max(passage_scores.values(), default=0.0) or 1.0
+    dense_scores = (np.stack([r.vector for r in records]) @ np.asarray(vector, np.float32)
+                    if vector is not None else np.zeros(len(records)))
+    texts = [bodies[r.source_id][r.start:r.end] for r in records]
+    token_sets = [sentence_tokens(text) for text in texts]
+    scored: dict[tuple[str, int, int], ScoredSentence] = {}
+    for i, (record, dense) in enumerate(zip(records, dense_scores)):
+        key = (record.source_id, record.start, record.end)
+        passage = passage_scores.get(record.chunk_key, 0.0) / best_passage
+        if key in scored and scored[key].passage >= passage:
+            continue
+        text = texts[i]
+        lexical = 0.0
+        if query_tokens:
+            own = coverage(query_tokens, token_sets[i], idf_weights)
+            window = token_sets[i].union(*(token_sets[j] for j in (i - 1, i + 1)
+                                           if 0 <= j < len(records) and records[j].chunk_key == record.chunk_key))
+            lexical = (1 - weights.context) * own + weights.context * coverage(query_tokens, window, idf_weights)
+        typed = has_answer_type(text, question, figures_in(text)) if use_answer_type and question.kind else 0.0
+        evidence = weights.dense * float(dense) + weights.lexical * lexical
+        total = evidence + weights.passage * passage + weights.answer_type * typed
+        scored[key] = ScoredSentence(record.source_id, record.start, record.end, total, float(dense),
+                                     lexical, passage, typed, text, evidence)
+    return sorted(scored.values(), key=lambda s: (-s.score, s.source_id, s.start))
+
+
+@lru_cache(maxsize=65_536)
+def sentence_tokens(text: str) -> frozenset[str]:
+    """The lexical tokens of a sentence (with spelling-variant keys); sentences recur between questions."""
+    return frozenset(tokenize(text))

@@ -1,0 +1,93 @@
+"""Name spellings: how the sources spell each name (Tartar/Terter, Hikmet/Hikmat), so that a question's names
+can be searched in the spelling the sources use most, whichever one the user typed."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import jellyfish
+
+from .lexical import STOPWORDS, fold, phonetic_key, word_spans
+
+MIN_CONSONANTS = 3  # a shorter skeleton is shared by unrelated words (Marry/Maria "mr", Mallee/Mail "ml")
+MIN_SIMILARITY = 0.75  # Jaro-Winkler of the folded spellings: Tartar/Terter 0.80, Hikmet/Hikmat 0.93
+POSSESSIVE = re.compile(r"^(.*?)((?:['’]s)?)$", re.S)
+CAPITALISED = re.compile(r"^[A-ZÀ-ÖØ-ÞƏĞİÖÜÇŞ][\w’'-]*$")
+
+
+def skeleton(word: str) -> str:
+    """The consonants of a word, a doubled letter once: spellings of one name differ in their vowels
+    (Tartar/Terter, Hikmet/Hikmat, Valiyev/Veliyev, Allahverdiev/Allahverdiyev), other words do not
+    (Islands/Islamic share a Soundex key, not their consonants)."""
+    return re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiouy]", "", word.lower()))
+
+
+@lru_cache(maxsize=100_000)
+def _words_of(text: str) -> tuple[Counter, frozenset[str]]:
+    """(capitalised words with their counts, lower-case words) of one source text: read once per text, so
+    recounting after an added source reads only the new one."""
+    words = [w for w, _, _ in word_spans(text)]
+    return Counter(w for w in words if CAPITALISED.match(w) and fold(w) not in STOPWORDS), frozenset(
+        w for w in words if w.islower())
+
+
+@dataclass
+class NameSpellings:
+    """Per spelling-variant key, how often the sources use each spelling of the capitalised words."""
+
+    counts: dict[str, Counter] = field(default_factory=dict)
+    common: set[str] = field(default_factory=set)  # words also written in lower case: not names
+
+    @classmethod
+    def of_texts(cls, texts: list[str]) -> "NameSpellings":
+        spellings = cls()
+        for text in texts:
+            spellings.add(text)
+        return spellings
+
+    def add(self, text: str) -> None:
+        names, lower = _words_of(text)
+        self.common.update(lower)
+        for word, n in names.items():
+            key = phonetic_key(word)
+            if key:
+                self.counts.setdefault(key, Counter())[word] += n
+
+    def variants(self, word: str) -> list[str]:
+        """The sources' spellings of `word`: same key, same first letter, same consonants, alike; most used
+        first."""
+        key = phonetic_key(word)
+        if not key or key not in self.counts:
+            return []
+        folded = fold(word)
+        found = [(n, w) for w, n in self.counts[key].items()
+                 if w.lower() not in self.common and fold(w)[:1] == folded[:1]
+                 and skeleton(fold(w)) == skeleton(folded) and len(skeleton(folded)) >= MIN_CONSONANTS
+                 and jellyfish.jaro_winkler_similarity(fold(w), folded) >= MIN_SIMILARITY]
+        return [w for _, w in sorted(found, key=lambda item: (-item[0], item[1]))]
+
+    def in_source_spelling(self, text: str) -> str:
+        """`text` with each capitalised word replaced by the sources' most used spelling of it."""
+        def replace(match: re.Match) -> str:
+            word, suffix = POSSESSIVE.match(match.group(0)).groups()
+            if not CAPITALISED.match(word) or fold(word) in STOPWORDS:
+                return match.group(0)
+            variants = self.variants(word)
+            return (variants[0] if variants else word) + suffix
+        return re.sub(r"[^\W\d_][\w’'-]*", replace, text)
+
+    def respelled(self, text: str) -> str:
+        """`text` with its names in another spelling the sources use (Terter -> Tartar, Tartar -> Terter);
+        unchanged when the sources spell none of them two ways. For checking that the answer does not
+        depend on the spelling."""
+        def replace(match: re.Match) -> str:
+            word, suffix = POSSESSIVE.match(match.group(0)).groups()
+            if not CAPITALISED.match(word) or fold(word) in STOPWORDS:
+                return match.group(0)
+            others = [v for v in self.variants(word) if fold(v) != fold(word)]
+            return (others[0] if others else word) + suffix
+        return re.sub(r"[^\W\d_][\w’'-]*", replace, text)
+

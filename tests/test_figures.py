@@ -1,0 +1,132 @@
+"""Figures: each number paired with what it counts and the event around it, on real sentences of the sources,
+and the question side: what kind of figure it asks for, about which event."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.figures import asked, disagree, figures_in, matches
+from qa.question import analyze, question_kind
+
+DEATHS = "How many servicemen died as a result of torture?"
+
+
+def figure(text: str, value: str):
+    found = [f for f in figures_in(text) if f.value == value]
+    assert len(found) == 1, (value, figures_in(text))
+    return found[0]
+
+
+@pytest.mark.parametrize("sentence, value, kind, unit, event", [
+    ("At least 13 servicemen died as a result of torture, 5 of whom were not prosecuted.", "13", "count",
+     "servicemen", "death"),
+    ("During these interrogations 9 people were tortured to death, 25 people sentenced to long terms of "
+     "imprisonment.", "9", "count", "people", "death"),
+    ("During these interrogations 9 people were tortured to death, 25 people sentenced to long terms of "
+     "imprisonment.", "25", "count", "people", "conviction"),
+    ("However, an investigation soon revealed that at least eight suspects had died as a result of torture.",
+     "8", "count", "suspects", "death"),
+    ("In 2021, the Parliamentary Assembly of the Council of Europe stated that more than 200 servicemen had been "
+     "victims of torture in this case, with 11 dying.", "200", "count", "servicemen", "torture"),
+    ("In 2021, the Parliamentary Assembly of the Council of Europe stated that more than 200 servicemen had been "
+     "victims of torture in this case, with 11 dying.", "11", "count", "", "death"),
+    ("In a PACE document published by Turan, twenty-five people were convicted of high treason based on "
+     "information obtained under torture and sentenced to seven to twenty years in prison.", "25", "count", "people",
+     "conviction"),
+    ("As a result, 20 people convicted of treason, as well as 16 individuals who were convicted under other "
+     "articles of the Criminal Code, were acquitted.", "16", "count", "individuals", "acquittal"),
+    ("Hundreds of soldiers and officers serving in Terter, Agdam, Beylagan and other directions suffered.",
+     "hundreds", "count", "soldiers", "torture"),
+])
+def test_a_count_is_paired_with_what_it_counts_and_the_event_next_to_it(sentence, value, kind, unit, event):
+    found = figure(sentence, value)
+    assert (found.kind, found.unit, found.events[0]) == (kind, unit, event)
+    assert sentence[found.start:found.end] == found.text  # offsets point at the figure as written
+
+
+def test_ranges_durations_ages_and_article_numbers_are_not_counts_of_people():
+    kinds = {f.value: f.kind for f in figures_in(
+        "In a PACE document published by Turan, twenty-five people were convicted of high treason based on "
+        "information obtained under torture and sentenced to seven to twenty years in prison.")}
+    assert kinds == {"25": "count", "P7Y/P20Y": "duration"}
+    assert [(f.kind, f.value) for f in figures_in("the young general (48 years old) and hero")] == [("age", "48")]
+    assert {(f.kind, f.value) for f in figures_in(
+        "341.2.2 (abuse of power), 341.2.3, and 128 (intentional harm to health)")} == {
+        ("identifier", "341.2.2"), ("identifier", "341.2.3"), ("identifier", "128")}
+    assert [(f.kind, f.value) for f in figures_in("The corresponding document No. 1551 was published on June 25, "
+                                                  "2021 on the PACE website.")] == [
+        ("identifier", "1551"), ("date", "2021-06-25")]
+    not_prosecuted = figure("At least 13 servicemen died as a result of torture, 5 of whom were not prosecuted.", "5")
+    assert not_prosecuted.events == ()  # a negated verb says nothing happened to them
+
+
+def test_dates_are_normalised_and_a_late_date_belongs_to_the_event_it_follows_closely():
+    assert figure("On November 1, 2021, the Azerbaijani Prosecutor General’s Office officially acknowledged that "
+                  "the Terter case involved torture.", "2021-11-01").events[0] == "acknowledgement"
+    assert figure("Only in 2021, the country's Military Prosecutor Khanlar Veliyev acknowledged the existence of "
+                  "mass tortures.", "2021").events[0] == "acknowledgement"
+    # the violence happened in May-June 2017; the acknowledgement came later
+    assert "acknowledgement" not in figure("the controlled Prosecutor General’s Office indirectly acknowledged the "
+                                           "fact of massive violence in May-June 2017.", "2017-05").events
+    same_year = figures_in("In December of the same year, the General Prosecutor's Office acknowledged the tortures.",
+                           context_year="2021")
+    assert [f.value for f in same_year] == ["2021-12"]
+    assert [f.value for f in figures_in("On December 7, victims gathered in Baku.")] == ["--12-07"]
+
+
+@pytest.mark.parametrize("question, kind", [
+    (DEATHS, "count"),
+    ("What is the total number of victims in the Tartar case?", "count"),
+    ("What is the number of the PACE document on torture in Azerbaijan?", "identifier"),
+    ("When did PACE members launch their initiative?", "date"),
+    ("According to PACE, how many servicemen died?", "count"),
+    ("How old is general Mais Barkhudarov?", "age"),
+    ("How many years in prison were those convicted of treason sentenced to?", "duration"),
+    ("Had Hikmat Hasanov already been removed from his post when Mais Barkhudarov was dismissed?", "yesno"),
+    ("Who was dismissed as commander of the Second Army Corps?", "person"),
+])
+def test_the_kind_of_answer_comes_from_the_phrase_that_opens_the_question(question, kind):
+    assert question_kind(question) == kind
+
+
+@pytest.mark.parametrize("question, event, restrictions", [
+    (DEATHS, "death", ()),
+    ("How many people were tortured to death?", "death", ()),
+    ("How many servicemen were tortured?", "torture", ()),
+    ("How many of those who died were exonerated after their death?", "acquittal", ("death",)),
+    ("How many people convicted under other articles of the Criminal Code were acquitted?", "acquittal",
+     ("conviction",)),
+    ("How many victims did the Azerbaijani authorities admit?", "acknowledgement", ()),
+    ("When did the Azerbaijani authorities acknowledge that the servicemen had been tortured?", "acknowledgement", ()),
+    ("What death toll did the Council of Europe give?", "death", ()),
+    ("How many defendants in the Tartar case remain in prison?", "", ()),
+])
+def test_the_event_asked_about_is_the_main_verbs(question, event, restrictions):
+    wanted = asked(analyze(question))
+    assert (wanted.event, wanted.restrictions) == (event, restrictions)
+
+
+def test_a_figure_matches_only_the_same_kind_event_and_group_of_people():
+    deaths = analyze(DEATHS)
+    sentence = "At least 13 servicemen died as a result of torture, 5 of whom were not prosecuted."
+    assert matches(deaths, figure(sentence, "13"), sentence=sentence)
+    assert not matches(deaths, figure(sentence, "5"), sentence=sentence)
+    victims = ("In 2021, the Parliamentary Assembly of the Council of Europe stated that more than 200 servicemen had "
+               "been victims of torture in this case, with 11 dying.")
+    assert not matches(deaths, figure(victims, "200"), sentence=victims)
+    assert matches(deaths, figure(victims, "11"), sentence=victims)
+    teenagers = analyze("How many teenagers were convicted of treason in the Tartar case?")
+    convicted = "It is known so far that 200 people were convicted of treason, including teenagers."
+    assert not matches(teenagers, figure(convicted, "200"), sentence=convicted)  # a narrower group is not "people"
+    years = "In a PACE document, twenty-five people were convicted and sentenced to seven to twenty years in prison."
+    assert [f.value for f in figures_in(years) if matches(deaths, f, sentence=years)] == []
+
+
+def test_sources_disagree_only_when_their_most_specific_values_have_nothing_in_common():
+    assert disagree({"a": ["9"], "b": ["13"]})
+    assert not disagree({"a": ["11"], "b": ["8", "11"]})  # one source gives both: they share 11
+    assert not disagree({"a": ["2021"], "b": ["2021-12"]})  # one says less, not something else
+    assert disagree({"a": ["2021", "2021-12"], "b": ["2021-11-01"]})
+    assert not disagree({"a": ["hundreds"], "b": ["400"]})
+    assert disagree({"a": ["hundreds"], "b": ["400"], "c": ["200"]})
+    assert not disagree({"a": ["24"]})

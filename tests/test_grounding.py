@@ -1,0 +1,139 @@
+"""Reading a question and the article texts: names and focus of the question, what no source mentions, page
+furniture (found as spans, the text untouched), and name spellings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from seed_data import QUESTIONS, SOURCES, seed_questions
+
+from qa.furniture import furniture_spans, is_whole_sentence, prose_span
+from qa.grounding import ground, grounding_keys, uncovered
+from qa.question import analyze
+from qa.sources import load_sources
+from qa.spelling import NameSpellings
+
+FURNITURE_MARKS = QUESTIONS.parent / "furniture" / "seed.jsonl"
+
+
+@pytest.fixture(scope="module")
+def seeds():
+    sources, _ = load_sources(SOURCES)
+    return {s.source_id: s for s in sources}
+
+
+def index_freqs(seeds, question):
+    """What a backend's doc_freqs gives for the question's grounding keys: counted here over whole sources."""
+    from qa.lexical import tokenize
+
+    tokens = [set(tokenize(s.body)) for s in seeds.values()]
+    keys = grounding_keys(question)
+    return len(tokens), {k: sum(k in t for t in tokens) for k in keys}
+
+
+def grounding_of(seeds, text):
+    """Grounding against the whole seed index, with the articles' paragraphs standing for retrieved passages."""
+    question = analyze(text)
+    paragraphs = [line for s in seeds.values() for line in s.body.splitlines() if line.strip()]
+    return ground(question, index_freqs(seeds, question), paragraphs)
+
+
+@pytest.mark.parametrize("text, names, focus", [
+    ("Who designed the Flame Towers in Baku?", (("Flame", "Towers"), ("Baku",)), ""),
+    ("What did MP Elman Nasirov say?", (("Elman", "Nasirov"),), ""),  # the title is not part of the name
+    ("What prison term were Mashyev, Ghahramanov and Aliyev given?",
+     (("Mashyev",), ("Ghahramanov",), ("Aliyev",)), "prison"),
+    ("What is the population of Almaty?", (("Almaty",),), "population"),
+    ("Who is the prime minister of Armenia?", (("Armenia",),), "prime minister"),
+    ("What is the name of Izzat Jafarov's lawyer?", (("Izzat", "Jafarov"),), "lawyer"),
+    ("How many people live in Ganja?", (("Ganja",),), "live"),
+    ("PACE document: what is its number?", (("PACE",),), ""),
+])
+def test_a_question_gives_its_names_and_what_it_asks_about(text, names, focus):
+    question = analyze(text)
+    assert (question.names, question.focus) == (names, focus)
+
+
+@pytest.mark.parametrize("text, never", [
+    ("Who designed the Flame Towers in Baku?", ("Flame Towers",)),
+    ("When was the Heydar Aliyev Center opened?", ("Heydar Aliyev Center",)),  # each word is there, never together
+    ("When did Azerbaijan first host a Formula 1 race?", ("Formula",)),
+    ("Which country won the Eurovision Song Contest held in Baku in 2012?", ("Eurovision Song Contest", "2012")),
+    ("Who is Hikmat Hasanov?", ()),  # the sources spell him Hikmet, and once Hikmat
+    ("What did MP Elman Nasirov say about the events?", ()),  # 'NasirovAssessing' in the text: a glued word
+    ("Which international day prompted the European parliamentarians' initiative?", ()),  # Europe / European
+    ("What happened in Terter in May 2017?", ()),
+])
+def test_what_no_source_mentions(seeds, text, never):
+    assert grounding_of(seeds, text).never_mentioned == never
+
+
+def test_words_no_source_uses_and_words_the_quotes_lack(seeds):
+    grounding = grounding_of(seeds, "What is the population of Almaty?")
+    assert grounding.missing_words == ("population",) and grounding.grounded_share < 1.0
+    question = analyze("Who is the mayor of Baku?")
+    assert uncovered(question, ["Victims of the “Tartar Case” protest in Baku"]) == ("mayor",)
+    assert uncovered(analyze("Who is Hikmat Hasanov?"), ["Hikmet Hasanov was there."]) == ()  # a spelling
+    assert uncovered(analyze("How many servicemen died?"), ["At least 13 servicemen died."]) == ()
+
+
+def test_a_focus_that_never_stands_with_the_questions_names_is_apart(seeds):
+    assert grounding_of(seeds, "How many medals did Mais Barkhudarov receive?").focus_apart
+    assert not grounding_of(seeds, "How many medals did Hikmet Hasanov receive?").focus_apart
+    # "which X": the answer names an instance ("Turan Agency" for "which outlet"), X itself need not be there
+    assert not grounding_of(seeds, "Which prison is Mais Barkhudarov held in?").focus_apart
+
+
+def test_the_hand_marked_furniture_of_the_seeds_is_found_and_no_gold_answer_is_furniture(seeds):
+    marks = [json.loads(line) for line in FURNITURE_MARKS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    found = {sid: furniture_spans(s.body, s.meta.title) for sid, s in seeds.items()}
+    for mark in marks:
+        body = seeds[mark["source_id"]].body
+        start = body.find(mark["text"].strip())
+        covered = [f for f in found[mark["source_id"]] if f.start <= start and start + len(mark["text"].strip()) <= f.end]
+        assert covered, mark
+    for question in seed_questions():
+        for gold in question["gold"]:
+            body = seeds[gold["source_id"]].body
+            start = body.find(gold["span"])
+            end = start + len(gold["span"])
+            inside = [f for f in found[gold["source_id"]] if f.start < end and start < f.end]
+            assert not inside, (question["id"], gold["span"], inside)
+
+
+def test_furniture_of_a_page_is_found_and_prose_is_left_alone():
+    body = ("Court hears the case\nBy Leyla Karimova\nPublished: 12.03.2023 10:15\n"
+            "BAKU, Dec 7 (Reuters) - The court heard the case on Monday.\n"
+            "Photo: AP / Someone\nShare 12\nHome › Politics › Courts\n"
+            "The judge said the hearing would continue. Lawyers said they would appeal.\n"
+            "Telman Aranly: “I am very sorry that we are such a helpless nation.”\n"
+            "Top stories\nThe president left for Turkey on a working visit.\nMinisters met in Moscow.\n"
+            "All rights reserved.")
+    spans = furniture_spans(body, "Court hears the case")
+    text = {body[f.start:f.end]: f.kind for f in spans}
+    assert text == {"Court hears the case": "headline", "By Leyla Karimova": "label",
+                    "Published: 12.03.2023 10:15": "dateline", "BAKU, Dec 7 (Reuters) - ": "dateline",
+                    "Photo: AP / Someone": "caption", "Share 12": "counter", "Home › Politics › Courts": "breadcrumb",
+                    "Top stories": "teaser", "The president left for Turkey on a working visit.": "teaser",
+                    "Ministers met in Moscow.": "teaser", "All rights reserved.": "boilerplate"}
+    sentence_start = body.index("BAKU")
+    sentence_end = body.index("Monday.") + len("Monday.")
+    span = prose_span(sentence_start, sentence_end, body, spans)
+    assert body[span.start:span.end] == "The court heard the case on Monday."
+    assert is_whole_sentence(body, span.start, span.end, spans)
+    assert prose_span(body.index("Top stories"), body.index("Top stories") + 11, body, spans) is None
+    judge = body.index("The judge")
+    assert is_whole_sentence(body, judge, body.index("continue.") + 9)
+    assert not is_whole_sentence(body, judge + 4, body.index("continue.") + 9)  # starts mid-sentence
+
+
+def test_names_are_searched_in_the_spelling_the_sources_use_most(seeds):
+    spellings = NameSpellings.of_texts([s.body for s in seeds.values()])
+    assert spellings.in_source_spelling("What happened in Terter?") == "What happened in Tartar?"
+    assert spellings.in_source_spelling("What happened in Tartar?") == "What happened in Tartar?"
+    assert spellings.in_source_spelling("Who is Hikmat Hasanov?") == "Who is Hikmet Hasanov?"
+    assert spellings.in_source_spelling("What did Hikmat's men do?") == "What did Hikmet's men do?"
+    assert spellings.variants("Terter") == ["Tartar", "Terter"]  # "Torture" starts sentences: not a name
+    assert spellings.respelled("What happened in Tartar?") == "What happened in Terter?"
+    assert spellings.respelled("Who is Vusal Alasgyarov?") == "Who is Vusal Alasgyarov?"  # one spelling only
