@@ -20,7 +20,12 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--backend", choices=("faiss", "milvus"), help="retrieval backend (QA_BACKEND)")
     group.add_argument("--milvus-uri", "--uri", dest="milvus_uri",
                        help="Milvus Lite file (*.db) or http://host:19530; the token only from $MILVUS_TOKEN (QA_MILVUS_URI)")
-    group.add_argument("--device", help="cpu, cuda, ... for embedding (QA_DEVICE)")
+    group.add_argument("--device", help="cpu, cuda, cuda:1 ... for embedding (QA_DEVICE)")
+    group.add_argument("--embedder", choices=("auto", "onnx", "torch"),
+                       help="how the model runs: onnx (ONNX Runtime, exported once into data/onnx), torch "
+                            "(sentence-transformers), auto: onnx when onnxruntime is installed (QA_EMBEDDER)")
+    group.add_argument("--quantize", choices=("int8", "none"),
+                       help="onnx only: int8 weights, faster, vectors slightly off fp32 (QA_QUANTIZE)")
     group.add_argument("--reranker", help="optional cross-encoder that re-scores candidate sentences and decides "
                                           "abstention: package, local folder, or hub name (QA_RERANKER)")
     group.add_argument("--sources-dir", type=Path, help="folder of source articles (QA_SOURCES_DIR)")
@@ -31,6 +36,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace) -> Config:
     return Config.from_env(
         model=args.model, backend=args.backend, milvus_uri=args.milvus_uri, device=args.device,
+        embedder=args.embedder, quantize=args.quantize,
         reranker=getattr(args, "reranker", None),
         sources_dir=args.sources_dir, index_dir=args.index_dir, ray_address=getattr(args, "ray_address", None),
     )

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+ONNX_DIR = Path(os.environ.get("QA_ONNX_DIR", ROOT / "data" / "onnx"))  # one export of the model for every run
 SEED_SOURCES = ROOT / "sources"
 
 PROBE_QUESTIONS = [
@@ -99,7 +100,9 @@ def answer_signature(answer) -> tuple:
 def child_env(root: Path) -> dict[str, str]:
     """The environment of a `qa` child: this project only, offline, no inherited QA_* settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    # the ONNX export of the model is shared (made once, not per throwaway project)
     env.update(QA_HOME=str(root), HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
+               QA_ONNX_DIR=str(ONNX_DIR),
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])))
     return env
 
@@ -194,7 +197,7 @@ class Lab:
         self.workdir = Path(workdir)
         self.embedder = embedder
         self.other_model = make_other_model(self.workdir / OTHER_MODEL)
-        self._embedders = {embedder.model_id: embedder}
+        self._embedders = {embedder.index_id: embedder}
         self.runner = runner or (lambda root, args: _completed(run_qa(root, args)))
         self.base = self.workdir / "base"
         if not (self.base / "index" / "manifest.json").exists():
@@ -229,9 +232,10 @@ class Lab:
     def embedder_for(self, model_id: str):
         """The loaded embedder of the default model or of the other model, by model id."""
         if model_id not in self._embedders:
-            from qa.embedding import Embedder
+            from qa.embedding import SentenceTransformerEmbedder
 
-            self._embedders[model_id] = Embedder(str(self.other_model))
+            # on torch, as `qa` runs it: the ONNX export takes mean pooling only, and this model's is CLS
+            self._embedders[model_id] = SentenceTransformerEmbedder(str(self.other_model))
         return self._embedders[model_id]
 
     def expected(self, scenario: Scenario) -> tuple[IndexState, IndexState]:
@@ -1020,7 +1024,7 @@ class Checkpoints:
 
         checkpoint = self
         real_fdopen, real_fsync, real_replace, real_open = os.fdopen, os.fsync, os.replace, io.open
-        real_unlink, real_encode = pathlib.Path.unlink, Embedder.encode
+        real_unlink, real_encode = pathlib.Path.unlink, Embedder.encode_passages
 
         class SlowWrite:
             """A file whose write stops half way: a checkpoint with half the bytes on disk."""
@@ -1081,7 +1085,7 @@ class Checkpoints:
 
         os.fdopen, os.fsync, os.replace = fdopen, fsync, replace
         io.open = builtins.open = open_
-        pathlib.Path.unlink, Embedder.encode = unlink, encode
+        pathlib.Path.unlink, Embedder.encode_passages = unlink, encode
 
 
 def _matches(spec: str, count: int, label: str) -> bool:
@@ -1131,7 +1135,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(seed)
     print(f"seed {seed}", flush=True)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="qa-faults-"))
-    lab = Lab(workdir, Embedder(Config().model))
+    lab = Lab(workdir, Embedder.from_config(Config(onnx_dir=ONNX_DIR)))
     results: list[RunResult] = []
 
     def record(result: RunResult) -> None:

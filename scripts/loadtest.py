@@ -196,7 +196,8 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}/"
         child_env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
         child_env.update(QA_HOME=str(self.home), HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
-                         TOKENIZERS_PARALLELISM="false", **(env or {}))
+                         TOKENIZERS_PARALLELISM="false",
+                         QA_ONNX_DIR=os.environ.get("QA_ONNX_DIR", str(ROOT / "data" / "onnx")), **(env or {}))
         self.log = open(self.home / "serve.log", "w+")
         self.process = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(self.port)],
                                         cwd=self.home, env=child_env, stdout=self.log, stderr=subprocess.STDOUT)

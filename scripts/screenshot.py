@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="qa-screenshot-") as tmp:
         shutil.copytree(ROOT / "sources", Path(tmp) / "sources")
-        config = Config(root=Path(tmp), port=free_port())
+        config = Config(root=Path(tmp), port=free_port(), onnx_dir=ROOT / "data" / "onnx")
         engine = Engine.load(config)
         demo = build_app(engine)
         url = launch(demo, config)

@@ -1,4 +1,5 @@
-"""Shared fixtures: one loaded model per test session, engines over temporary copies of the sources."""
+"""Shared fixtures: one loaded model per embedder per test session, engines over temporary copies of the
+sources."""
 
 from __future__ import annotations
 
@@ -10,15 +11,51 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from seed_data import QUESTIONS, ROOT, SOURCES, make_project, seed_questions  # noqa: F401 (re-exported)
+from seed_data import ONNX_DIR, QUESTIONS, ROOT, SOURCES, make_project, seed_questions  # noqa: F401 (re-exported)
+
+os.environ.setdefault("QA_ONNX_DIR", str(ONNX_DIR))
+
+
+def _onnx_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
 
 
 @pytest.fixture(scope="session")
-def embedder():
+def embedders():
+    """Embedders by variant ("onnx-fp32", "onnx-int8", "torch"), each loaded once, on first use."""
     from qa.config import Config
-    from qa.embedding import Embedder
+    from qa.embedding import Embedder, variant_config
 
-    return Embedder(Config().model)
+    loaded: dict = {}
+
+    def get(variant: str):
+        if variant not in loaded:
+            loaded[variant] = Embedder.from_config(variant_config(Config.from_env(), variant))
+        return loaded[variant]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def embedder(embedders, embedder_name):
+    """The session's model: the default embedder (ONNX fp32 when onnxruntime is installed, as for `qa`;
+    QA_EMBEDDER=torch runs the tests on torch), or the one an `embedders` marker parametrizes."""
+    return embedders(embedder_name)
+
+
+@pytest.fixture(scope="session")
+def embedder_name(request) -> str:
+    return getattr(request, "param", None) or default_embedder()
+
+
+def default_embedder() -> str:
+    """The variant `qa` runs with in this environment: onnx-fp32 when onnxruntime is installed."""
+    from qa.config import Config
+    from qa.embedding import configured_variant
+
+    return configured_variant(Config.from_env())
 
 
 @pytest.fixture()
@@ -29,6 +66,9 @@ def project(tmp_path) -> Path:
 def pytest_configure(config):
     config.addinivalue_line("markers", "backends(*names): run the test once per retrieval backend named "
                                        "(through `seed_engine`/`make_engine`; unmarked tests use faiss)")
+    config.addinivalue_line("markers", "embedders(*variants): run the test once per embedder named (onnx-fp32, "
+                                       "onnx-int8, torch) through `embedder`, `seed_engine`, `make_engine`; "
+                                       "unmarked tests use the default one")
 
 
 def pytest_generate_tests(metafunc):
@@ -38,6 +78,12 @@ def pytest_generate_tests(metafunc):
             name == "milvus" and not _milvus_installed(), reason="pymilvus / milvus-lite not installed"))
             for name in marker.args]
         metafunc.parametrize("backend_name", params, indirect=True, scope="session")
+    marker = metafunc.definition.get_closest_marker("embedders")
+    if marker is not None and "embedder_name" in metafunc.fixturenames:
+        params = [pytest.param(name, marks=pytest.mark.skipif(
+            name.startswith("onnx") and not _onnx_installed(), reason="onnxruntime not installed"))
+            for name in marker.args]
+        metafunc.parametrize("embedder_name", params, indirect=True, scope="session")
 
 
 def _milvus_installed() -> bool:
@@ -76,31 +122,32 @@ def make_engine(embedder, backend_name, request):
     uri = request.getfixturevalue("milvus_uri") if backend_name == "milvus" else ""
 
     def build(root: Path, **settings):
-        settings = {**backend_settings(backend_name, root, uri), **settings}
+        settings = {"onnx_dir": ONNX_DIR, **backend_settings(backend_name, root, uri), **settings}
         return Engine.load(Config(root=root, **settings), embedder=embedder)
 
     return build
 
 
 @pytest.fixture(scope="session")
-def seed_engines(tmp_path_factory, embedder, request):
-    """Engines over the five seed articles, one per backend, each built once for the session."""
+def seed_engines(tmp_path_factory, embedders, request):
+    """Engines over the five seed articles, one per backend and embedder, each built once for the session."""
     from qa import Config, Engine
 
     engines: dict = {}
 
-    def get(backend: str):
-        if backend not in engines:
+    def get(backend: str, embedder_name: str | None = None):
+        embedder_name = embedder_name or default_embedder()
+        if (backend, embedder_name) not in engines:
             uri = request.getfixturevalue("milvus_uri") if backend == "milvus" else ""
-            root = make_project(tmp_path_factory.mktemp(f"seed-{backend}"))
-            engines[backend] = Engine.load(Config(root=root, **backend_settings(backend, root, uri)),
-                                           embedder=embedder)
-        return engines[backend]
+            root = make_project(tmp_path_factory.mktemp(f"seed-{backend}-{embedder_name}"))
+            config = Config(root=root, onnx_dir=ONNX_DIR, **backend_settings(backend, root, uri))
+            engines[backend, embedder_name] = Engine.load(config, embedder=embedders(embedder_name))
+        return engines[backend, embedder_name]
 
     return get
 
 
 @pytest.fixture(scope="session")
-def seed_engine(seed_engines, backend_name):
+def seed_engine(seed_engines, backend_name, embedder_name):
     """An engine over the five seed articles, built once for the session. Do not add sources to it."""
-    return seed_engines(backend_name)
+    return seed_engines(backend_name, embedder_name)

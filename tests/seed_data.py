@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "sources"
 QUESTIONS = ROOT / "eval" / "questions"
+# One ONNX export of the model for every test and every `qa` process they start (a fresh one takes a minute);
+# conftest.py sets QA_ONNX_DIR to it.
+ONNX_DIR = Path(os.environ.get("QA_ONNX_DIR", ROOT / "data" / "onnx"))
 
 
 def seed_questions() -> list[dict]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 
 import numpy as np
 import pytest
 
+from seed_data import ONNX_DIR
 from qa import Config
 from qa.index.faiss_backend import FaissBackend
 from qa.benchmarks.command import add_arguments
@@ -42,8 +44,9 @@ def work(tmp_path_factory, embedder):
     sources = work / "seed" / "sources"
     sources.mkdir(parents=True)
     (sources / "ganja-court.txt").write_text(ARTICLE, encoding="utf-8")
-    config = Config(root=work / "seed")
-    result = seed.measure_seed(config, QUESTIONS, runs=1, work=work, embedder=embedder)
+    config = Config(root=work / "seed", onnx_dir=ONNX_DIR)
+    variants = ("torch", "onnx-fp32", "onnx-int8") if importlib.util.find_spec("onnxruntime") else ()
+    result = seed.measure_seed(config, QUESTIONS, runs=1, work=work, embedder=embedder, variants=variants)
     return work, config, result
 
 
@@ -56,15 +59,42 @@ def test_seed_stage_reports_latency_per_step_and_indexing_overhead(work, embedde
     indexing = result["indexing"]
     assert indexing["chunks"] == 1 and indexing["texts"] == 4 and len(indexing["overhead"]["runs"]) == 1
     assert np.load(folder / "seed" / "vectors.npy").shape == (4, embedder.dim)
+    assert result["embedder"] == embedder.variant
+
+
+def test_seed_stage_measures_the_embedders_side_by_side(work, embedder):
+    pytest.importorskip("onnxruntime")
+    _, _, result = work
+    assert set(result["embedders"]) == {"torch", "onnx-fp32", "onnx-int8"}
+    for data in result["embedders"].values():
+        assert len(data["latency_ms"]["total"]["p50"]["runs"]) == 1 and data["indexing"]["texts"] == 4
+    assert set(result["speedup"]) == {"onnx-fp32", "onnx-int8"}
+    assert set(result["speedup"]["onnx-int8"]) == {"ask_p50", "ask_p95", "embed_p50", "index", "encode"}
+    text = report.render({"meta": {}, "seed": result})
+    assert "Embedders side by side" in text and "onnx-int8" in text and "× qa index" in text
+    assert any("onnx-fp32 ≥ 2.4× faster than torch" in c["target"] for c in report.targets({"seed": result}))
+
+
+def test_cold_start_stage_runs_qa_ask_per_embedder_and_reads_its_own_peak_memory(work):
+    pytest.importorskip("onnxruntime")
+    from qa.benchmarks.startup import ask_cold_start
+
+    _, config, _ = work
+    result = ask_cold_start(config, QUESTIONS[0], runs=1, variants=("onnx-fp32", "onnx-int8"))
+    assert set(result) == {"onnx-fp32", "onnx-int8"}
+    for data in result.values():
+        assert len(data["seconds"]["runs"]) == 1 and 20 < data["peak_rss_mib"]["median"] < 2000
+    text = report.render({"meta": {}, "startup": {"qa ask": result}})
+    assert "onnx-int8" in text and "VmHWM" in text
 
 
 def test_scale_stages_build_measure_and_add_on_tiny_corpora(work, embedder):
     folder, _, seed_result = work
     jobs = [scale.ScaleJob(config=Config(root=folder), work=folder, shape=Shape(n), questions=QUESTIONS, runs=1,
                            adds=2, variants=("exact", "ivf"), nprobes=(1, 64)) for n in (200, 400)]
-    assert not scale.build_index(jobs[0], embedder.model_id, embedder.dim)["reused"]
-    assert scale.build_index(jobs[0], embedder.model_id, embedder.dim)["reused"]  # kept for the next run
-    scale.build_index(jobs[1], embedder.model_id, embedder.dim)
+    assert not scale.build_index(jobs[0], embedder.index_id, embedder.dim)["reused"]
+    assert scale.build_index(jobs[0], embedder.index_id, embedder.dim)["reused"]  # kept for the next run
+    scale.build_index(jobs[1], embedder.index_id, embedder.dim)
 
     measured = scale.measure(jobs[0], embedder)
     assert measured["index"]["chunks"] == 200 and measured["load_s"] >= 0

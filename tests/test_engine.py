@@ -14,7 +14,9 @@ from qa.lexical import tokenize
 # Every engine test runs on both retrieval backends (tests/conftest.py: `seed_engine`, `make_engine`);
 # those that open the FAISS index files themselves are marked faiss-only (tests/test_milvus.py has the
 # Milvus counterparts: a killed ingest, another model).
-pytestmark = pytest.mark.backends("faiss", "milvus")
+# ... and with both embedders, ONNX Runtime fp32 and sentence-transformers on torch (test_embedders.py: the
+# same top-5 passages for every seed question).
+pytestmark = [pytest.mark.backends("faiss", "milvus"), pytest.mark.embedders("onnx-fp32", "torch")]
 FAISS_ONLY = pytest.mark.backends("faiss")
 
 # Off-topic questions. Near misses ("Who is the mayor of Baku?") are measured by `qa eval`, not asserted here:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from seed_data import ONNX_DIR
 from qa.evaluation import command
 from qa.evaluation.dataset import DatasetError, Gold, Question, load_questions, select_split
 from qa.evaluation.metrics import Case, evaluate_case, token_f1
@@ -242,6 +244,22 @@ def test_fail_under_exits_non_zero_below_the_bound(seed_engine, tmp_path, capsys
     assert command.run(eval_args(*common, "--fail-under", "verbatim"), engine=seed_engine) == 2
 
 
+def test_other_embedders_run_beside_the_configured_one_on_their_own_index(seed_engines, tmp_path, capsys):
+    pytest.importorskip("onnxruntime")
+    engine = seed_engines("faiss", "onnx-fp32")
+    path = write_jsonl(tmp_path / "q.jsonl", SEED_QUESTIONS)
+    assert command.run(eval_args("--configs", "full", "--questions", str(path), "--reports-dir", str(tmp_path / "r"),
+                                 "--embedders", "onnx-int8,torch,onnx-fp32"), engine=engine) == 0
+    out = capsys.readouterr().out
+    assert "full (full system, onnx-fp32 embedder)" in out and "full@onnx-int8 (full system, onnx-int8 embedder)" in out
+    report = json.loads((tmp_path / "r" / "latest" / "report.json").read_text(encoding="utf-8"))
+    summary = report["summary"]["all"]
+    assert set(summary) == {"full", "full@onnx-int8", "full@torch"}
+    assert summary["full@torch"] == summary["full"]  # fp32 ranks and answers exactly as torch
+    assert (engine.config.data_dir / "index-onnx-int8" / "manifest.json").exists()
+    assert json.loads((engine.config.index_dir / "manifest.json").read_text())["model_id"].endswith("@onnx-fp32")
+
+
 def test_run_for_ui_returns_a_table_and_a_plot(seed_engine, tmp_path):
     from qa.evaluation import run_for_ui
 
@@ -304,13 +322,15 @@ def test_squad_benchmark_runs_through_the_engine_and_txtai(tmp_path, embedder):
     ]}]}
     path = tmp_path / "squad.json"
     path.write_text(json.dumps(squad), encoding="utf-8")
-    config = Config(root=tmp_path / "project")
-    run, benchmark, notes = run_benchmark(config, path, pick("bm25,full"), progress=False, embedder=embedder)
+    config = Config(root=tmp_path / "project", onnx_dir=ONNX_DIR)
+    others = ("onnx-int8",) if importlib.util.find_spec("onnxruntime") else ()
+    run, benchmark, notes = run_benchmark(config, path, pick("bm25,full"), progress=False, embedder=embedder,
+                                          embedders=others)
     assert [p.source_id for p in benchmark.paragraphs] == ["00_test_000", "00_test_001"]
     assert not [n for n in notes if "txtai" in n], notes
     report = build_report(run, "squad", str(path), "all", config, "test")
     summary = report["summary"]["all"]
-    assert set(summary) == {"bm25", "full", "txtai"}
+    assert set(summary) == {"bm25", "full", "txtai"} | {f"full@{v}" for v in others}
     for name in summary:
         assert summary[name]["source_precision@1"] == 1.0  # two paragraphs, clearly different topics
         assert summary[name]["sentence_mrr@10"] > 0

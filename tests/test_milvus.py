@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seed_data import ROOT, make_project
+from seed_data import ONNX_DIR, ROOT, make_project
 
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
@@ -316,13 +316,13 @@ def test_a_killed_ingest_leaves_the_alias_on_a_complete_index_that_answers(kille
 
 # ---- moving a FAISS index into Milvus ------------------------------------------------------------
 
-def test_qa_index_from_faiss_copies_the_stored_vectors_without_embedding(seed_engines, milvus_uri, monkeypatch,
-                                                                         capsys):
+def test_qa_index_from_faiss_copies_the_stored_vectors_without_embedding(seed_engines, embedder_name, milvus_uri,
+                                                                         monkeypatch, capsys):
     from qa import cli
     from qa.embedding import Embedder
 
-    faiss = seed_engines("faiss")
-    monkeypatch.setattr(Embedder, "encode", lambda *a, **k: pytest.fail("--from-faiss must not embed"))
+    faiss = seed_engines("faiss", embedder_name)
+    monkeypatch.setattr(Embedder, "encode_passages", lambda *a, **k: pytest.fail("--from-faiss must not embed"))
     monkeypatch.setenv("QA_MILVUS_COLLECTION", "from_faiss")
     status = cli.main(["index", "--backend", "milvus", "--uri", milvus_uri, "--from-faiss",
                        "--index-dir", str(faiss.config.index_dir), "--sources-dir", str(faiss.config.sources_dir)])
@@ -356,7 +356,8 @@ def test_a_ray_data_pipeline_builds_the_same_index_as_one_process(tmp_path, embe
     from qa.sources import load_sources
 
     # a few hundred short chunks: the seed articles, and three of them again with their lines reversed
-    config = Config(root=make_project(tmp_path), chunk_chars=200, ray_address="local")
+    config = Config(root=make_project(tmp_path), chunk_chars=200, ray_address="local", onnx_dir=ONNX_DIR,
+                    embedder=embedder.kind, quantize=getattr(embedder, "quantize", ""))
     for path in sorted(config.sources_dir.glob("*.txt"))[:3]:
         lines = path.read_text(encoding="utf-8").splitlines()
         (config.sources_dir / f"reversed-{path.name}").write_text("\n".join(reversed(lines)), encoding="utf-8")

@@ -142,11 +142,11 @@ def compare_backends(config: Config, n_chunks: int, work: Path, questions: list[
         if name == "faiss":
             backend = open_backend(settings)
             for number, batch in enumerate(_batches(shape, vocabulary, seeds)):
-                backend.apply(embedder.model_id, embedder.dim, add=batch, remove=[], rebuild=number == 0)
+                backend.apply(embedder.index_id, embedder.dimension, add=batch, remove=[], rebuild=number == 0)
             index = backend.describe()["vector_index"]
         else:
             backend = MilvusBackend(settings)
-            backend.build(embedder.model_id, embedder.dim, _batches(shape, vocabulary, seeds))
+            backend.build(embedder.index_id, embedder.dimension, _batches(shape, vocabulary, seeds))
             index = f"{settings.milvus_index} ({'Milvus Lite' if backend.lite else 'Milvus server'})"
         seconds = time.perf_counter() - start
         # timed apart: an engine that built its index lazily would pay for it in this first search
@@ -169,10 +169,10 @@ def embedding_rate(config: Config, embedder, runs: int = 3, repeat: int = 4) -> 
     """Texts per second embedding the seed corpus's chunks and sentences (as indexing does) on the
     configured device, one figure per run."""
     texts = embedded_texts(config)[0] * repeat
-    embedder.encode(texts[:config.batch_size])  # warm
+    embedder.encode_passages(texts[:config.batch_size])  # warm
     rates = []
     for _ in range(runs):
-        seconds = _timed_ms(lambda: embedder.encode(texts))[0] / 1000
+        seconds = _timed_ms(lambda: embedder.encode_passages(texts))[0] / 1000
         rates.append(round(len(texts) / seconds, 1))
     return {"device": config.device, "batch_size": config.batch_size, "texts": len(texts),
             "mean_chars": round(sum(map(len, texts)) / len(texts)), "texts_per_s": rates}

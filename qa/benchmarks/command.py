@@ -26,7 +26,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
-from ..embedding import Embedder
+from ..embedding import VARIANTS, Embedder, ModelError, usable_variants, variant_config
 from ..evaluation.dataset import QUESTIONS_DIR
 from ..options import add_common_arguments, config_from_args
 from . import peer, report, scale, seed, startup
@@ -57,6 +57,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stages to run (default %(default)s); opt-in: backends (faiss and Milvus side by "
                              "side on each of --sizes: ingest, latency, recall@10; Milvus Lite ingest at 100k "
                              "takes minutes)")
+    parser.add_argument("--embedders", default="all",
+                        help="embedders measured side by side in the seed and startup stages: comma-separated "
+                             f"from {', '.join(VARIANTS)}, 'all' (those installed; default) or 'none' (only the "
+                             "configured one)")
     parser.add_argument("--work", type=Path, help="scratch folder; synthetic corpora are kept there and reused "
                                                   "(default <root>/data/bench)")
     parser.add_argument("--out", type=Path, help="JSON results (default <root>/bench/results/latest.json)")
@@ -67,6 +71,19 @@ def _in_child(function, *args):
     """Run a stage in a fresh process: its peak memory is its own, and the next stage starts clean."""
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         return pool.submit(function, *args).result()
+
+
+def embedder_variants(names: str, config) -> tuple[str, ...]:
+    """The embedder variants `--embedders` names ("all": every one installed; "none": only the configured)."""
+    if names.strip() in ("none", ""):
+        return ()
+    usable = usable_variants(config)
+    chosen = usable if names.strip() == "all" else [n.strip() for n in names.split(",") if n.strip()]
+    for name in chosen:
+        variant_config(config, name)  # a ModelError for an unknown name
+        if name not in usable:
+            raise ModelError(f"embedder {name} cannot run here (onnxruntime missing, or int8 on a GPU)")
+    return tuple(dict.fromkeys(chosen))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,6 +108,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: the backends stage needs {', '.join(missing)}: pip install -e \".[milvus]\"",
                   file=sys.stderr)
             return 2
+    try:
+        variants = embedder_variants(args.embedders, config)
+    except ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     requested_sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})  # each size once
     sizes = sorted(set(requested_sizes) | ({FULL_SIZE} if args.full else set()))
     work = (args.work or config.data_dir / "bench").resolve()
@@ -102,7 +124,9 @@ def run(args: argparse.Namespace) -> int:
         "date": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count(), "platform": platform.platform(),
         "load_average": round(os.getloadavg()[0], 2), "command": "qa bench " + " ".join(sys.argv[2:]),
         "runs": args.runs, "questions": len(questions.texts), "questions_from": questions.origin,
-        "config": {"model": config.model, "device": config.device, "batch_size": config.batch_size,
+        "embedders": list(variants),
+        "config": {"model": config.model, "embedder": config.embedder, "quantize": config.quantize,
+                   "device": config.device, "batch_size": config.batch_size, "embed_threads": config.embed_threads,
                    "ann_threshold": config.ann_threshold, "ann_index": config.ann_index,
                    "ivf_nlist": config.ivf_nlist, "ivf_nprobe": config.ivf_nprobe},
     }}
@@ -120,13 +144,13 @@ def run(args: argparse.Namespace) -> int:
 
     if "seed" in stages or ("scale" in stages and not (work / "seed" / "vectors.npy").exists()):
         # the synthetic corpora are made around the seed corpus's vectors
-        results["seed"] = step("seed corpus: latency and indexing", seed.measure_seed, seed_config,
-                               questions.texts, args.runs, work)
+        results["seed"] = step("seed corpus: latency and indexing" + (f" ({', '.join(variants)})" if variants else ""),
+                               seed.measure_seed, seed_config, questions.texts, args.runs, work, None, variants)
     if "peer" in stages:
         results["peer"] = step("txtai side by side", peer.compare, seed_config, questions, args.runs)
     if "scale" in stages:
         model = Embedder.from_config(config)
-        model_id, dim = model.model_id, model.dim
+        model_id, dim = model.index_id, model.dimension
         del model
         results["scale"], jobs = {}, []
         for size in sizes:
@@ -144,9 +168,12 @@ def run(args: argparse.Namespace) -> int:
         if measured:
             results["add_one"] = step("adding one article to each size in turn", scale.add_one, measured)
     if "startup" in stages:
+        started_as = variants or ("",)
         results["startup"] = {
-            "qa ask": step("cold start: qa ask", startup.ask_cold_start, seed_config, questions.texts[0], args.runs),
-            "qa serve": step("cold start: qa serve", startup.serve_cold_start, seed_config, args.runs),
+            "qa ask": step("cold start: qa ask", startup.ask_cold_start, seed_config, questions.texts[0], args.runs,
+                           started_as),
+            "qa serve": step("cold start: qa serve", startup.serve_cold_start, seed_config, args.runs,
+                             tuple(v for v in started_as if v != "onnx-int8")),  # gradio's start dominates
         }
     if "backends" in stages:
         # rebuilt on every run (faiss-<n>, milvus-<n> under the scratch folder), around the seed vectors

@@ -89,6 +89,7 @@ def compare(config: Config, questions: QuestionSet, runs: int, embedder=None) ->
             recall["txtai"].append(theirs)
     return {
         "txtai_version": txtai_version(),
+        "embedder": engine.embedder.variant,  # ours; txtai runs the model on torch (sentence-transformers)
         "chunks": len(chunks),
         "questions": len(texts),
         "judged_questions": len(recall["ours"]),

@@ -129,7 +129,7 @@ def measure(job: ScaleJob, embedder=None) -> dict:
     ids = np.arange(len(vectors), dtype=np.int64)
     question_vectors = np.stack([embedder.encode_one(q) for q in job.questions])
     queries = np.concatenate([question_vectors, held_out_queries(job.shape, seeds, HELD_OUT_QUERIES)])
-    exact = VectorIndex(embedder.dim, ann_threshold=2**62)
+    exact = VectorIndex(embedder.dimension, ann_threshold=2**62)
     exact.build(ids, vectors)
     _, truth = exact.search(queries, RECALL_K, threads=os.cpu_count() or 1)
     loaded = backend.vector_index
@@ -138,7 +138,7 @@ def measure(job: ScaleJob, embedder=None) -> dict:
         if kind == "exact":
             index, build_seconds = exact, None
         else:
-            index = VectorIndex(embedder.dim, ann_threshold=0, kind=kind, nlist=config.ivf_nlist,
+            index = VectorIndex(embedder.dimension, ann_threshold=0, kind=kind, nlist=config.ivf_nlist,
                                 nprobe=config.ivf_nprobe, hnsw_m=config.hnsw_m, ef_search=config.hnsw_ef_search)
             build_seconds, _ = timed(lambda: index.build(ids, vectors))
         _, found = index.search(queries, RECALL_K, threads=os.cpu_count() or 1)
@@ -189,13 +189,13 @@ def add_one(jobs: list[ScaleJob], embedder=None) -> dict:
         source = Source(f"bench-add-{n}", body, hashlib.sha256(body.encode()).hexdigest(), base.meta)
         for size in (sizes if n % 2 == 0 else sizes[::-1]):
             embed_s, indexed = timed(lambda: embed_sources([source], embedder, config))
-            apply_s, _ = timed(lambda: backends[size].apply(embedder.model_id, embedder.dim, add=indexed, remove=[]))
+            apply_s, _ = timed(lambda: backends[size].apply(embedder.index_id, embedder.dimension, add=indexed, remove=[]))
             times[size]["embed_ms"].append(embed_s * 1000)
             times[size]["apply_ms"].append(apply_s * 1000)
             times[size]["total_ms"].append((embed_s + apply_s) * 1000)
     for n in range(jobs[0].adds):
         for size in sizes:
-            seconds, _ = timed(lambda: backends[size].apply(embedder.model_id, embedder.dim, add=[],
+            seconds, _ = timed(lambda: backends[size].apply(embedder.index_id, embedder.dimension, add=[],
                                                             remove=[f"bench-add-{n}"]))
             times[size]["remove_ms"].append(seconds * 1000)
     result = {"sizes": {str(size): {part: Figure.of(values, "ms").to_dict() for part, values in parts.items()}

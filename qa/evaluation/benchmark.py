@@ -14,6 +14,7 @@ from ..embedding import Embedder, resolve_model
 from ..engine import Engine
 from .configurations import Setup
 from .dataset import Benchmark, load_squad
+from .embedders import embedder_peers
 from .runner import Corpus, EvalRun, Peer, run_setups
 from .txtai_peer import LABEL, TxtaiPeer, txtai_version  # txtai itself is imported when the peer is made
 
@@ -54,8 +55,10 @@ def project_config(base: Config, workdir: Path) -> Config:
 
 def run_benchmark(base: Config, path: Path, setups: list[Setup], workdir: Path | None = None,
                   with_peers: bool = True, limit: int | None = None, progress: bool = True,
-                  embedder: Embedder | None = None) -> tuple[EvalRun, Benchmark, list[str]]:
-    """Index the benchmark's paragraphs with our own code and run every setup (and txtai) on its questions.
+                  embedder: Embedder | None = None,
+                  embedders: tuple[str, ...] = ()) -> tuple[EvalRun, Benchmark, list[str]]:
+    """Index the benchmark's paragraphs with our own code and run every setup (and txtai, and the full
+    system with each of the `embedders` variants) on its questions.
 
     Returns the run, the benchmark, and notes (e.g. why a peer did not run).
     """
@@ -67,7 +70,7 @@ def run_benchmark(base: Config, path: Path, setups: list[Setup], workdir: Path |
         write_sources(benchmark, folder / "sources")
         config = project_config(base, folder)
         engine = Engine.load(config, progress=progress, embedder=embedder)
-        peers: list[Peer] = []
+        peers: list[Peer] = embedder_peers(engine, embedders, progress)
         if with_peers:
             peer, why = make_txtai_peer(config, progress)
             if peer is not None:

@@ -7,12 +7,14 @@ import shlex
 import sys
 from pathlib import Path
 
+from ..embedding import configured_variant
 from ..options import add_common_arguments, config_from_args, load_engine
 from .benchmark import default_squad_path, run_benchmark
 from .calibrate import calibrate, format_calibration
 from .configurations import BENCHMARK_SETUPS, MAIN, SETUPS, pick
 from .dataset import QUESTIONS_DIR, DatasetError, load_questions, select_split
 from .diff import diff_markdown, diff_reports
+from .embedders import embedder_peers, parse_variants
 from .report import REPORTS_DIR, build_report, previous_report, text_summary, write_report
 from .runner import run_setups
 
@@ -38,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reports-dir", type=Path, help="where reports go (default: eval/reports/)")
     parser.add_argument("--no-report", action="store_true", help="print the tables only; write no report")
     parser.add_argument("--worst", type=int, default=10, help="how many worst questions to list (default 10)")
+    parser.add_argument("--embedders", metavar="VARIANTS",
+                        help="also run the full system with these embedders, each on its own index, as extra rows "
+                             "(comma-separated: torch, onnx-fp32, onnx-int8)")
     parser.add_argument("--calibrate", action="store_true",
                         help="grid-search abstain_threshold on the tune split; print values for qa/config.py")
     parser.add_argument("--calibrate-weights", action="store_true", help="with --calibrate: the w_* weights too")
@@ -117,14 +122,27 @@ def run_questions(args: argparse.Namespace, config, setups, engine=None) -> dict
     if not questions:
         raise DatasetError(f"no {args.split} questions in {path}")
     engine = engine or load_engine(config)
-    run = run_setups(engine, questions, setups, progress=True)
+    run = run_setups(engine, questions, setups, progress=True,
+                     peers=embedder_peers(engine, parse_variants(args.embedders)))
+    label_embedder(run)
     return build_report(run, "questions", str(path), args.split, config, command_line())
+
+
+def label_embedder(run) -> None:
+    """With other embedders beside it, the configured one's rows say which one it is."""
+    if any("@" in name for name in run.systems):
+        variant = configured_variant(run.corpus.config)
+        for name, system in run.systems.items():
+            if "@" not in name:
+                system["label"] += f", {variant} embedder"
 
 
 def run_squad(args: argparse.Namespace, config, setups, embedder=None) -> dict:
     path = args.squad_file or default_squad_path(config)
     run, _, _ = run_benchmark(config, path, setups, workdir=args.workdir, with_peers=not args.no_peers,
-                              limit=args.limit, progress=True, embedder=embedder)
+                              limit=args.limit, progress=True, embedder=embedder,
+                              embedders=parse_variants(args.embedders))
+    label_embedder(run)
     return build_report(run, "squad", str(path), "all", config, command_line())
 
 

@@ -42,7 +42,7 @@ BENCHMARK_COLUMNS = {  # the ReQA protocol's table: paragraphs are the sources
     "answer_hit": "answer hit", "abstention_precision": "abst. P", "abstention_recall": "abst. R",
     "false_abstention": "false abst.",
 }
-SETTINGS_LEFT_OUT = ("root", "sources_dir", "index_dir", "data_dir", "auth", "milvus_uri")
+SETTINGS_LEFT_OUT = ("root", "sources_dir", "index_dir", "data_dir", "onnx_dir", "auth", "milvus_uri")
 
 
 def mean_metrics(results: list[QuestionResult]) -> dict[str, float | None]:

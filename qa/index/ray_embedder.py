@@ -24,23 +24,30 @@ class _EmbedBatch:
         self.embedder = Embedder.from_config(config)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return {"row": batch["row"], "vector": self.embedder.encode([str(t) for t in batch["text"]])}
+        return {"row": batch["row"], "vector": self.embedder.encode_passages([str(t) for t in batch["text"]])}
 
 
-class RayEmbedder:
-    """Stands in for an `Embedder` during indexing: `encode` runs on the Ray cluster at `address`.
+class RayEmbedder(Embedder):
+    """Stands in for an `Embedder` during indexing: `encode_passages` runs on the Ray cluster at `address`.
 
     `address` is what `ray.init` takes ("auto": the cluster this machine belongs to, "ray://host:10001":
     a remote one through Ray Client), or "local" to start a Ray instance here. A Ray instance already
-    started in this process is used as it is. Every node needs this package and the model installed.
-    The question-time `encode_one` stays local: one short text gains nothing from a cluster.
+    started in this process is used as it is. Every node needs this package and the model installed (with
+    the ONNX embedder, each node exports the model once into `onnx_dir` unless that folder is shared).
+    Every actor loads the embedder the configuration names, as the local one was loaded (same index id).
+    The question-time `encode_queries` stays local: one short text gains nothing from a cluster.
     """
 
     def __init__(self, config: Config, local: Embedder, workers: int = 0) -> None:
         self.config = config
         self.local = local
-        self.model_id, self.dim = local.model_id, local.dim
+        self.model_name, self.model_id, self.dimension = local.model_name, local.model_id, local.dimension
+        self.variant, self.batch_size = local.variant, local.batch_size
         self.workers = workers
+
+    @property
+    def index_id(self) -> str:
+        return self.local.index_id
 
     def _connect(self):
         import ray
@@ -51,9 +58,9 @@ class RayEmbedder:
                      include_dashboard=False, configure_logging=False)
         return ray
 
-    def encode(self, texts: list[str], progress: bool = False, desc: str = "embedding") -> np.ndarray:
+    def encode_passages(self, texts: list[str], progress: bool = False, desc: str = "embedding") -> np.ndarray:
         if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+            return np.zeros((0, self.dimension), dtype=np.float32)
         import pyarrow as pa
 
         ray = self._connect()
@@ -73,10 +80,10 @@ class RayEmbedder:
             compute=ray.data.ActorPoolStrategy(min_size=1, max_size=workers),
             num_gpus=1 if gpu else 0,
         )
-        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         for batch in dataset.iter_batches(batch_format="numpy", batch_size=None):
             vectors[batch["row"]] = np.asarray(batch["vector"], dtype=np.float32)
         return vectors
 
-    def encode_one(self, text: str) -> np.ndarray:
-        return self.local.encode_one(text)
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self.local.encode_queries(texts)

@@ -53,7 +53,7 @@ def embed_sources(sources: list[Source], embedder: Embedder, config: Config,
     ]
     chunk_texts = [s.body[a:b] for s, seg in zip(sources, segments) for a, b in seg.chunks]
     sentence_texts = [s.body[a:b] for s, seg in zip(sources, segments) for a, b in seg.sentences]
-    vectors = embedder.encode(chunk_texts + sentence_texts, progress=progress, desc="embedding")
+    vectors = embedder.encode_passages(chunk_texts + sentence_texts, progress=progress, desc="embedding")
     chunk_vectors, sentence_vectors = vectors[: len(chunk_texts)], vectors[len(chunk_texts):]
     indexed, c, s_ = [], 0, 0
     for source, seg in zip(sources, segments):
@@ -69,6 +69,12 @@ def embed_sources(sources: list[Source], embedder: Embedder, config: Config,
         ))
         c, s_ = c + nc, s_ + ns
     return indexed
+
+
+def describe_index_id(index_id: str) -> str:
+    """'model M on torch' / 'model M on onnx-int8' for an index id (`Embedder.index_id`)."""
+    model, _, variant = index_id.partition("@")
+    return f"model {model!r} on {variant or 'torch'}"
 
 
 @dataclass
@@ -88,7 +94,8 @@ class SyncPlan:
 
 def plan_sync(sources: list[Source], info: IndexInfo | None, problems: list[str], embedder: Embedder,
               rebuild: bool = False, keep: Collection[str] = ()) -> SyncPlan:
-    """New and changed sources to embed, deleted ones to remove, or everything on a model change.
+    """New and changed sources to embed, deleted ones to remove, or everything when another model or
+    embedder variant (`Embedder.index_id`: torch, ONNX fp32 or int8 vectors never mix) built the index.
 
     `keep`: ids whose file is there but cannot be read now; an indexed one keeps its indexed version (a
     permission glitch or a half-copied file must not cost the article), except in a new index."""
@@ -98,9 +105,10 @@ def plan_sync(sources: list[Source], info: IndexInfo | None, problems: list[str]
         report.rebuilt = "asked for (--rebuild)"
     elif info is None and problems:
         report.rebuilt = "the index could not be read: " + "; ".join(problems)
-    elif info is not None and (info.model_id != embedder.model_id or info.dim != embedder.dim):
-        report.rebuilt = (f"the index was built with model {info.model_id!r} ({info.dim}-d), "
-                          f"the configured model is {embedder.model_id!r} ({embedder.dim}-d)")
+    elif info is not None and (info.model_id != embedder.index_id or info.dim != embedder.dimension):
+        report.rebuilt = (f"the index was built with {describe_index_id(info.model_id)} ({info.dim}-d), "
+                          f"the configured embedder is {describe_index_id(embedder.index_id)} "
+                          f"({embedder.dimension}-d)")
     fresh = bool(report.rebuilt) or info is None
     indexed = {} if fresh else dict(info.sources)
     current = {s.source_id: s for s in sources}
@@ -121,7 +129,7 @@ def commit_sync(plan: SyncPlan, new: list[IndexedSource], backend: Backend, embe
     """Write the embedded sources and the removals into the backend, all at once."""
     plan.report.embedded_chunks = sum(len(s.segments.chunks) for s in new)
     plan.report.embedded_sentences = sum(len(s.segments.sentences) for s in new)
-    backend.apply(embedder.model_id, embedder.dim, add=new, remove=plan.remove, rebuild=plan.fresh)
+    backend.apply(embedder.index_id, embedder.dimension, add=new, remove=plan.remove, rebuild=plan.fresh)
 
 
 def sync_index(sources: list[Source], backend: Backend, embedder: Embedder, config: Config,

@@ -41,12 +41,14 @@ def run_cli(embedder):
     """`qa ARGS` over a project, through qa.cli.main in this process with the session's model:
     (exit code, stdout, stderr). Saves the model load of a real process; faults still hit real processes."""
     from qa.cli import main
-    from qa.embedding import Embedder
+    from qa.embedding import Embedder, choose
 
     from_config = Embedder.from_config
 
     def shared_or_new(config):
-        return embedder if config.model == embedder.model_name else from_config(config)
+        same = (config.model, choose(config), config.quantize) == \
+            (embedder.model_name, embedder.kind, getattr(embedder, "quantize", ""))
+        return embedder if same else from_config(config)
 
     def run(root: Path, args: list[str]) -> tuple[int, str, str]:
         out, err = io.StringIO(), io.StringIO()

@@ -1,0 +1,182 @@
+"""The ONNX Runtime embedder: the same model, exported once from the installed sentence-transformers model
+(`onnx_export.py`), run by onnxruntime with the model's own fast tokenizer. Answering with it imports
+numpy, onnxruntime and tokenizers only: never torch, transformers or sentence-transformers."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from ..config import Config
+from .base import Embedder, cpu_threads
+from .model import ModelError, resolve_model
+from .onnx_cache import FILES, META, ExportError, locate, model_settings, read_json, write_json
+from .onnx_export import export  # imports torch only when it exports
+
+FP32_TOLERANCE = 1e-4  # largest 1 - cosine to the torch vectors an fp32 export may show
+INT8_FLOOR = 0.90  # smallest cosine to the torch vectors an int8 export may show
+
+
+class OnnxEmbedder(Embedder, kind="onnx"):
+    """Unit vectors from an export folder (`onnx_cache.py`), fp32 or int8 (`quantize`).
+
+    `threads`: intra-op threads for `encode_passages` (0: one per CPU this process may use);
+    `query_threads` for `encode_queries` (1: a ~12-token question gains nothing from a second thread, and on
+    a busy machine it waits for one). Each thread count gets its own session, made on first use, so an
+    answering process holds one copy of the weights and only indexing adds the second. Idle worker threads
+    do not spin (they would take the cores the rest of the answer needs).
+    """
+
+    def __init__(self, folder: str | Path, quantize: str = "", device: str = "cpu", batch_size: int = 32,
+                 threads: int = 0, query_threads: int = 1, model_name: str = "") -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        self.folder = Path(folder)
+        meta = read_json(self.folder / META, None)
+        if meta is None:
+            raise ModelError(f"{self.folder} is not an ONNX export (no {META})")
+        self.meta = meta
+        self.model_name = model_name or meta["model_id"]
+        self.model_id, self.dimension = meta["model_id"], int(meta["dimension"])
+        self.quantize = quantize
+        self.variant = f"onnx-{quantize or 'fp32'}"
+        self.device, self.batch_size = device, batch_size
+        self.threads, self.query_threads = cpu_threads(threads), query_threads
+        self._path = self.folder / FILES[quantize or "fp32"]
+        if not self._path.exists():
+            raise ModelError(f"{self._path} is missing: export the model with quantize={quantize or 'none'}")
+        if quantize and device.startswith("cuda"):
+            raise ModelError("--quantize int8 runs on the CPU only; on a GPU use fp32")
+        self._ort = onnxruntime
+        self._providers = _providers(onnxruntime, device)
+        self._sessions: dict[int, object] = {}
+        self._lock = threading.Lock()
+        # The model's tokenizer.json truncates at 128 tokens and pads every text to 128: truncate where
+        # sentence-transformers does (max_seq_length) and pad each batch to its longest text instead.
+        self._tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(max_length=int(meta["max_seq_length"]))
+        self._lower = bool(meta.get("do_lower_case"))
+
+    @classmethod
+    def load(cls, config: Config) -> "OnnxEmbedder":
+        """The configured model from the export cache (`config.onnx_dir`), exported and checked first when
+        it is not there (that once needs torch and sentence-transformers, and about a minute)."""
+        path, model_id = resolve_model(config.model)
+        if not Path(path).is_dir():
+            raise ModelError(f"the onnx embedder exports a model from local files; {config.model!r} is not a "
+                             "local folder or an installed package (use --embedder torch)")
+        model_settings(path)  # fails fast, before torch is imported, on a model the export cannot reproduce
+        options = dict(quantize=config.quantize, device=config.device, batch_size=config.batch_size,
+                       threads=config.embed_threads, model_name=config.model)
+        folder = locate(path, config.onnx_dir, config.quantize)
+        if folder is None:
+            folder = export(path, config.onnx_dir, model_id, config.quantize, log=_say)
+            checked = read_json(folder / META, {}).get("checks", {})
+            for variant in dict.fromkeys(("", config.quantize)):  # fp32 first: int8 is made from it
+                if (variant or "fp32") not in checked:
+                    cls(folder, **{**options, "quantize": variant, "device": "cpu"}).verify(log=_say)
+        return cls(folder, **options)
+
+    # ---- running --------------------------------------------------------------------------------------
+
+    def _session(self, threads: int):
+        with self._lock:
+            session = self._sessions.get(threads)
+            if session is None:
+                ort = self._ort
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = threads
+                options.inter_op_num_threads = 1
+                options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+                options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+                options.log_severity_level = 3
+                session = ort.InferenceSession(str(self._path), options, providers=self._providers)
+                if self.device.startswith("cuda") and session.get_providers()[0] != "CUDAExecutionProvider":
+                    raise ModelError(f"onnxruntime runs on {session.get_providers()[0]}, not the GPU "
+                                     "(CUDA libraries missing?); use --embedder torch or --device cpu")
+                self._sessions[threads] = session
+            return session
+
+    def _prepare(self, texts: list[str]) -> list:
+        # sentence-transformers strips every text (and lower-cases it when the model says so)
+        cleaned = [str(t).strip() for t in texts]
+        return self._tokenizer.encode_batch([t.lower() for t in cleaned] if self._lower else cleaned)
+
+    def _length(self, encoding) -> int:
+        return len(encoding.ids)
+
+    def _embed(self, encodings: list) -> np.ndarray:
+        return self._run(encodings, self.threads)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._run(self._prepare(texts), self.query_threads)
+
+    def _run(self, encodings: list, threads: int) -> np.ndarray:
+        """Vectors of `encodings` in order, `batch_size` at a time, each batch padded to its longest."""
+        session = self._session(threads)
+        vectors = np.empty((len(encodings), self.dimension), dtype=np.float32)
+        for lo in range(0, len(encodings), self.batch_size):
+            batch = encodings[lo:lo + self.batch_size]
+            length = max(1, max(len(e.ids) for e in batch))
+            ids = np.zeros((len(batch), length), dtype=np.int64)  # [PAD] is id 0, on the right
+            mask = np.zeros((len(batch), length), dtype=np.int64)
+            for row, encoding in enumerate(batch):
+                ids[row, :len(encoding.ids)] = encoding.ids
+                mask[row, :len(encoding.ids)] = 1
+            vectors[lo:lo + len(batch)] = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        return vectors
+
+    # ---- checking an export ---------------------------------------------------------------------------
+
+    def verify(self, log=None) -> dict:
+        """Compare this variant's vectors (batched, as indexing embeds, and one by one, as questions are)
+        with the torch vectors the export stored; record the result in the export, or raise ExportError."""
+        texts = read_json(self.folder / "check_texts.json", [])
+        reference = np.load(self.folder / "check_ref.npy")
+        batched = self.encode_passages(texts)
+        single = np.concatenate([self.encode_queries([t]) for t in texts[::10]])
+        cosines = np.concatenate([(batched * reference).sum(1), (single * reference[::10]).sum(1)])
+        check = {"texts": len(texts), "max_cosine_deviation": float(max(0.0, 1.0 - cosines.min())),
+                 "min_cosine": float(cosines.min()), "mean_cosine": float(cosines.mean()),
+                 "max_abs_diff": float(np.abs(batched - reference).max())}
+        if log:
+            log(f"onnx export ({self.variant}) checked against torch on {len(texts)} texts: max cosine deviation "
+                f"{check['max_cosine_deviation']:.1e}, min cosine {check['min_cosine']:.4f}, mean "
+                f"{check['mean_cosine']:.4f}")
+        bad = (check["max_cosine_deviation"] > FP32_TOLERANCE) if not self.quantize else \
+            (check["min_cosine"] < INT8_FLOOR)
+        if bad:
+            if self.quantize:
+                self._path.unlink(missing_ok=True)
+            else:  # the whole export is wrong: the next run exports again
+                shutil.rmtree(self.folder, ignore_errors=True)
+            limit = f"1 - cosine ≤ {FP32_TOLERANCE}" if not self.quantize else f"cosine ≥ {INT8_FLOOR}"
+            raise ExportError(f"the {self.variant} export does not reproduce the torch vectors "
+                              f"(min cosine {check['min_cosine']:.6f}; needed {limit}): removed")
+        meta = read_json(self.folder / META, {})
+        meta.setdefault("checks", {})[self.quantize or "fp32"] = check
+        write_json(self.folder / META, meta)
+        self.meta = meta
+        return check
+
+
+def _providers(ort, device: str) -> list:
+    if not device.startswith("cuda"):
+        return ["CPUExecutionProvider"]
+    if "CUDAExecutionProvider" not in ort.get_available_providers():
+        raise ModelError("--device cuda: this onnxruntime has no CUDA provider (pip install -e \".[onnx-gpu]\" "
+                         "instead of [onnx]) ; or use --embedder torch")
+    index = int(device.split(":", 1)[1]) if ":" in device else 0
+    return [("CUDAExecutionProvider", {"device_id": index}), "CPUExecutionProvider"]
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
