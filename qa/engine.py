@@ -82,7 +82,7 @@ class Engine:
         self.retriever = retriever  # the fusion of dense and lexical search (a benchmark swaps in another)
         self._sources: dict[str, Source] = {}
         self._furniture = FurnitureCache()
-        self._spellings: NameSpellings | None = None
+        self._spellings: tuple[dict[str, Source], NameSpellings] | None = None  # counted for these sources
         self._set_sources(sources)
         self._lock = threading.RLock()
         self.warnings: list[str] = []  # sources skipped when the engine was opened
@@ -215,11 +215,13 @@ class Engine:
         return sources
 
     def spellings(self) -> NameSpellings:
-        """How the sources spell each name (counted on first use after the sources changed)."""
-        spellings = self._spellings
-        if spellings is None:
-            spellings = NameSpellings.of_texts([s.body for s in self._sources.values()])
-            self._spellings = spellings
+        """How the sources spell each name (counted on first use after the sources changed). The counts are
+        kept with the sources they were counted on, so a swap while counting never leaves stale counts."""
+        sources, cached = self._sources, self._spellings
+        if cached is not None and cached[0] is sources:
+            return cached[1]
+        spellings = NameSpellings.of_texts([s.body for s in sources.values()])
+        self._spellings = (sources, spellings)
         return spellings
 
     def sources(self) -> list[Source]:

@@ -145,3 +145,28 @@ def test_qa_ask_prints_the_reason_and_who_says_what(tmp_path):
     as_json = json.loads(run("--json", DEATHS).stdout)
     assert {r["outlet"] for r in as_json["conflict"]["rows"]} == {
         "Turan", "Geghard", "Meydan TV", "chernayakobra.ru", "PanARMENIAN.Net"}
+
+
+def test_name_spellings_counted_while_the_sources_change_are_not_kept(seed_engine, monkeypatch):
+    """A swap of the sources while their spellings are counted (another thread indexing) must not leave
+    the old counts in place for the new sources."""
+    old_sources = seed_engine.sources()
+    counted: list[int] = []
+    count = NameSpellings.of_texts
+
+    def swap_while_counting(texts):
+        counted.append(len(texts))
+        if len(counted) == 1:
+            seed_engine._set_sources(old_sources[:1])  # what a commit from another thread does
+        return count(texts)
+
+    monkeypatch.setattr(NameSpellings, "of_texts", staticmethod(swap_while_counting))
+    try:
+        seed_engine._set_sources(old_sources)
+        seed_engine.spellings()
+        seed_engine.spellings()
+        assert counted == [len(old_sources), 1]  # counted again, on the sources now held
+        assert seed_engine.spellings() is seed_engine.spellings()  # and then kept
+        assert counted == [len(old_sources), 1]
+    finally:
+        seed_engine._set_sources(old_sources)
