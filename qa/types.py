@@ -15,6 +15,8 @@ class SourceMeta:
     date: str = ""
     url: str = ""
     language: str = ""
+    author: str = ""
+    collected: str = ""  # when the source was added to the collection (YYYY-MM-DD or an ISO time)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class Quote:
     citation: int
     score: float
     whole: bool = True  # a whole sentence; False: part of one (the page shows an ellipsis)
+    page: int | None = None  # sources with a page map (PDF): the page the quote starts on
 
 
 @dataclass(frozen=True)
