@@ -31,7 +31,10 @@ from .rerank import Reranker, rerank_sentences
 from .scoring import ScoredSentence, Weights, score_sentences
 from .retrieval import Retriever, retrieve
 from .spelling import NameSpellings
-from .sources import AddResult, SourceScan, prepare_source, scan_sources, sources_signature, store_source
+from .ingest.web import fetch
+from .sources import (AddResult, PreparedSource, SourceScan, edit_source_meta, prepare_fetched, prepare_source,
+                      remove_source, scan_sources, sources_signature, store_source)
+from .ingest.errors import SourceError
 from .types import Answer, Passage, Source, SourceMeta
 
 log = logging.getLogger(__name__)
@@ -143,14 +146,39 @@ class Engine:
         The file is decoded before the writer lock is taken; the duplicate check and the choice of its id
         happen under it, so two adds racing (the same name, the same text) land once each."""
         prepared = prepare_source(data, filename, meta, self.config.max_source_bytes, self.config.html_kept_notice)
+        return self._store(prepared, progress)
+
+    def add_url(self, url: str, meta: SourceMeta | None = None,
+                progress: bool = False) -> tuple[AddResult, IndexReport | None]:
+        """Fetch a web address (a page or a PDF) and add it like a file; fetched before the writer lock."""
+        fetched = fetch(url, self.config.fetch_timeout_s, self.config.max_source_bytes)
+        return self._store(prepare_fetched(fetched, meta, self.config.html_kept_notice), progress)
+
+    def _store(self, prepared: PreparedSource, progress: bool) -> tuple[AddResult, IndexReport | None]:
         with self.writing():
             result = store_source(self.config.sources_dir, prepared, self.config.max_source_bytes)
             report = self._sync(progress=progress) if result.added else None
         return result, report
 
+    def remove(self, source_id: str) -> IndexReport:
+        """Delete a source (its file, metadata and page map) and take it out of the index at once."""
+        with self.writing():
+            remove_source(self.config.sources_dir, source_id)
+            return self._sync()
+
+    def edit(self, source_id: str, meta: SourceMeta) -> Source:
+        """Store new metadata for a source; answers cite it at once (the text, and so the index, is unchanged)."""
+        with self.writing():
+            edit_source_meta(self.config.sources_dir, source_id, meta)
+            self._sync()
+            source = self._sources.get(source_id)
+        if source is None:
+            raise SourceError(f"source {source_id!r} cannot be read after the edit")
+        return source
+
     @contextmanager
     def writing(self, wait_s: float | None = None) -> Iterator[None]:
-        """The one way in for whatever changes sources/ or index/ (index, add; remove and edit to come).
+        """The one way in for whatever changes sources/ or index/ (index, add, remove, edit).
 
         One writer at a time across threads and processes (`files.writer_lock`, waiting up to `wait_s`,
         default `writer_wait_s`, then WriterBusy), and the engine first takes in what another process
