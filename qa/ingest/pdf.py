@@ -67,8 +67,30 @@ def pdf_text(data: bytes, name: str = "file") -> PdfText:
 
 
 def _tidy(text: str) -> str:
-    """Line ends as '\\n' (pdfium writes '\\r\\n'), no NULs or form feeds, no trailing blanks."""
+    """A page's text with its hard-wrapped lines joined back into paragraphs ('\\n' between paragraphs, pdfium
+    writes '\\r\\n' at every line end), no NULs or form feeds, no trailing blanks."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").replace("\x0c", "\n")
-    text = text.replace("\ufffe", "").replace("\x02", "-")  # pdfium's soft hyphen marker
-    return re.sub(r"[ \t]+\n", "\n", text).strip()
+    lines = [line.strip() for line in text.replace("\ufffe", "").split("\n")]
+    return _unwrap(lines).strip()
+
+
+def _unwrap(lines: list[str]) -> str:
+    """Join a line to the next one when it was wrapped: it is about as long as the page's lines and does not
+    end a sentence. A short line (a heading, a paragraph's last line) and a blank line keep their break; a
+    word hyphenated by the layout (pdfium's soft hyphen, \\x02) is joined without its hyphen."""
+    lengths = sorted(len(line) for line in lines if line)
+    if not lengths:
+        return ""
+    typical = lengths[len(lengths) * 3 // 4]
+    out = []
+    for n, line in enumerate(lines):
+        out.append(line)
+        if n == len(lines) - 1:
+            break
+        if line.endswith("\x02"):
+            out[-1] = line[:-1]
+            continue
+        wrapped = line and lines[n + 1] and len(line) >= 0.6 * typical and not re.search(r"[.!?:;\"”’)]$", line)
+        out.append(" " if wrapped else "\n")
+    return re.sub(r"\n{3,}", "\n\n", "".join(out).replace("\x02", "-"))
 
