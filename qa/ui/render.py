@@ -231,7 +231,7 @@ def sources_table_html(sources: Iterable[Source]) -> str:
         byline = f'<span class="qa-meta qa-byline">by {esc(s.meta.author)}</span>' if s.meta.author else ""
         size = f"{len(s.body):,}" + (f" ({len(s.pages)} pp.)" if s.pages else "")
         rows.append(f"<tr><td>{title}{byline}<code class='qa-id'>{esc(s.source_id)}</code></td>"
-                    f"<td>{esc(s.meta.outlet) or '—'}</td><td>{esc(s.meta.date) or '—'}</td>"
+                    f"<td>{esc(s.meta.outlet) or '—'}</td><td class='qa-date'>{esc(s.meta.date) or '—'}</td>"
                     f"<td class='qa-num'>{size}</td></tr>")
     head = "<tr><th>title</th><th>outlet</th><th>date</th><th>characters</th></tr>"
     return f'<table class="qa-source-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
