@@ -202,7 +202,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
     else:
         for row in rows:
             print(f"{row['source_id']}  {row['outlet'] or '-'} | {row['title'] or '(untitled)'} | "
-                  f"{row['date'] or 'no date'} | {row['chars']:,} chars")
+                  f"{row['date'] or 'no date'} | {row['chars']:,} chars" + (f", {row['pages']} pp." if row['pages'] else ""))
     return 0
 
 

@@ -269,3 +269,21 @@ def test_prepare_source_takes_pdf_and_refuses_other_binaries():
     assert prepared.suffix == ".txt" and len(prepared.pages) == 3
     with pytest.raises(SourceError, match="unsupported file type .docx"):
         prepare_source(b"PK\x03\x04", "r.docx")
+
+
+def test_the_source_view_of_a_pdf_shows_its_page_breaks_around_the_unchanged_text():
+    import re
+    from html import unescape
+
+    from qa.types import Source
+    from qa.ui import render
+
+    body = "First page <b>text</b>.\n\nSecond page text.\n\nThird & last."
+    source = Source("r", body, "h", pages=(0, body.index("Second"), body.index("Third")))
+    start = body.index("Second")
+    view = render.source_html(source, start, start + 6)
+    assert re.findall(r'<div class="qa-page-break"[^>]*>(p\. \d)</div>', view) == ["p. 1", "p. 2", "p. 3"]
+    text = re.search(r'<div class="qa-source-text">(.*)</div></div>$', view, re.S).group(1)
+    text = re.sub(r'<div class="qa-page-break"[^>]*>p\. \d</div>', "", text)
+    assert unescape(re.sub(r"</?mark[^>]*>", "", text)) == body and "<b>" not in text
+    assert view.count('<mark id="qa-focus">') == 1 and '<mark id="qa-focus">Second</mark>' in view
