@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import gradio as gr
+# Read by gradio when it is imported (as in app.py): no usage statistics leave the machine.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
-from ..config import Config
-from ..engine import Engine
-from ..files import RefusedFile, WriterBusy, read_checked
-from ..ingest.fields import check_date
-from ..ingest.web import check_address
-from ..sources import SourceError
-from ..types import Source, SourceMeta
-from . import render
+import gradio as gr  # noqa: E402
+
+from ..config import Config  # noqa: E402
+from ..engine import Engine  # noqa: E402
+from ..files import RefusedFile, WriterBusy, read_checked  # noqa: E402
+from ..ingest.fields import check_date  # noqa: E402
+from ..ingest.web import check_address  # noqa: E402
+from ..sources import SourceError  # noqa: E402
+from ..types import Source, SourceMeta  # noqa: E402
+from . import render  # noqa: E402
 
 log = logging.getLogger(__name__)
 
