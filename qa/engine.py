@@ -18,7 +18,7 @@ from .abstention import decide
 from .answer import compose, prose_only
 from .config import Config
 from .embedding import Embedder
-from .files import writer_lock
+from .files import atomic_write_bytes, writer_lock
 from .furniture import FurnitureCache
 from .grounding import ground, grounding_keys
 from .index import open_backend
@@ -40,6 +40,7 @@ from .types import Answer, Passage, Source, SourceMeta
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+METADATA_STAMP = ".metadata-edited"  # in the index folder: rewritten by every metadata edit
 SYNC_ROUNDS = 3  # reads of the sources folder per indexing, while files keep changing during the embedding
 FOLLOW_UP_MAX_TOKENS = 1  # a question with this few content words cannot stand on its own
 FOLLOW_UP = re.compile(
@@ -92,6 +93,7 @@ class Engine:
         self.last_report: IndexReport | None = None  # what indexing did when `load` built the index
         # Set by `qa serve`: indexing then embeds on fewer threads at a lower priority, so questions keep a core.
         self.background_indexing = False
+        self._meta_stamp = self._metadata_stamp()  # when another process last edited metadata (see `edit`)
 
     # ---- building --------------------------------------------------------------------------------
 
@@ -171,6 +173,9 @@ class Engine:
         with self.writing():
             edit_source_meta(self.config.sources_dir, source_id, meta)
             self._sync()
+            # the index does not change, so other processes would not look again: this stamp tells them
+            atomic_write_bytes(self.config.index_dir / METADATA_STAMP, f"{source_id}\n".encode(), mode=0o644)
+            self._meta_stamp = self._metadata_stamp()
             source = self._sources.get(source_id)
         if source is None:
             raise SourceError(f"source {source_id!r} cannot be read after the edit")
@@ -228,9 +233,17 @@ class Engine:
                             self.config.html_kept_notice)
 
     def _refresh_if_changed(self) -> None:
-        """Take in what another process committed; the engine's lock is held."""
-        if self.backend.refresh_if_changed():
+        """Take in what another process committed, or its edit of metadata; the engine's lock is held."""
+        stamp = self._metadata_stamp()
+        if self.backend.refresh_if_changed() or stamp != self._meta_stamp:
+            self._meta_stamp = stamp
             self._set_sources(self._with_kept(self._scan(normalize=False), self.backend.info()).values())
+
+    def _metadata_stamp(self) -> int:
+        try:
+            return (self.config.index_dir / METADATA_STAMP).stat().st_mtime_ns
+        except OSError:
+            return 0
 
     def _with_kept(self, scan: SourceScan, info: IndexInfo | None) -> dict[str, Source]:
         """The sources read, plus the text held in memory of each indexed source that cannot be read now:

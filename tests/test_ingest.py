@@ -287,3 +287,14 @@ def test_the_source_view_of_a_pdf_shows_its_page_breaks_around_the_unchanged_tex
     text = re.sub(r'<div class="qa-page-break"[^>]*>p\. \d</div>', "", text)
     assert unescape(re.sub(r"</?mark[^>]*>", "", text)) == body and "<b>" not in text
     assert view.count('<mark id="qa-focus">') == 1 and '<mark id="qa-focus">Second</mark>' in view
+
+
+def test_an_edit_in_another_process_is_cited_by_a_running_engine_at_once(engine):
+    from qa import Engine
+
+    other = Engine.load(engine.config, embedder=engine.embedder)  # another process, on the same folders
+    question = "Who was the captain of the ferry to Aktau?"
+    assert engine.ask(question).citations[0].title == "Ferry to Aktau"
+    other.edit("ferry-to-aktau", SourceMeta(title="Aktau crossing"))
+    assert engine.ask(question).citations[0].title == "Aktau crossing"
+    assert engine.source("ferry-to-aktau").meta.title == "Aktau crossing"
