@@ -83,7 +83,8 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
         body = bodies[sentence.source_id]
         quotes.append(Quote(body[sentence.start:sentence.end], sentence.source_id, sentence.start, sentence.end, n,
                             round(sentence.score, 4),
-                            whole=is_whole_sentence(body, sentence.start, sentence.end, furniture.get(sentence.source_id, []))))
+                            whole=is_whole_sentence(body, sentence.start, sentence.end, furniture.get(sentence.source_id, [])),
+                            page=sources[sentence.source_id].page_of(sentence.start)))
     citations = [citation(n, sources[sid]) for sid, n in numbers.items()]
     conflict = None
     if values is not None:

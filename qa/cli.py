@@ -1,4 +1,4 @@
-"""The `qa` command line: index, add, sources, ask (and eval, serve, bench from their own modules)."""
+"""The `qa` command line: index, add, remove, edit, sources, ask (and eval, serve, bench from their own modules)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,19 @@ import json
 import logging
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from .engine import Engine, QuestionError
 from .files import RefusedFile, read_checked
 from .index.migrate import migrate_from_faiss
 from .options import add_common_arguments, config_from_args, error_object, load_engine, print_warnings
+from .ingest.fields import check_date
+from .ingest.web import is_web_address
 from .sources import SourceError
 from .types import Answer, SourceMeta
+
+META_OPTIONS = ("title", "outlet", "date", "url", "author")  # `--date`: YYYY-MM-DD, YYYY-MM or YYYY
 
 # Commands that live in their own modules, imported only when run (they bring gradio, ranx, txtai...);
 # each module has add_arguments(parser) and run(args) -> int.
@@ -38,10 +43,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ray-address", help="embed on a Ray cluster: local, auto or ray://host:10001 (QA_RAY_ADDRESS)")
     add_common_arguments(p)
 
-    p = sub.add_parser("add", help="add source files (.txt, .md, .html) and index them")
-    p.add_argument("files", nargs="+", type=Path)
-    for name in ("title", "outlet", "date", "url"):
+    p = sub.add_parser("add", help="add sources (.txt, .md, .html, .pdf files or https:// addresses) and index them")
+    p.add_argument("files", nargs="+", metavar="FILE_OR_URL")
+    for name in META_OPTIONS:
         p.add_argument(f"--{name}", default="", help=f"the article's {name} (applies to every file given)")
+    add_common_arguments(p)
+
+    p = sub.add_parser("remove", help="delete a source (file, metadata, page map) and take it out of the index")
+    p.add_argument("source_id")
+    add_common_arguments(p)
+
+    p = sub.add_parser("edit", help="change a source's metadata (only the fields given)")
+    p.add_argument("source_id")
+    for name in META_OPTIONS:
+        p.add_argument(f"--{name}", default=None, help=f"the new {name} ('' clears it)")
     add_common_arguments(p)
 
     p = sub.add_parser("sources", help="list the sources")
@@ -117,38 +132,77 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
+    try:
+        check_date(args.date)  # before the model is loaded: the same answer for every file
+    except SourceError as exc:
+        print(f"error: --date: {exc}", file=sys.stderr)
+        return 2
     engine = _engine(args)
-    meta = SourceMeta(title=args.title, outlet=args.outlet, date=args.date, url=args.url)
+    meta = SourceMeta(**{name: getattr(args, name) for name in META_OPTIONS})
     failed = 0
-    for path in args.files:
+    for given in args.files:
+        path = Path(given)
         try:
-            # Checked before read: a FIFO, /dev/zero or a sparse 1.5 GB file is refused, not read. A link
-            # is followed to a regular file: the user named it here.
-            data = read_checked(path, engine.config.max_source_bytes)
-            result, _ = engine.add(data, path.name, meta, progress=True)
+            if is_web_address(given):
+                result, _ = engine.add_url(given, meta, progress=True)
+            else:
+                # Checked before read: a FIFO, /dev/zero or a sparse 1.5 GB file is refused, not read. A link
+                # is followed to a regular file: the user named it here.
+                data = read_checked(path, engine.config.max_source_bytes)
+                result, _ = engine.add(data, path.name, meta, progress=True)
         except (OSError, SourceError, RefusedFile) as exc:
-            print(f"error: {path}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+            where = "" if is_web_address(given) else f"{path}: "  # a web address's message names it
+            print(f"error: {where}{getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
             failed += 1
             continue
         for notice in result.notices:
             print(f"note: {notice}", file=sys.stderr)
         if result.added:
-            print(f"added {path} as {result.source.source_id}")
+            print(f"added {given} as {result.source.source_id}")
         else:
-            print(f"skipped {path}: same text as source {result.duplicate_of}")
+            print(f"skipped {given}: same text as source {result.duplicate_of}")
     return 1 if failed else 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    try:
+        engine.remove(args.source_id)
+    except SourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"removed {args.source_id}")
+    return 0
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    engine = _engine(args, progress=False)
+    source = engine.source(args.source_id)
+    changes = {name: getattr(args, name).strip() for name in META_OPTIONS if getattr(args, name) is not None}
+    if source is None or not changes:
+        print(f"error: no source with the id {args.source_id!r} (`qa sources` lists them)" if source is None
+              else "error: nothing to change: give --title, --outlet, --date, --url or --author", file=sys.stderr)
+        return 1
+    try:
+        edited = engine.edit(args.source_id, replace(source.meta, **changes))
+    except SourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"edited {args.source_id}: " + "; ".join(f"{k} = {getattr(edited.meta, k) or '(empty)'}" for k in changes))
+    return 0
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
     engine = _engine(args, progress=True)
     rows = [{"source_id": s.source_id, "title": s.meta.title, "outlet": s.meta.outlet, "date": s.meta.date,
-             "url": s.meta.url, "chars": len(s.body)} for s in engine.sources()]
+             "url": s.meta.url, "author": s.meta.author, "collected": s.meta.collected, "chars": len(s.body),
+             "pages": len(s.pages)} for s in engine.sources()]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
     else:
         for row in rows:
             print(f"{row['source_id']}  {row['outlet'] or '-'} | {row['title'] or '(untitled)'} | "
-                  f"{row['date'] or 'no date'} | {row['chars']:,} chars")
+                  f"{row['date'] or 'no date'} | {row['chars']:,} chars" + (f", {row['pages']} pp." if row['pages'] else ""))
     return 0
 
 
@@ -233,7 +287,8 @@ def format_answer(answer: Answer) -> str:
         lines.append("")
     for quote in answer.answer:
         text = quote.quote if quote.whole else f"…{quote.quote}…"
-        lines.append(f"“{text}” [{quote.citation}]")
+        page = f", p. {quote.page}" if quote.page else ""
+        lines.append(f"“{text}” [{quote.citation}{page}]")
     if answer.uncovered_terms:
         lines.append(f"(not in the quotes: {', '.join(answer.uncovered_terms)})")
     lines.append("")
@@ -243,7 +298,8 @@ def format_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-COMMANDS = {"index": cmd_index, "add": cmd_add, "sources": cmd_sources, "ask": cmd_ask}
+COMMANDS = {"index": cmd_index, "add": cmd_add, "remove": cmd_remove, "edit": cmd_edit, "sources": cmd_sources,
+            "ask": cmd_ask}
 
 
 if __name__ == "__main__":

@@ -99,6 +99,7 @@ class Config:
     # limits
     max_question_chars: int = 2_000
     max_source_bytes: int = 5_000_000
+    fetch_timeout_s: float = 20.0  # `qa add https://…`: how long a web server may take to answer
     max_echo_chars: int = 200  # an error object repeats at most this much of the input it refuses
     html_kept_notice: float = 0.5  # say how much of an HTML page's text extraction kept when under this share
 

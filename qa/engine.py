@@ -18,7 +18,7 @@ from .abstention import decide
 from .answer import compose, prose_only
 from .config import Config
 from .embedding import Embedder
-from .files import writer_lock
+from .files import atomic_write_bytes, writer_lock
 from .furniture import FurnitureCache
 from .grounding import ground, grounding_keys
 from .index import open_backend
@@ -31,12 +31,16 @@ from .rerank import Reranker, rerank_sentences
 from .scoring import ScoredSentence, Weights, score_sentences
 from .retrieval import Retriever, retrieve
 from .spelling import NameSpellings
-from .sources import AddResult, SourceScan, prepare_source, scan_sources, sources_signature, store_source
+from .ingest.web import fetch
+from .sources import (AddResult, PreparedSource, SourceScan, edit_source_meta, prepare_fetched, prepare_source,
+                      remove_source, scan_sources, sources_signature, store_source)
+from .ingest.errors import SourceError
 from .types import Answer, Passage, Source, SourceMeta
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+METADATA_STAMP = ".metadata-edited"  # in the index folder: rewritten by every metadata edit
 SYNC_ROUNDS = 3  # reads of the sources folder per indexing, while files keep changing during the embedding
 FOLLOW_UP_MAX_TOKENS = 1  # a question with this few content words cannot stand on its own
 FOLLOW_UP = re.compile(
@@ -89,6 +93,7 @@ class Engine:
         self.last_report: IndexReport | None = None  # what indexing did when `load` built the index
         # Set by `qa serve`: indexing then embeds on fewer threads at a lower priority, so questions keep a core.
         self.background_indexing = False
+        self._meta_stamp = self._metadata_stamp()  # when another process last edited metadata (see `edit`)
 
     # ---- building --------------------------------------------------------------------------------
 
@@ -143,14 +148,42 @@ class Engine:
         The file is decoded before the writer lock is taken; the duplicate check and the choice of its id
         happen under it, so two adds racing (the same name, the same text) land once each."""
         prepared = prepare_source(data, filename, meta, self.config.max_source_bytes, self.config.html_kept_notice)
+        return self._store(prepared, progress)
+
+    def add_url(self, url: str, meta: SourceMeta | None = None,
+                progress: bool = False) -> tuple[AddResult, IndexReport | None]:
+        """Fetch a web address (a page or a PDF) and add it like a file; fetched before the writer lock."""
+        fetched = fetch(url, self.config.fetch_timeout_s, self.config.max_source_bytes)
+        return self._store(prepare_fetched(fetched, meta, self.config.html_kept_notice), progress)
+
+    def _store(self, prepared: PreparedSource, progress: bool) -> tuple[AddResult, IndexReport | None]:
         with self.writing():
             result = store_source(self.config.sources_dir, prepared, self.config.max_source_bytes)
             report = self._sync(progress=progress) if result.added else None
         return result, report
 
+    def remove(self, source_id: str) -> IndexReport:
+        """Delete a source (its file, metadata and page map) and take it out of the index at once."""
+        with self.writing():
+            remove_source(self.config.sources_dir, source_id)
+            return self._sync()
+
+    def edit(self, source_id: str, meta: SourceMeta) -> Source:
+        """Store new metadata for a source; answers cite it at once (the text, and so the index, is unchanged)."""
+        with self.writing():
+            edit_source_meta(self.config.sources_dir, source_id, meta)
+            self._sync()
+            # the index does not change, so other processes would not look again: this stamp tells them
+            atomic_write_bytes(self.config.index_dir / METADATA_STAMP, f"{source_id}\n".encode(), mode=0o644)
+            self._meta_stamp = self._metadata_stamp()
+            source = self._sources.get(source_id)
+        if source is None:
+            raise SourceError(f"source {source_id!r} cannot be read after the edit")
+        return source
+
     @contextmanager
     def writing(self, wait_s: float | None = None) -> Iterator[None]:
-        """The one way in for whatever changes sources/ or index/ (index, add; remove and edit to come).
+        """The one way in for whatever changes sources/ or index/ (index, add, remove, edit).
 
         One writer at a time across threads and processes (`files.writer_lock`, waiting up to `wait_s`,
         default `writer_wait_s`, then WriterBusy), and the engine first takes in what another process
@@ -200,9 +233,17 @@ class Engine:
                             self.config.html_kept_notice)
 
     def _refresh_if_changed(self) -> None:
-        """Take in what another process committed; the engine's lock is held."""
-        if self.backend.refresh_if_changed():
+        """Take in what another process committed, or its edit of metadata; the engine's lock is held."""
+        stamp = self._metadata_stamp()
+        if self.backend.refresh_if_changed() or stamp != self._meta_stamp:
+            self._meta_stamp = stamp
             self._set_sources(self._with_kept(self._scan(normalize=False), self.backend.info()).values())
+
+    def _metadata_stamp(self) -> int:
+        try:
+            return (self.config.index_dir / METADATA_STAMP).stat().st_mtime_ns
+        except OSError:
+            return 0
 
     def _with_kept(self, scan: SourceScan, info: IndexInfo | None) -> dict[str, Source]:
         """The sources read, plus the text held in memory of each indexed source that cannot be read now:

@@ -7,13 +7,18 @@ import hashlib
 import json
 import logging
 import os
-import re
 import stat
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .files import STALE_TEMPORARY_S, RefusedFile, atomic_write_bytes, read_checked, remove_stale_files, too_big
+from .ingest.errors import SourceError
+from .ingest.fields import USER, check_date, collected_now, readable_id, slugify
+from .ingest.html_meta import stated_metadata
+from .ingest.pdf import is_pdf, pdf_text
+from .ingest.stated import FIELDS, Stated
+from .ingest.web import Fetched
 from .types import Source, SourceMeta
 
 log = logging.getLogger(__name__)
@@ -21,13 +26,13 @@ log = logging.getLogger(__name__)
 TEXT_SUFFIXES = (".txt", ".md")
 HTML_SUFFIXES = (".html", ".htm")
 SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES
+PDF_SUFFIXES = (".pdf",)  # added as their text (a .txt) and a page map; never read from the folder as PDF
+ADD_SUFFIXES = SUFFIXES + PDF_SUFFIXES
 META_SUFFIX = ".meta.json"
+PAGES_SUFFIX = ".pages.json"  # beside a source from a PDF: the offset where each page starts
+FILE_MODE = 0o644  # what the rest of the folder has: readable by the other tools that read sources/
 MAX_META_BYTES = 1_000_000  # a metadata sidecar is a few lines of JSON
 HTML_KEPT_NOTICE = 0.5  # Config.html_kept_notice
-
-
-class SourceError(ValueError):
-    """A file that cannot become a source; the message says why, for the user."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ class PreparedSource:
     meta: SourceMeta
     content_hash: str
     notices: tuple[str, ...] = ()
+    origin: dict[str, str] = field(default_factory=dict)  # per metadata field, where it came from
+    pages: tuple[int, ...] = ()  # a PDF's page map
 
 
 @dataclass(frozen=True)
@@ -124,43 +131,62 @@ def _page_text_chars(html: str) -> int:
 
 
 def html_to_text(html: str) -> tuple[str, SourceMeta]:
-    """Main text and metadata of a web page, through trafilatura."""
+    """Main text (trafilatura) and the metadata the page states (see `html_source`)."""
+    text, stated = html_source(html)
+    return text, stated.meta
+
+
+def html_source(html: str) -> tuple[str, Stated]:
+    """Main text of a web page through trafilatura, and only the metadata the page states: its meta tags and
+    structured data (`ingest.html_meta`), and its byline for the author. No date is guessed from the text."""
     import trafilatura
 
     text = trafilatura.extract(html, include_comments=False, include_tables=False, favor_precision=True)
     if not text or not text.strip():
         raise SourceError("no article text could be extracted from this HTML page")
-    found = trafilatura.extract_metadata(html)
-    meta = SourceMeta()
-    if found is not None:
-        meta = SourceMeta(
-            title=found.title or "", outlet=found.sitename or "", date=found.date or "", url=found.url or ""
-        )
-    return text, meta
-
-
-def slugify(name: str) -> str:
-    """A file-system safe id from a file name: letters, digits, '-', '_' only."""
-    stem = unicodedata.normalize("NFKD", name)
-    stem = stem.encode("ascii", "ignore").decode("ascii")
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-_").lower()
-    return stem[:80] or "source"
+    stated = stated_metadata(html)
+    if not stated.meta.author:
+        found = trafilatura.extract_metadata(html)  # its author comes from the byline the page prints
+        if found is not None and found.author:
+            stated = stated.with_field("author", " ".join(found.author.split()), "page byline")
+    return text, stated
 
 
 def read_meta(path: Path) -> SourceMeta:
     """The sidecar `<id>.meta.json` beside `path`, read with the same checks as a source; empty when absent."""
+    raw = _read_sidecar(path)
+    return SourceMeta(**{k: str(v) for k, v in raw.items() if k in FIELDS and v is not None})
+
+
+def _read_sidecar(path: Path) -> dict:
     side = path.with_name(path.stem + META_SUFFIX)
     if not os.path.lexists(side):
-        return SourceMeta()
+        return {}
     try:
         raw = json.loads(read_checked(side, MAX_META_BYTES, within=path.parent).decode("utf-8"))
         if not isinstance(raw, dict):
             raise ValueError("not a JSON object")
     except (OSError, ValueError) as exc:
         log.warning("ignoring unreadable metadata %s: %s", side, exc)
-        return SourceMeta()
-    fields = SourceMeta.__dataclass_fields__
-    return SourceMeta(**{k: str(v) for k, v in raw.items() if k in fields and v is not None})
+        return {}
+    return raw
+
+
+def read_pages(path: Path, body: str) -> tuple[int, ...]:
+    """The page map `<id>.pages.json` beside `path`; () when absent or when it does not fit the text."""
+    side = path.with_name(path.stem + PAGES_SUFFIX)
+    if not os.path.lexists(side):
+        return ()
+    try:
+        starts = json.loads(read_checked(side, MAX_META_BYTES, within=path.parent).decode("utf-8"))["starts"]
+        starts = tuple(int(n) for n in starts)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("ignoring unreadable page map %s: %s", side, exc)
+        return ()
+    if not starts or starts[0] != 0 or list(starts) != sorted(set(starts)) or starts[-1] > len(body):
+        log.warning("ignoring page map %s: it does not fit the text (was the text edited?)", side)
+        return ()
+    return starts
 
 
 def read_source(path: Path, max_bytes: int | None = None) -> Source:
@@ -192,7 +218,8 @@ def _read_source(path: Path, max_bytes: int | None, normalize: bool,
     elif normalize and data != text.encode("utf-8"):
         notes.append(_store_as_utf8(path, data, text))
     return Source(
-        source_id=path.stem, body=text, content_hash=content_hash(text), meta=meta, path=str(path)
+        source_id=path.stem, body=text, content_hash=content_hash(text), meta=meta, path=str(path),
+        pages=read_pages(path, text),
     ), notes
 
 
@@ -282,24 +309,70 @@ def prepare_source(data: bytes, filename: str, meta: SourceMeta | None = None, m
                    kept_notice: float = HTML_KEPT_NOTICE) -> PreparedSource:
     """Check, decode and convert a file to add; raises SourceError, for the user, when it cannot be a source.
 
-    HTML is stored as its extracted text, so quotes and offsets refer to what is shown."""
+    HTML is stored as its extracted text and a PDF as the text of its pages with a page map, so quotes and
+    offsets refer to what is shown. The metadata typed wins over what the file states; the date must be a
+    date; `collected` is today."""
     display = Path(filename).name or "file"
     suffix = Path(display).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise SourceError(f"{display}: unsupported file type {suffix or '(none)'}; use {', '.join(SUFFIXES)}")
+    if suffix not in ADD_SUFFIXES:
+        raise SourceError(f"{display}: unsupported file type {suffix or '(none)'}; use {', '.join(ADD_SUFFIXES)}")
     if len(data) > max_bytes:
         raise SourceError(too_big(display, len(data), max_bytes))
+    given = _given(meta)
+    if suffix in PDF_SUFFIXES:
+        return _prepared_pdf(data, display, given, collected_now())
     text = decode_text(data, display)
-    meta = meta or SourceMeta()
+    stated = given
     notices: tuple[str, ...] = ()
     if suffix in HTML_SUFFIXES:
         html = text
-        text, found = html_to_text(html)
-        meta = _merge(meta, found)
+        text, found = html_source(html)
+        stated = given.over(found)
         suffix = ".txt"
         notice = extraction_notice(display, html, text, kept_notice)
         notices = (notice,) if notice else ()
-    return PreparedSource(display, suffix, text, meta, content_hash(text), notices)
+    stated = _collected(stated, collected_now(), "added")
+    return PreparedSource(display, suffix, text, stated.meta, content_hash(text), notices, stated.origin)
+
+
+def prepare_fetched(fetched: Fetched, meta: SourceMeta | None = None,
+                    kept_notice: float = HTML_KEPT_NOTICE) -> PreparedSource:
+    """A fetched web page (or PDF) to add: its main text, what it states, its address, the time fetched."""
+    given = _given(meta)
+    name = slugify(fetched.url.split("://", 1)[-1])
+    if fetched.kind == "pdf":
+        prepared = _prepared_pdf(fetched.data, fetched.url, given, fetched.fetched_at, "fetched")
+    else:
+        html = decode_text(fetched.data, fetched.url)
+        text, found = html_source(html)
+        stated = _collected(given.over(found), fetched.fetched_at, "fetched")
+        notice = extraction_notice(fetched.url, html, text, kept_notice)
+        prepared = PreparedSource(name, ".txt", text, stated.meta, content_hash(text),
+                                  (notice,) if notice else (), stated.origin)
+    stated = Stated(prepared.meta, prepared.origin)
+    if not stated.meta.url:
+        stated = stated.with_field("url", fetched.url, "fetched from")
+    return PreparedSource(name, ".txt", prepared.text, stated.meta, prepared.content_hash, prepared.notices,
+                          stated.origin, prepared.pages)
+
+
+def _given(meta: SourceMeta | None) -> Stated:
+    """What the user typed, the date checked (SourceError when it is not one)."""
+    meta = meta or SourceMeta()
+    return Stated.by_user(SourceMeta(**{**asdict(meta), "date": check_date(meta.date)}))
+
+
+def _collected(stated: Stated, when: str, how: str) -> Stated:
+    return stated if stated.meta.collected else stated.with_field("collected", when, how)
+
+
+def _prepared_pdf(data: bytes, display: str, given: Stated, when: str, how: str = "added") -> PreparedSource:
+    if not is_pdf(data):
+        raise SourceError(f"{display}: not a PDF (it does not start with %PDF-)")
+    extracted = pdf_text(data, display)
+    stated = _collected(given.over(extracted.stated), when, how)
+    return PreparedSource(display, ".txt", extracted.text, stated.meta, content_hash(extracted.text), (),
+                          stated.origin, extracted.page_starts)
 
 
 def store_source(sources_dir: Path, prepared: PreparedSource, max_bytes: int | None = None) -> AddResult:
@@ -312,18 +385,17 @@ def store_source(sources_dir: Path, prepared: PreparedSource, max_bytes: int | N
     for source in scan.sources:
         if source.content_hash == prepared.content_hash:
             return AddResult(source=source, added=False, duplicate_of=source.source_id, notices=prepared.notices)
-    taken = {p.stem for p in source_files(sources_dir)}
-    base = slugify(Path(prepared.name).stem)
-    source_id, n = base, 2
-    while source_id in taken:
-        source_id, n = f"{base}-{n}", n + 1
+    taken = {p.stem for p in source_files(sources_dir)} | {_stem_of(p) for p in sources_dir.glob("*.json")}
+    source_id = readable_id(prepared.meta.title, Path(prepared.name).stem, taken)
     path = sources_dir / f"{source_id}{prepared.suffix}"
-    sidecar = json.dumps(asdict(prepared.meta), ensure_ascii=False, indent=2) + "\n"
-    atomic_write_bytes(path.with_name(source_id + META_SUFFIX), sidecar.encode("utf-8"))
-    atomic_write_bytes(path, prepared.text.encode("utf-8"))
+    _write_sidecar(path, Stated(prepared.meta, prepared.origin))
+    if prepared.pages:  # before the text: a reader that sees the text sees its page map
+        pages = json.dumps({"starts": list(prepared.pages)}) + "\n"
+        atomic_write_bytes(path.with_name(source_id + PAGES_SUFFIX), pages.encode("utf-8"), mode=FILE_MODE)
+    atomic_write_bytes(path, prepared.text.encode("utf-8"), mode=FILE_MODE)
     remove_stale_files(sources_dir.glob(".*.tmp"), STALE_TEMPORARY_S)
     source = Source(source_id=source_id, body=prepared.text, content_hash=prepared.content_hash,
-                    meta=prepared.meta, path=str(path))
+                    meta=prepared.meta, path=str(path), pages=prepared.pages)
     return AddResult(source=source, added=True, notices=prepared.notices)
 
 
@@ -336,3 +408,45 @@ def add_source(
 ) -> AddResult:
     """`prepare_source` then `store_source`, for a caller that is the only writer (tests, scripts)."""
     return store_source(sources_dir, prepare_source(data, filename, meta, max_bytes), max_bytes)
+
+
+def _stem_of(path: Path) -> str:
+    """The source id a sidecar belongs to (`x.meta.json`, `x.pages.json` -> x)."""
+    return path.name.split(".", 1)[0]
+
+
+def _write_sidecar(path: Path, stated: Stated) -> None:
+    sidecar = json.dumps(stated.sidecar(), ensure_ascii=False, indent=2) + "\n"
+    atomic_write_bytes(path.with_name(path.stem + META_SUFFIX), sidecar.encode("utf-8"), mode=FILE_MODE)
+
+
+def source_path(sources_dir: Path, source_id: str) -> Path:
+    """The file of a source in the folder; SourceError when there is none with that id."""
+    for path in source_files(sources_dir):
+        if path.stem == source_id:
+            return path
+    raise SourceError(f"no source with the id {source_id!r} (`qa sources` lists them)")
+
+
+def remove_source(sources_dir: Path, source_id: str) -> list[Path]:
+    """Delete a source: its file, its metadata and its page map. Call it under the writer lock."""
+    path = source_path(sources_dir, source_id)
+    removed = []
+    for target in (path, path.with_name(source_id + META_SUFFIX), path.with_name(source_id + PAGES_SUFFIX)):
+        if os.path.lexists(target):
+            target.unlink()
+            removed.append(target)
+    return removed
+
+
+def edit_source_meta(sources_dir: Path, source_id: str, meta: SourceMeta) -> SourceMeta:
+    """Store new metadata for a source (the date checked); fields that change are marked as the user's,
+    the others keep where they came from. Call it under the writer lock."""
+    path = source_path(sources_dir, source_id)
+    meta = SourceMeta(**{**asdict(meta), "date": check_date(meta.date)})
+    raw = _read_sidecar(path)
+    old = SourceMeta(**{k: str(v) for k, v in raw.items() if k in FIELDS and v is not None})
+    origin = {name: USER if getattr(meta, name) != getattr(old, name) else str(raw.get(f"{name}_from", ""))
+              for name in FIELDS}
+    _write_sidecar(path, Stated(meta, {k: v for k, v in origin.items() if v}))
+    return meta

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import asdict, dataclass, field
 from typing import NamedTuple
 
@@ -28,6 +29,13 @@ class Source:
     content_hash: str
     meta: SourceMeta = field(default_factory=SourceMeta)
     path: str = ""
+    pages: tuple[int, ...] = ()  # a PDF's page map: the offset in `body` where each page starts
+
+    def page_of(self, offset: int) -> int | None:
+        """The 1-based page holding `offset`; None for a source without pages."""
+        if not self.pages:
+            return None
+        return max(1, bisect.bisect_right(self.pages, offset))
 
 
 class Span(NamedTuple):

@@ -19,6 +19,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("qa.types",),
     ("qa.files", "qa.lexical", "qa.chunking"),
     ("qa.embedding",),  # embedders: the interface, sentence-transformers (torch), ONNX Runtime and its export
+    ("qa.ingest",),  # a file, a PDF or a web address to text and stated metadata, before it is stored
     ("qa.sources",),
     ("qa.index",),  # storage: backends, BM25, vector index, snapshots, sync, migration, Ray embedding
     ("qa.question", "qa.furniture", "qa.spelling", "qa.attribution"),  # reading questions and article texts

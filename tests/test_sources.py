@@ -76,7 +76,7 @@ def test_add_source_detects_duplicates_and_never_uses_the_name_as_a_path(tmp_pat
     sources = tmp_path / "sources"
     sources.mkdir()
     first = add_source(sources, "An article body. It has two sentences.".encode(), "../../etc/evil name.txt",
-                       SourceMeta(title="T"))
+                       SourceMeta(outlet="T"))  # no title: the file name proposes the id
     assert first.added and first.source.source_id == "evil-name"
     assert sorted(p.name for p in sources.iterdir()) == ["evil-name.meta.json", "evil-name.txt"]
     again = add_source(sources, "An article body. It has two sentences.".encode(), "copy.txt")
@@ -95,7 +95,7 @@ def test_html_is_stored_as_extracted_text(tmp_path):
             + "<p>The general was dismissed on Monday after an inquiry into the torture of soldiers.</p>" * 3
             + "</article></body></html>")
     result = add_source(sources, html.encode(), "page.html")
-    stored = (sources / "page.txt").read_bytes().decode("utf-8")
+    stored = (sources / "army-case.txt").read_bytes().decode("utf-8")  # the id: a slug of the page's title
     assert result.source.body == stored and "dismissed on Monday" in stored and "<p>" not in stored
 
 

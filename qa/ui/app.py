@@ -22,13 +22,12 @@ from starlette.middleware import Middleware  # noqa: E402
 
 from ..config import Config  # noqa: E402
 from ..engine import Engine, QuestionError  # noqa: E402
-from ..files import RefusedFile, WriterBusy, read_checked  # noqa: E402
 from ..options import add_common_arguments, config_from_args, error_object, load_engine  # noqa: E402
-from ..sources import SourceError  # noqa: E402
 from ..types import Answer, SourceMeta  # noqa: E402
 from . import render  # noqa: E402
 from .assets import CLICK_SCRIPT, CSS, SCROLL_SCRIPT  # noqa: E402
 from .guard import RequestGuard  # noqa: E402
+from .sources_tab import FAILED, SourceActions, build_sources_tab, upload_folder  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +43,12 @@ EXAMPLE_QUESTIONS = [
     "What did military prosecutor Khanlar Veliyev acknowledge in 2021?",
     "Why did the victims of the Tartar case protest in Baku?",
 ]
-UPLOAD_TYPES = [".txt", ".md", ".html", ".htm"]
-FAILED = "Something went wrong; the details are in the server log."
 EVALUATION_MISSING = ("The evaluation module (`qa.evaluation`) is not part of this installation, so there is "
                       "nothing to run here. `qa eval` on the command line says the same.")
 
 
 @dataclass
-class ChatActions:
+class ChatActions(SourceActions):
     """What the page's events do, around one shared engine. Every method returns, never raises."""
 
     engine: Engine
@@ -99,53 +96,6 @@ class ChatActions:
         except Exception:
             log.exception("showing %r failed", ref[:200])
             return render.source_placeholder_html(FAILED)
-
-    def add_source(self, path: str | None, title: str, outlet: str, date: str, url: str,
-                   progress=gr.Progress(track_tqdm=True)):
-        """Store and index an uploaded file: (status, sources table, file box)."""
-        if not path:
-            return render.notice_html("Choose a .txt, .md or .html file first."), gr.skip(), gr.skip()
-        name = Path(path).name  # Gradio keeps the uploaded name; it only proposes an id
-        try:
-            if url.strip() and not render.safe_url(url):
-                raise SourceError("the URL must start with http:// or https://")
-            progress(0.1, desc="Reading the file")
-            data = read_checked(Path(path), self.engine.config.max_source_bytes)  # the size before the bytes
-            meta = SourceMeta(title=title.strip(), outlet=outlet.strip(), date=date.strip(), url=url.strip())
-            progress(0.3, desc="Indexing")
-            result, report = self.engine.add(data, name, meta, progress=True)
-        except (SourceError, RefusedFile, WriterBusy) as exc:
-            return render.notice_html(f"Not added: {exc}"), gr.skip(), None
-        except Exception:
-            log.exception("adding %r failed", name)
-            return render.notice_html(FAILED), gr.skip(), None
-        finally:
-            self._discard_upload(path)
-        table = render.sources_table_html(self.engine.sources())
-        notes = "".join(f" {notice}." for notice in result.notices)
-        if not result.added:
-            return (render.notice_html(f"Not added: the same text is already source {result.duplicate_of}."),
-                    table, None)
-        indexed = f" ({report.embedded_chunks} passages indexed)" if report is not None else ""
-        label = result.source.meta.title or result.source.source_id
-        message = f"Added “{label}” as {result.source.source_id}{indexed}. You can ask about it now.{notes}"
-        return render.notice_html(message, kind="ok"), table, None
-
-    def _discard_upload(self, path: str) -> None:
-        """Delete the uploaded copy once it is stored (or refused): the upload folder is not an archive."""
-        uploads = upload_folder(self.engine.config)
-        try:
-            if Path(path).resolve().is_relative_to(uploads.resolve()):
-                Path(path).unlink(missing_ok=True)
-        except OSError:
-            log.warning("could not delete the upload %s", path)
-
-    def sources_table(self) -> str:
-        try:
-            return render.sources_table_html(self.engine.sources())
-        except Exception:
-            log.exception("listing sources failed")
-            return render.notice_html(FAILED)
 
     def ask_api(self, question: str, previous: str = "") -> dict:
         """Answer one question; the JSON of `qa ask --json` (`Answer.to_dict()`), or {"question", "error"}."""
@@ -226,22 +176,7 @@ def build_app(engine: Engine) -> gr.Blocks:
                         source_view = gr.HTML(render.source_placeholder_html(), elem_id="qa-source",
                                               js_on_load=SCROLL_SCRIPT, max_height=330)
             with gr.Tab("Sources", id="sources") as sources_tab:
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3):
-                        sources_table = gr.HTML(actions.sources_table(), elem_id="qa-sources-table",
-                                                apply_default_css=False)
-                    with gr.Column(scale=2, min_width=320):
-                        gr.Markdown("### Add a source\nA `.txt`, `.md` or `.html` article, up to "
-                                    f"{config.max_source_bytes / 1e6:g} MB. It is indexed at once.")
-                        upload = gr.File(label="Article file", file_types=UPLOAD_TYPES, type="filepath",
-                                         elem_id="qa-upload")
-                        title = gr.Textbox(label="Title (optional)", elem_id="qa-add-title")
-                        with gr.Row():
-                            outlet = gr.Textbox(label="Outlet", elem_id="qa-add-outlet")
-                            date = gr.Textbox(label="Date", placeholder="YYYY-MM-DD", elem_id="qa-add-date")
-                        url = gr.Textbox(label="URL", placeholder="https://…", elem_id="qa-add-url")
-                        add_button = gr.Button("Add source", variant="primary", elem_id="qa-add")
-                        add_status = gr.HTML("", elem_id="qa-add-status")
+                build_sources_tab(actions, config, demo, sources_tab)
             with gr.Tab("Evaluation", id="evaluation"):
                 if evaluation_available():
                     gr.Markdown("Runs the question sets against the current index (this can take a while).")
@@ -263,14 +198,6 @@ def build_app(engine: Engine) -> gr.Blocks:
                       [asked, passages, source_view], queue=False, api_visibility="private")
         passages.click(_open_event(actions), None, source_view, concurrency_limit=None,
                        api_visibility="private")
-        add_button.click(actions.add_source, [upload, title, outlet, date, url],
-                         [add_status, sources_table, upload], concurrency_limit=1, concurrency_id="heavy",
-                         api_visibility="private")
-        # the list changes when anyone adds a source: refresh it whenever it is shown
-        refresh = dict(fn=actions.sources_table, inputs=None, outputs=sources_table, queue=False,
-                       show_progress="hidden", api_visibility="private")
-        demo.load(**refresh)
-        sources_tab.select(**refresh)
         gr.api(actions.ask_api, api_name="ask", concurrency_limit=ask_limit, concurrency_id="ask")
     # Answering is a few milliseconds of CPU (one forward pass, index look-ups under a short lock):
     # one question per core at a time; the rest wait in the queue rather than slow each other down.
@@ -288,10 +215,6 @@ def _open_event(actions: ChatActions):
         return actions.open_source(str((getattr(event, "_data", None) or {}).get("ref", "")))
 
     return open_source
-
-
-def upload_folder(config: Config) -> Path:
-    return config.data_dir / "gradio"
 
 
 def clean_upload_folder(folder: Path) -> None:

@@ -102,4 +102,10 @@ table.qa-source-table th { font-weight: 600; }
 table.qa-source-table th, table.qa-source-table td { text-align: left; padding: 4px 8px;
   border-bottom: 1px solid var(--border-color-primary); vertical-align: top; }
 td.qa-num { text-align: right; font-variant-numeric: tabular-nums; }
+#qa-sources-table { overflow-x: auto; }
+table.qa-source-table td.qa-date { white-space: nowrap; }
+table.qa-source-table code.qa-id, table.qa-source-table .qa-byline { display: block; }
+table.qa-source-table code.qa-id { color: var(--body-text-color-subdued); font-size: 0.75em; }
+.qa-page-break { border-top: 1px dashed var(--border-color-primary); margin: 8px 0 4px; font-size: 0.8em;
+  color: var(--body-text-color-subdued); white-space: normal; }
 """

@@ -135,7 +135,7 @@ def answer_html(answer: Answer) -> str:
         parts.append('<div class="qa-quotes">')
         for item in answer.answer:
             parts.append(_quote_html(item.quote, item.source_id, item.start, item.end, item.citation,
-                                     citations[item.citation], item.whole))
+                                     citations[item.citation], item.whole, page=item.page))
     parts.append("</div>")
     if answer.uncovered_terms:
         parts.append(f'<p class="qa-uncovered">Not in the quotes: {esc(", ".join(answer.uncovered_terms))}</p>')
@@ -145,13 +145,14 @@ def answer_html(answer: Answer) -> str:
 
 
 def _quote_html(text: str, source_id: str, start: int, end: int, n: int, citation: Citation, whole: bool,
-                label: str = "") -> str:
+                label: str = "", page: int | None = None) -> str:
     ellipsis = "" if whole else '<span class="qa-ellipsis" title="Part of a sentence">…</span>'
+    at = f", p. {int(page)}" if page else ""
     return (f'<div class="qa-quote">{label}{ellipsis}<q class="qa-text">{esc(text)}</q>{ellipsis} '
             f'<a class="qa-cite" href="{esc(open_link(source_id, start, end))}" '
-            f'title="Show this quote in its source">[{n}]</a> '
+            f'title="Show this quote in its source">[{n}{at}]</a> '
             f'<a class="qa-copy" href="#qa-copy" title="Copy the quote with its reference">{COPY_LABEL}</a>'
-            f'<span class="qa-copytext">{esc(copy_text(text, citation))}</span></div>')
+            f'<span class="qa-copytext">{esc(copy_text(text, citation) + at)}</span></div>')
 
 
 def passages_html(answer: Answer | None, metas: Mapping[str, SourceMeta]) -> str:
@@ -198,7 +199,20 @@ def source_html(source: Source, start: int, end: int) -> str:
                        "original article</a>")
     return (f'<div class="qa-source"><div class="qa-source-head"><strong>{esc(meta.title or source.source_id)}'
             f'</strong><br><span class="qa-meta">{" · ".join(details)}</span></div>'
-            f'<div class="qa-source-text">{highlight(source.body, [(start, end)], mark_id="qa-focus")}</div></div>')
+            f'<div class="qa-source-text">{_paged_text(source, start, end)}</div></div>')
+
+
+def _paged_text(source: Source, start: int, end: int) -> str:
+    """The source text with [start, end) marked; a PDF's pages each open with a "p. N" rule."""
+    if not source.pages:
+        return highlight(source.body, [(start, end)], mark_id="qa-focus")
+    bounds = list(source.pages) + [len(source.body)]
+    pieces = []
+    for n, (a, b) in enumerate(zip(bounds, bounds[1:]), start=1):
+        holds_start = a <= start < b or (n == len(source.pages) and start >= b)
+        pieces.append(f'<div class="qa-page-break" role="separator">p. {n}</div>'
+                      + highlight(source.body[a:b], [(start - a, end - a)], mark_id="qa-focus" if holds_start else ""))
+    return "".join(pieces)
 
 
 def source_placeholder_html(message: str = "") -> str:
@@ -209,12 +223,15 @@ def source_placeholder_html(message: str = "") -> str:
 def sources_table_html(sources: Iterable[Source]) -> str:
     """Every source with its metadata, newest additions included."""
     rows = []
-    for s in sources:
+    for s in sorted(sources, key=lambda s: ((s.meta.title or s.source_id).lower(), s.source_id)):
         url = safe_url(s.meta.url)
         title = esc(s.meta.title or "(untitled)")
         if url:
             title = f'<a class="qa-extlink" href="{esc(url)}" rel="noopener noreferrer" target="_blank">{title}</a>'
-        rows.append(f"<tr><td><code>{esc(s.source_id)}</code></td><td>{esc(s.meta.outlet) or '—'}</td>"
-                    f"<td>{title}</td><td>{esc(s.meta.date) or '—'}</td><td class='qa-num'>{len(s.body):,}</td></tr>")
-    head = "<tr><th>id</th><th>outlet</th><th>title</th><th>date</th><th>characters</th></tr>"
+        byline = f'<span class="qa-meta qa-byline">by {esc(s.meta.author)}</span>' if s.meta.author else ""
+        size = f"{len(s.body):,}" + (f" ({len(s.pages)} pp.)" if s.pages else "")
+        rows.append(f"<tr><td>{title}{byline}<code class='qa-id'>{esc(s.source_id)}</code></td>"
+                    f"<td>{esc(s.meta.outlet) or '—'}</td><td class='qa-date'>{esc(s.meta.date) or '—'}</td>"
+                    f"<td class='qa-num'>{size}</td></tr>")
+    head = "<tr><th>title</th><th>outlet</th><th>date</th><th>characters</th></tr>"
     return f'<table class="qa-source-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
