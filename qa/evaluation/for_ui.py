@@ -49,7 +49,8 @@ def evaluate_for_ui(engine: Engine, questions: Path | None = None, reports_dir: 
         report["diff"] = diff_reports(previous, report)
     folder = write_report(report, reports_dir)
     split = next((s for s in ("test", "tune") if s in report["summary"]), "all")
-    headline = (f"**{split} split, {len(run.questions)} questions**\n\n"
+    n = next(iter(report["summary"][split].values()))["n"]
+    headline = (f"**{split} split: {n} of the {len(run.questions)} questions asked**\n\n"
                 + metrics_table(report, split, HEADLINE_COLUMNS))
     details = text_summary(report) + ("\n" + diff_markdown(report["diff"]) if report["diff"] else "")
     return UIEvaluation(headline, details, str(folder / "plot.png"), folder, len(run.questions))

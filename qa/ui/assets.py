@@ -230,7 +230,7 @@ a.qa-cite.qa-cite-open { background: var(--color-accent); color: #fff; border-ra
   border-bottom: 1px solid var(--border-color-primary); }
 #qa-source .qa-source-text { padding: 8px 12px; }
 #qa-side:has(.qa-source) > #qa-source-title, #qa-side:has(.qa-source) > #qa-source { order: -1; }
-#qa-sources-table, .qa-scroll-x { overflow-x: auto; max-width: 100%; }
+#qa-sources-table, .qa-scroll-x { overflow-x: auto !important; max-width: 100%; }
 @media (max-width: 720px) {
   #qa-source:has(.qa-sheet) { position: fixed; left: 0; right: 0; bottom: 0; z-index: 1500; margin: 0;
     border-radius: 12px 12px 0 0; box-shadow: 0 -8px 30px rgba(0, 0, 0, 0.25);

@@ -51,7 +51,7 @@ class EvaluationTab:
             return "This build's `qa.evaluation` cannot run from the page; use `qa eval`.", None, nothing, ""
 
         def on_answer(done: int, total: int) -> None:
-            progress((done, total), desc="Asking the questions (each under every configuration)",
+            progress((done, total), desc=f"Answered {done}/{total} (each question under every configuration)",
                      unit="answers")
 
         try:
