@@ -231,6 +231,9 @@ a.qa-cite.qa-cite-open { background: var(--color-accent); color: #fff; border-ra
 #qa-source .qa-source-text { padding: 8px 12px; }
 #qa-side:has(.qa-source) > #qa-source-title, #qa-side:has(.qa-source) > #qa-source { order: -1; }
 #qa-sources-table, .qa-scroll-x { overflow-x: auto !important; max-width: 100%; }
+#qa-sources-table table { min-width: 36rem; }
+.qa-scroll-x table { width: max-content !important; max-width: none !important; }
+.qa-scroll-x th, .qa-scroll-x td { white-space: nowrap; }
 @media (max-width: 720px) {
   #qa-source:has(.qa-sheet) { position: fixed; left: 0; right: 0; bottom: 0; z-index: 1500; margin: 0;
     border-radius: 12px 12px 0 0; box-shadow: 0 -8px 30px rgba(0, 0, 0, 0.25);
