@@ -66,6 +66,23 @@ def test_previews_cover_every_quote_and_skip_a_missing_source(seed_engine):
     assert '<span class="qa-open-label">[3]</span>' in view and "&lt;T&gt;" in view
 
 
+def test_the_tab_evaluation_reports_each_answer_and_puts_the_headline_apart(seed_engine, tmp_path):
+    pytest.importorskip("qa.evaluation")
+    from qa.evaluation import evaluate_for_ui
+    from qa.evaluation.configurations import DEFAULT_SETUPS
+
+    steps = []
+    result = evaluate_for_ui(seed_engine, questions=QUESTIONS, reports_dir=tmp_path / "reports", limit=EVAL_QUESTIONS,
+                             on_answer=lambda done, total: steps.append((done, total)))
+    total = EVAL_QUESTIONS * len(DEFAULT_SETUPS)
+    assert steps == [(done, total) for done in range(1, total + 1)]
+    assert result.questions == EVAL_QUESTIONS and result.folder is not None
+    assert (result.folder / "report.json").is_file() and Path(result.plot).is_file()
+    rows = [line for line in result.headline.splitlines() if line.startswith("| ") and "configuration" not in line]
+    assert len(rows) == len(DEFAULT_SETUPS) and "R@5" in result.headline
+    assert "worst questions" in result.details and "worst questions" not in result.headline
+
+
 # ---- in the browser --------------------------------------------------------------------------------------
 
 def free_port() -> int:
@@ -306,12 +323,14 @@ def test_the_evaluation_tab_shows_progress_then_the_headline_first_and_a_downloa
         download = page.locator("#qa-eval-download")
         expect(download).to_be_visible(timeout=240_000)
         seen = " | ".join(page.evaluate("window.__progress"))
-        total = EVAL_QUESTIONS * 9  # every question under each of the nine configurations
+        from qa.evaluation.configurations import DEFAULT_SETUPS
+
+        total = EVAL_QUESTIONS * len(DEFAULT_SETUPS)  # every question under every configuration
         assert re.search(rf"Answered \d+/{total}", seen), seen[:500]
         headline = page.locator("#qa-eval-table")
         expect(headline.locator("table")).to_be_visible()
         rows = headline.locator("tbody tr")
-        assert rows.count() == 9 and "full (full system)" in headline.text_content()
+        assert rows.count() == len(DEFAULT_SETUPS) and "full (full system)" in headline.text_content()
         chart, details = page.locator("#qa-eval-chart"), page.locator("#qa-eval-details-box")
         assert box(headline)["y"] < box(chart)["y"] < box(download)["y"] < box(details)["y"]
         assert box(headline)["y"] < 900, "the headline is on the first screen"
