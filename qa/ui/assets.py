@@ -152,7 +152,10 @@ if (!window.__qaReading) {
     if (link) show(link); else if (within(event, '#qa-preview-pop')) clearTimeout(hideTimer);
   });
   document.addEventListener('mouseout', (event) => { if (within(event, 'a.qa-cite, #qa-preview-pop')) hideSoon(); });
-  document.addEventListener('focusin', (event) => { const link = within(event, 'a.qa-cite'); if (link) show(link); else hide(); });
+  document.addEventListener('focusin', (event) => {
+    const link = within(event, 'a.qa-cite');
+    if (link) show(link); else hide();
+  });
   document.addEventListener('focusout', (event) => { if (within(event, 'a.qa-cite')) hideSoon(); });
   document.addEventListener('scroll', place, true);
   // Gradio scopes the page's CSS under its container, so the state is a class on the view's own content
@@ -178,7 +181,9 @@ if (!window.__qaReading) {
     }
     if (!link) return;
     hide();
-    document.querySelectorAll('a.qa-cite-open').forEach((a) => { a.classList.remove('qa-cite-open'); a.removeAttribute('aria-current'); });
+    document.querySelectorAll('a.qa-cite-open').forEach((a) => {
+      a.classList.remove('qa-cite-open'); a.removeAttribute('aria-current');
+    });
     if (link.matches('a.qa-cite')) { link.classList.add('qa-cite-open'); link.setAttribute('aria-current', 'true'); }
     if (narrow()) { back = {x: scrollX, y: scrollY, link}; sheet(true); }
   }, true);
@@ -202,7 +207,10 @@ if (!window.__qaReading) {
       if (box) box.scrollTop += target.getBoundingClientRect().top - box.getBoundingClientRect().top - 24;
     }).observe(chat, {childList: true, subtree: true});
   };
-  const waitForChat = () => { const chat = document.querySelector('#qa-chat'); if (chat) follow(chat); else setTimeout(waitForChat, 200); };
+  const waitForChat = () => {
+    const chat = document.querySelector('#qa-chat');
+    if (chat) follow(chat); else setTimeout(waitForChat, 200);
+  };
   waitForChat();
 }
 """
