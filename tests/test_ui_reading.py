@@ -298,6 +298,7 @@ def test_at_phone_width_nothing_is_cut_and_a_citation_opens_in_place_with_a_way_
     expect(back).to_be_hidden()
     assert phone.evaluate("scrollY") == scrolled
     assert inside(box(link), screen) and link.evaluate("a => document.activeElement === a")
+    expect(phone.locator("#qa-preview-pop")).to_be_hidden()  # the answer is not covered on the way back
     phone.screenshot(path=str(ARTIFACTS / "reading-back-420.png"))
 
     phone.get_by_role("tab", name="Sources").click()

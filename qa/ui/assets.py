@@ -121,7 +121,7 @@ if (!window.__qaReading) {
   const pop = document.createElement('div');
   pop.id = 'qa-preview-pop'; pop.setAttribute('role', 'tooltip'); pop.hidden = true;
   document.body.appendChild(pop);
-  let shownFor = null, hideTimer = 0, back = null;
+  let shownFor = null, hideTimer = 0, back = null, returning = false;
   const place = () => {
     if (!shownFor) return;
     const r = shownFor.getBoundingClientRect(), w = pop.offsetWidth, h = pop.offsetHeight;
@@ -154,7 +154,7 @@ if (!window.__qaReading) {
   document.addEventListener('mouseout', (event) => { if (within(event, 'a.qa-cite, #qa-preview-pop')) hideSoon(); });
   document.addEventListener('focusin', (event) => {
     const link = within(event, 'a.qa-cite');
-    if (link) show(link); else hide();
+    if (link && !returning) show(link); else hide();
   });
   document.addEventListener('focusout', (event) => { if (within(event, 'a.qa-cite')) hideSoon(); });
   document.addEventListener('scroll', place, true);
@@ -168,7 +168,9 @@ if (!window.__qaReading) {
     sheet(false);
     if (back) {
       window.scrollTo(back.x, back.y);
+      returning = true;  // focus goes back to the citation without covering the answer with its preview
       if (back.link.isConnected) back.link.focus({preventScroll: true});
+      returning = false;
     }
   };
   document.addEventListener('keydown', (event) => { if (event.key === 'Escape') { hide(); closeReading(); } });
