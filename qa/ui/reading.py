@@ -30,10 +30,10 @@ class Preview:
 def context(body: str, start: int, end: int, language: str = "en") -> tuple[str, str]:
     """(before, after): the text from the start of the sentence before [start, end) and to the end of the one after.
 
-    Only a window around the quote is split into sentences; a sentence cut by the window's edge is never the
-    neighbour, because the window reaches well past one sentence on each side.
+    Only the quote's lines and the non-empty line on each side are split into sentences (a sentence never
+    spans a line break), at most WINDOW_CHARS either way: splitting is the slow part of an answer's previews.
     """
-    low, high = max(0, start - WINDOW_CHARS), min(len(body), end + WINDOW_CHARS)
+    low, high = _window(body, start, end)
     sentences = [Span(s.start + low, s.end + low) for s in split_sentences(body[low:high], language=language)]
     previous = [s for s in sentences if s.end <= start]
     following = [s for s in sentences if s.start >= end]
@@ -42,6 +42,23 @@ def context(body: str, start: int, end: int, language: str = "en") -> tuple[str,
     before_start = previous[-1].start if previous else own_start
     after_end = following[0].end if following else own_end
     return _clip_left(body[before_start:start]), _clip_right(body[end:after_end])
+
+
+def _window(body: str, start: int, end: int) -> tuple[int, int]:
+    """From the start of the non-empty line before the quote's line to the end of the one after it."""
+    floor, ceiling = max(0, start - WINDOW_CHARS), min(len(body), end + WINDOW_CHARS)
+    low = body.rfind("\n", floor, start) + 1 or floor  # the quote's line
+    before = low - 1
+    while before > floor and body[before].isspace():
+        before -= 1
+    if before > floor:  # the line before (else the window starts at the quote's line, or the floor)
+        low = body.rfind("\n", floor, before) + 1 or floor
+    high = body.find("\n", end, ceiling)
+    high = ceiling if high < 0 else high
+    while high < ceiling and body[high].isspace():
+        high += 1
+    following = body.find("\n", high, ceiling)
+    return low, ceiling if following < 0 else following
 
 
 def _clip_left(text: str) -> str:
