@@ -113,6 +113,7 @@ class Config:
     port: int = 7860
     auth: str = field(default="", repr=False)  # "user:password": the login page of a shared deployment
     ui_concurrency: int = 2  # questions answered at the same time (one per CPU core here)
+    ui_eval_questions: int = 0  # the Evaluation tab asks the first N questions of the set (0: all of them)
     uploads_per_minute: int = 12  # files one client (address) may upload in any 60 s
     upload_bytes_per_minute: int = 20_000_000  # and bytes
     login_free_failures: int = 5  # failed logins from one address before each further one is delayed

@@ -276,12 +276,12 @@ def test_the_source_view_of_a_pdf_shows_its_page_breaks_around_the_unchanged_tex
     from html import unescape
 
     from qa.types import Source
-    from qa.ui import render
+    from qa.ui import reading
 
     body = "First page <b>text</b>.\n\nSecond page text.\n\nThird & last."
     source = Source("r", body, "h", pages=(0, body.index("Second"), body.index("Third")))
     start = body.index("Second")
-    view = render.source_html(source, start, start + 6)
+    view = reading.source_html(source, start, start + 6)
     assert re.findall(r'<div class="qa-page-break"[^>]*>(p\. \d)</div>', view) == ["p. 1", "p. 2", "p. 3"]
     text = re.search(r'<div class="qa-source-text">(.*)</div></div>$', view, re.S).group(1)
     text = re.sub(r'<div class="qa-page-break"[^>]*>p\. \d</div>', "", text)

@@ -177,30 +177,50 @@ def test_auth_accounts_come_from_qa_auth_and_the_auth_file(tmp_path):
     assert "pw" not in repr(Config(root=tmp_path, auth="me:pw"))
 
 
-def test_the_evaluation_tab_shows_the_table_and_chart_of_run_for_ui(app, tmp_path, monkeypatch):
+def no_progress(*args, **kwargs) -> None:
+    pass
+
+
+def test_the_evaluation_tab_shows_the_headline_chart_details_and_a_download(app, tmp_path, monkeypatch):
     pytest.importorskip("qa.evaluation")
+    import zipfile
+
     import qa.evaluation
     from PIL import Image
 
-    from qa.ui.app import ChatActions
+    from qa.evaluation import UIEvaluation
+    from qa.ui.evaluation_tab import EvaluationTab
 
-    chart = tmp_path / "plot.png"
-    Image.new("RGB", (120, 80), "white").save(chart)
+    folder = tmp_path / "20260101-000000"
+    folder.mkdir()
+    Image.new("RGB", (120, 80), "white").save(folder / "plot.png")
+    (folder / "report.json").write_text("{}", encoding="utf-8")
     calls = []
 
-    def fake_run_for_ui(engine):
-        calls.append(engine)
-        return "| metric | value |\n|---|---|\n| recall@5 | 0.9 |", str(chart)
+    def fake_evaluate(engine, limit=0, on_answer=None):
+        calls.append((engine, limit))
+        on_answer(1, 2)
+        return UIEvaluation("| configuration | R@5 |\n|---|---|\n| full | 0.9 |", "## all the tables",
+                            str(folder / "plot.png"), folder, 2)
 
-    monkeypatch.setattr(qa.evaluation, "run_for_ui", fake_run_for_ui)
-    table, image = ChatActions(app[0]).run_evaluation()
-    assert calls == [app[0]] and "recall@5" in table and image.size == (120, 80)
+    monkeypatch.setattr(qa.evaluation, "evaluate_for_ui", fake_evaluate)
+    steps = []
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    headline, image, download, details = EvaluationTab(app[0], downloads).run(
+        progress=lambda *args, **kwargs: steps.append(args[0]))
+    assert calls == [(app[0], 0)] and "R@5" in headline and details == "## all the tables"
+    assert image.size == (120, 80) and (1, 2) in steps
+    archive = download["value"]
+    assert archive.endswith(".zip") and archive.startswith(str(downloads)) and download["visible"] is True
+    assert sorted(zipfile.ZipFile(archive).namelist()) == ["plot.png", "report.json"]
 
 
-def test_the_real_evaluation_runs_from_the_tab_without_error(app):
+def test_the_real_evaluation_runs_from_the_tab_without_error(app, tmp_path):
     pytest.importorskip("qa.evaluation")
-    from qa.ui.app import FAILED, ChatActions
+    from qa.ui.app import FAILED
+    from qa.ui.evaluation_tab import EvaluationTab
 
-    table, image = ChatActions(app[0]).run_evaluation()  # this project copy has no question set
-    assert isinstance(table, str) and table.strip() and table != FAILED
+    headline, image, _, _ = EvaluationTab(app[0], tmp_path).run(progress=no_progress)  # no question set here
+    assert isinstance(headline, str) and headline.strip() and headline != FAILED
     assert image is None or image.size[0] > 0

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qa.types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Source, SourceMeta
-from qa.ui import render
+from qa.ui import reading, render
 
 PAYLOADS = [
     '<img src=x onerror="window.__xss=1">',
@@ -156,8 +156,8 @@ def test_passages_and_source_view_mark_the_quote_and_escape_everything(payload):
     assert tag_names(passages) <= {"ol", "li", "div", "span", "a", "mark"}
     assert Tree(passages).marked == [payload]
     assert TextOfClass("qa-passage-text", passages).found == [source.body]
-    view = render.source_html(source, answer.answer[0].start, answer.answer[0].end)
-    assert tag_names(view) <= {"div", "strong", "br", "span", "mark"}
+    view = reading.source_html(source, answer.answer[0].start, answer.answer[0].end, "[1]")
+    assert tag_names(view) <= {"div", "strong", "br", "span", "mark", "a"}
     tree = Tree(view)
     assert tree.marked == [payload]
     assert [attrs.get("id") for tag, attrs in tree.tags if tag == "mark"] == ["qa-focus"]

@@ -1,5 +1,5 @@
 """Evaluation: question sets, retrieval and answer metrics, baselines side by side, reports and diffs."""
 
-from .for_ui import run_for_ui
+from .for_ui import UIEvaluation, evaluate_for_ui, run_for_ui
 
-__all__ = ["run_for_ui"]
+__all__ = ["UIEvaluation", "evaluate_for_ui", "run_for_ui"]

@@ -209,8 +209,11 @@ Peer = tuple[str, str, Callable[[Question], Observation]]  # name, label, questi
 
 
 def run_setups(engine: Engine, questions: list[Question], setups: list[Setup], progress: bool = True,
-               peers: Iterable[Peer] = ()) -> EvalRun:
-    """Ask every question under every setup, then through each peer system (for the benchmark)."""
+               peers: Iterable[Peer] = (), on_answer: Callable[[int, int], None] | None = None) -> EvalRun:
+    """Ask every question under every setup, then through each peer system (for the benchmark).
+
+    `on_answer(done, total)` is called after each question under each system (the page's progress bar).
+    """
     from tqdm.auto import tqdm
 
     peers = list(peers)
@@ -231,12 +234,15 @@ def run_setups(engine: Engine, questions: list[Question], setups: list[Setup], p
     described = {s.name: {"label": s.label, "overrides": s.describe(engine.config)} for s in setups}
     described.update({name: {"label": label, "overrides": {}} for name, label, _ in peers})
     results: list[QuestionResult] = []
-    with tqdm(total=len(systems) * len(usable), desc="eval", unit="q", file=sys.stderr, disable=not progress,
+    total = len(systems) * len(usable)
+    with tqdm(total=total, desc="eval", unit="q", file=sys.stderr, disable=not progress,
               dynamic_ncols=True) as bar:
         for name, system in systems:
             bar.set_postfix_str(name)
             for question in usable:
                 results.append(judge(name, question, gold[question.id], system(question), corpus))
                 bar.update()
+                if on_answer is not None:
+                    on_answer(len(results), total)
     add_rank_metrics(results)
     return EvalRun(results, described, usable, corpus, problems)

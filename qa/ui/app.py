@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import logging
 import os
 import shutil
@@ -24,8 +22,8 @@ from ..config import Config  # noqa: E402
 from ..engine import Engine, QuestionError  # noqa: E402
 from ..options import add_common_arguments, config_from_args, error_object, load_engine  # noqa: E402
 from ..types import Answer, SourceMeta  # noqa: E402
-from . import render  # noqa: E402
-from .assets import CLICK_SCRIPT, CSS, SCROLL_SCRIPT  # noqa: E402
+from . import evaluation_tab, reading, render  # noqa: E402
+from .assets import CLICK_SCRIPT, CSS, READING_SCRIPT  # noqa: E402
 from .guard import RequestGuard  # noqa: E402
 from .sources_tab import FAILED, SourceActions, build_sources_tab, upload_folder  # noqa: E402
 
@@ -43,8 +41,6 @@ EXAMPLE_QUESTIONS = [
     "What did military prosecutor Khanlar Veliyev acknowledge in 2021?",
     "Why did the victims of the Tartar case protest in Baku?",
 ]
-EVALUATION_MISSING = ("The evaluation module (`qa.evaluation`) is not part of this installation, so there is "
-                      "nothing to run here. `qa eval` on the command line says the same.")
 
 
 @dataclass
@@ -67,7 +63,7 @@ class ChatActions(SourceActions):
         answer: Answer | None = None
         try:
             answer = self.engine.ask(question, previous=asked[-1] if asked else None)
-            bubble = render.answer_html(answer)
+            bubble = render.answer_html(answer, reading.preview_markup(answer, self.engine.source))
         except QuestionError as exc:
             bubble = render.notice_html(str(exc))
         except Exception:
@@ -79,8 +75,8 @@ class ChatActions(SourceActions):
             return "", history, asked, gr.skip()
         return "", history, asked + [answer.question], render.passages_html(answer, self.metas())
 
-    def open_source(self, ref: str) -> str:
-        """The source view for a citation or passage link (`#qa-open/<id>/<start>/<end>`)."""
+    def open_source(self, ref: str, label: str = "") -> str:
+        """The source view for a citation or passage link (`#qa-open/<id>/<start>/<end>`); `label`: "[n]"."""
         try:
             source_id, start, end = render.parse_open_link(ref)
         except ValueError:
@@ -92,7 +88,8 @@ class ChatActions(SourceActions):
             if not 0 <= start <= end <= len(source.body):
                 return render.source_placeholder_html("That span is not in the source (was it edited?).")
             # a changing attribute makes the view re-render (and scroll) when the same link is clicked twice
-            return f'<div data-shown="{time.monotonic_ns()}">{render.source_html(source, start, end)}</div>'
+            view = reading.source_html(source, start, end, reading.open_label(label))
+            return f'<div data-shown="{time.monotonic_ns()}">{view}</div>'
         except Exception:
             log.exception("showing %r failed", ref[:200])
             return render.source_placeholder_html(FAILED)
@@ -106,35 +103,6 @@ class ChatActions(SourceActions):
         except Exception:
             log.exception("API question %r failed", str(question)[:200])
             return error_object(question, FAILED, self.engine.config)
-
-    def run_evaluation(self):
-        """The Evaluation tab: (markdown table, chart) from qa.evaluation.run_for_ui, or a message."""
-        try:
-            module = importlib.import_module("qa.evaluation")
-            run_for_ui = getattr(module, "run_for_ui")
-        except ImportError:
-            return EVALUATION_MISSING, None
-        except AttributeError:
-            return "This build's `qa.evaluation` has no `run_for_ui()` yet; use `qa eval` on the command line.", None
-        try:
-            table, png_path = run_for_ui(self.engine)
-        except Exception:
-            log.exception("evaluation failed")
-            return FAILED, None
-        image = None
-        if png_path and Path(png_path).is_file():
-            from PIL import Image
-
-            with Image.open(png_path) as picture:  # handed over as pixels: no file path is exposed
-                image = picture.convert("RGB")
-        return table, image
-
-
-def evaluation_available() -> bool:
-    try:
-        return importlib.util.find_spec("qa.evaluation") is not None
-    except (ImportError, ValueError):
-        return False
 
 
 def build_app(engine: Engine) -> gr.Blocks:
@@ -160,7 +128,7 @@ def build_app(engine: Engine) -> gr.Blocks:
                         chatbot = gr.Chatbot(
                             elem_id="qa-chat", show_label=False, height=600,
                             render_markdown=False, latex_delimiters=[], sanitize_html=True, allow_tags=False,
-                            buttons=[], feedback_options=None, layout="bubble",
+                            buttons=[], feedback_options=None, layout="bubble", autoscroll=False,
                             placeholder="**Ask a question about the articles.** Answers are verbatim quotes.",
                             examples=[{"text": q} for q in EXAMPLE_QUESTIONS],
                         )
@@ -168,26 +136,17 @@ def build_app(engine: Engine) -> gr.Blocks:
                                               placeholder="Ask about the articles… (a short follow-up "
                                                           "like “and who ordered it?” works too)",
                                               submit_btn="Ask", autofocus=True)
-                    with gr.Column(scale=2, min_width=340):
+                    with gr.Column(scale=2, min_width=340, elem_id="qa-side"):
                         gr.Markdown("### Passages for the last question", elem_classes="qa-panel-title")
                         passages = gr.HTML(render.passages_html(None, {}), elem_id="qa-passages",
                                            js_on_load=CLICK_SCRIPT, max_height=330, padding=False)
-                        gr.Markdown("### Source", elem_classes="qa-panel-title")
+                        gr.Markdown("### Source", elem_classes="qa-panel-title", elem_id="qa-source-title")
                         source_view = gr.HTML(render.source_placeholder_html(), elem_id="qa-source",
-                                              js_on_load=SCROLL_SCRIPT, max_height=330)
+                                              js_on_load=READING_SCRIPT, padding=False)
             with gr.Tab("Sources", id="sources") as sources_tab:
                 build_sources_tab(actions, config, demo, sources_tab)
             with gr.Tab("Evaluation", id="evaluation"):
-                if evaluation_available():
-                    gr.Markdown("Runs the question sets against the current index (this can take a while).")
-                    eval_button = gr.Button("Run evaluation", elem_id="qa-eval-run")
-                    eval_table = gr.Markdown(elem_id="qa-eval-table")
-                    eval_chart = gr.Image(label="Evaluation chart", type="pil", interactive=False,
-                                          elem_id="qa-eval-chart")
-                    eval_button.click(actions.run_evaluation, None, [eval_table, eval_chart],
-                                      concurrency_limit=1, concurrency_id="heavy", api_visibility="private")
-                else:
-                    gr.Markdown(EVALUATION_MISSING, elem_id="qa-eval-missing")
+                evaluation_tab.build(engine, temp_dir)
 
         chat_io = dict(inputs=[question, chatbot, asked], outputs=[question, chatbot, asked, passages],
                        concurrency_limit=ask_limit, concurrency_id="ask", api_visibility="private")
@@ -212,7 +171,8 @@ def _example_text(event: gr.SelectData) -> str:
 
 def _open_event(actions: ChatActions):
     def open_source(event: gr.EventData) -> str:
-        return actions.open_source(str((getattr(event, "_data", None) or {}).get("ref", "")))
+        data = getattr(event, "_data", None) or {}
+        return actions.open_source(str(data.get("ref", "")), str(data.get("n", "")))
 
     return open_source
 

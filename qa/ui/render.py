@@ -11,6 +11,7 @@ from ..types import Answer, Citation, Passage, Source, SourceMeta
 
 OPEN_PREFIX = "#qa-open/"  # links the page's script turns into "show this span of this source"
 COPY_LABEL = "Copy citation"
+FAILED = "Something went wrong; the details are in the server log."  # every handler's one line instead of a traceback
 
 
 def esc(text: object) -> str:
@@ -104,14 +105,16 @@ def notice_html(message: str, kind: str = "error") -> str:
     return f'<p class="qa-notice qa-{esc(kind)}">{esc(message)}</p>'
 
 
-def answer_html(answer: Answer) -> str:
+def answer_html(answer: Answer, previews: Mapping[tuple[str, int, int], str] | None = None) -> str:
     """The chat bubble: the verbatim quotes, each with its citation number, then the numbered sources.
 
     An abstention is one plain sentence and the reason (what no source mentions). A disagreement lists one
     card per statement, oldest article first: citation, outlet, date, the figure, whom the article attributes
     it to, and the quote. A quote that is part of a sentence has an ellipsis outside the quotation marks;
-    question words no quote contains are named below the quotes.
+    question words no quote contains are named below the quotes. `previews` (reading.preview_markup) puts
+    each quote's hover preview after its citation.
     """
+    previews = previews or {}
     if answer.abstained:
         reason = answer.message[len(ABSTAIN_MESSAGE):].strip() if answer.message.startswith(ABSTAIN_MESSAGE) else ""
         reason_html = f'<p class="qa-reason">{esc(reason)}</p>' if reason else ""
@@ -130,12 +133,14 @@ def answer_html(answer: Answer) -> str:
             if row.attribution:
                 meta.append(f'<span class="qa-attribution">according to {esc(row.attribution)}</span>')
             label = f'<div class="qa-quote-source">{" · ".join(meta)}</div>'
-            parts.append(_quote_html(row.quote, row.source_id, row.start, row.end, row.citation, citation, True, label))
+            parts.append(_quote_html(row.quote, row.source_id, row.start, row.end, row.citation, citation, True, label,
+                                     previews.get((row.source_id, row.start, row.end), "")))
     else:
         parts.append('<div class="qa-quotes">')
         for item in answer.answer:
             parts.append(_quote_html(item.quote, item.source_id, item.start, item.end, item.citation,
-                                     citations[item.citation], item.whole, page=item.page))
+                                     citations[item.citation], item.whole, page=item.page,
+                                     preview=previews.get((item.source_id, item.start, item.end), "")))
     parts.append("</div>")
     if answer.uncovered_terms:
         parts.append(f'<p class="qa-uncovered">Not in the quotes: {esc(", ".join(answer.uncovered_terms))}</p>')
@@ -145,12 +150,13 @@ def answer_html(answer: Answer) -> str:
 
 
 def _quote_html(text: str, source_id: str, start: int, end: int, n: int, citation: Citation, whole: bool,
-                label: str = "", page: int | None = None) -> str:
+                label: str = "", page: int | None = None, preview: str = "") -> str:
     ellipsis = "" if whole else '<span class="qa-ellipsis" title="Part of a sentence">…</span>'
     at = f", p. {int(page)}" if page else ""
+    hint = "" if preview else ' title="Show this quote in its source"'  # the preview replaces the tooltip
     return (f'<div class="qa-quote">{label}{ellipsis}<q class="qa-text">{esc(text)}</q>{ellipsis} '
-            f'<a class="qa-cite" href="{esc(open_link(source_id, start, end))}" '
-            f'title="Show this quote in its source">[{n}{at}]</a> '
+            f'<a class="qa-cite" href="{esc(open_link(source_id, start, end))}"'
+            f'{hint}>[{n}{at}]</a>{preview} '
             f'<a class="qa-copy" href="#qa-copy" title="Copy the quote with its reference">{COPY_LABEL}</a>'
             f'<span class="qa-copytext">{esc(copy_text(text, citation) + at)}</span></div>')
 
@@ -186,33 +192,6 @@ def _quote_spans(answer: Answer, passage: Passage) -> list[tuple[int, int]]:
         if item.source_id == passage.source_id and item.start < passage.end and item.end > passage.start:
             spans.append((max(item.start, passage.start) - passage.start, min(item.end, passage.end) - passage.start))
     return sorted(spans)
-
-
-def source_html(source: Source, start: int, end: int) -> str:
-    """The full text of a source with [start, end) highlighted (the page scrolls the mark into view)."""
-    meta = source.meta
-    url = safe_url(meta.url)
-    details = [esc(meta.outlet) if meta.outlet else "unknown outlet", esc(meta.date) if meta.date else "no date",
-               f"characters {start:,}–{end:,} of {len(source.body):,}"]
-    if url:
-        details.append(f'<a class="qa-extlink" href="{esc(url)}" rel="noopener noreferrer" target="_blank">'
-                       "original article</a>")
-    return (f'<div class="qa-source"><div class="qa-source-head"><strong>{esc(meta.title or source.source_id)}'
-            f'</strong><br><span class="qa-meta">{" · ".join(details)}</span></div>'
-            f'<div class="qa-source-text">{_paged_text(source, start, end)}</div></div>')
-
-
-def _paged_text(source: Source, start: int, end: int) -> str:
-    """The source text with [start, end) marked; a PDF's pages each open with a "p. N" rule."""
-    if not source.pages:
-        return highlight(source.body, [(start, end)], mark_id="qa-focus")
-    bounds = list(source.pages) + [len(source.body)]
-    pieces = []
-    for n, (a, b) in enumerate(zip(bounds, bounds[1:]), start=1):
-        holds_start = a <= start < b or (n == len(source.pages) and start >= b)
-        pieces.append(f'<div class="qa-page-break" role="separator">p. {n}</div>'
-                      + highlight(source.body[a:b], [(start - a, end - a)], mark_id="qa-focus" if holds_start else ""))
-    return "".join(pieces)
 
 
 def source_placeholder_html(message: str = "") -> str:
