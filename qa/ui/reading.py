@@ -130,6 +130,13 @@ def source_html(source: Source, start: int, end: int, label: str = "") -> str:
             f'<div class="qa-source-text">{highlight(source.body, [(start, end)], mark_id="qa-focus")}</div></div>')
 
 
+def source_message_html(message: str) -> str:
+    """Why a source cannot be shown, in the view's frame (on a phone it opens over the page with its way back)."""
+    return (f'<div class="qa-source qa-source-message"><div class="qa-source-head">'
+            f'<a class="qa-back" href="#qa-back">← Back to the answer</a>'
+            f'<span class="qa-notice qa-error">{esc(message)}</span></div></div>')
+
+
 def open_label(raw: object) -> str:
     """The label the page sends with a click: "[n]" for a citation, "" otherwise (anything else is dropped)."""
     text = str(raw or "").strip()
