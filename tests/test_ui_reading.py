@@ -64,6 +64,8 @@ def test_previews_cover_every_quote_and_skip_a_missing_source(seed_engine):
     assert reading.open_label("[3]") == "[3]" and reading.open_label("<b>[3]</b>") == ""
     view = reading.source_html(Source("s", BODY, "h", SourceMeta(title="<T>")), 10, 20, reading.open_label("[3]"))
     assert '<span class="qa-open-label">[3]</span>' in view and "&lt;T&gt;" in view
+    message = reading.source_message_html("<b>gone</b>")
+    assert "&lt;b&gt;gone&lt;/b&gt;" in message and 'class="qa-back"' in message
 
 
 def test_the_tab_evaluation_reports_each_answer_and_puts_the_headline_apart(seed_engine, tmp_path):
@@ -300,6 +302,16 @@ def test_at_phone_width_nothing_is_cut_and_a_citation_opens_in_place_with_a_way_
     assert inside(box(link), screen) and link.evaluate("a => document.activeElement === a")
     expect(phone.locator("#qa-preview-pop")).to_be_hidden()  # the answer is not covered on the way back
     phone.screenshot(path=str(ARTIFACTS / "reading-back-420.png"))
+
+    # a citation whose source is gone (deleted since the answer): the message opens in place, with the way back
+    bubble.evaluate("b => b.insertAdjacentHTML('beforeend', '<a class=\"qa-cite\" id=\"gone\" "
+                    "href=\"#qa-open/no-such-source/0/5\">[9]</a>')")
+    phone.locator("#gone").click()
+    message = phone.locator("#qa-source .qa-source-message")
+    expect(message).to_contain_text("no longer available")
+    assert inside(box(message), screen) and inside(box(back), screen)
+    back.click()
+    expect(back).to_be_hidden()
 
     phone.get_by_role("tab", name="Sources").click()
     expect(phone.locator("#qa-sources-table table")).to_be_visible()

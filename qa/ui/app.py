@@ -80,19 +80,19 @@ class ChatActions(SourceActions):
         try:
             source_id, start, end = render.parse_open_link(ref)
         except ValueError:
-            return render.source_placeholder_html("That link does not name a source.")
+            return reading.source_message_html("That link does not name a source.")
         try:
             source = self.engine.source(source_id)
             if source is None:
-                return render.source_placeholder_html("That source is no longer available.")
+                return reading.source_message_html("That source is no longer available.")
             if not 0 <= start <= end <= len(source.body):
-                return render.source_placeholder_html("That span is not in the source (was it edited?).")
+                return reading.source_message_html("That span is not in the source (was it edited?).")
             # a changing attribute makes the view re-render (and scroll) when the same link is clicked twice
             view = reading.source_html(source, start, end, reading.open_label(label))
             return f'<div data-shown="{time.monotonic_ns()}">{view}</div>'
         except Exception:
             log.exception("showing %r failed", ref[:200])
-            return render.source_placeholder_html(FAILED)
+            return reading.source_message_html(FAILED)
 
     def ask_api(self, question: str, previous: str = "") -> dict:
         """Answer one question; the JSON of `qa ask --json` (`Answer.to_dict()`), or {"question", "error"}."""

@@ -112,8 +112,8 @@ READING_SCRIPT = r"""
 const narrow = () => window.matchMedia('(max-width: 720px)').matches;
 const showMark = () => {
   const box = element.querySelector('.qa-source'), mark = element.querySelector('#qa-focus');
+  if (box) box.classList.toggle('qa-sheet', Boolean(window.__qaSheet));
   if (!box || !mark) return;
-  box.classList.toggle('qa-sheet', Boolean(window.__qaSheet));
   const head = box.querySelector('.qa-source-head'), pinned = head ? head.offsetHeight : 0;
   // from where the view starts down to the bottom of the window (a phone shows it over the page instead)
   box.style.height = narrow() ? '' : Math.max(360, innerHeight - box.getBoundingClientRect().top - scrollY - 16) + 'px';
@@ -245,6 +245,7 @@ a.qa-cite.qa-cite-open { background: var(--color-accent); color: #fff; border-ra
   background: var(--block-background-fill, var(--background-fill-primary));
   border-bottom: 1px solid var(--border-color-primary); }
 #qa-source .qa-source-text { padding: 8px 12px; }
+#qa-source .qa-source.qa-source-message { height: auto; }
 #qa-side:has(.qa-source) > #qa-source-title, #qa-side:has(.qa-source) > #qa-source { order: -1; }
 #qa-sources-table, .qa-scroll-x { overflow-x: auto !important; max-width: 100%; }
 #qa-sources-table table { min-width: 36rem; }
@@ -255,6 +256,7 @@ a.qa-cite.qa-cite-open { background: var(--color-accent); color: #fff; border-ra
     border-radius: 12px 12px 0 0; box-shadow: 0 -8px 30px rgba(0, 0, 0, 0.25);
     background: var(--background-fill-primary); }
   #qa-source .qa-source.qa-sheet { height: 75vh; }
+  #qa-source .qa-source.qa-sheet.qa-source-message { height: auto; padding-bottom: 24px; }
   #qa-source .qa-sheet .qa-back { display: block; margin-bottom: 4px; font-weight: 600; }
 }
 """

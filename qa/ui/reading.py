@@ -143,6 +143,13 @@ def _paged_text(source: Source, start: int, end: int) -> str:
     return "".join(pieces)
 
 
+def source_message_html(message: str) -> str:
+    """Why a source cannot be shown, in the view's frame (on a phone it opens over the page with its way back)."""
+    return (f'<div class="qa-source qa-source-message"><div class="qa-source-head">'
+            f'<a class="qa-back" href="#qa-back">← Back to the answer</a>'
+            f'<span class="qa-notice qa-error">{esc(message)}</span></div></div>')
+
+
 def open_label(raw: object) -> str:
     """The label the page sends with a click: "[n]" for a citation, "" otherwise (anything else is dropped)."""
     text = str(raw or "").strip()
