@@ -134,7 +134,7 @@ def answer_html(answer: Answer, previews: Mapping[tuple[str, int, int], str] | N
                 meta.append(f'<span class="qa-attribution">according to {esc(row.attribution)}</span>')
             label = f'<div class="qa-quote-source">{" · ".join(meta)}</div>'
             parts.append(_quote_html(row.quote, row.source_id, row.start, row.end, row.citation, citation, True, label,
-                                     previews.get((row.source_id, row.start, row.end), "")))
+                                     preview=previews.get((row.source_id, row.start, row.end), "")))
     else:
         parts.append('<div class="qa-quotes">')
         for item in answer.answer:
