@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="ask a question ('-' reads one question per line from stdin)")
     p.add_argument("question", help="the question, or - for stdin")
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
+    p.add_argument("--source", action="append", dest="sources", metavar="ID",
+                   help="ask only this source (repeatable; `qa sources` lists the ids)")
+    p.add_argument("--outlet", action="append", dest="outlets", metavar="NAME",
+                   help="ask only this outlet's sources (repeatable; with --source: both)")
     add_common_arguments(p)
 
     for name, (_, help_text) in EXTERNAL_COMMANDS.items():
@@ -163,7 +167,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         try:
             if problem:
                 raise QuestionError(problem)
-            answer = engine.ask(question)
+            answer = engine.ask(question, sources=args.sources, outlets=args.outlets or ())
         except QuestionError as exc:
             status = 2
             if args.json:
@@ -219,10 +223,12 @@ def stdin_questions(max_chars: int, stream=None):
 
 def format_answer(answer: Answer) -> str:
     """A plain-text answer: the quotes with citation numbers (an ellipsis where a quote is part of a
-    sentence), who says what when the sources differ, the question words no quote contains, the sources."""
+    sentence), who says what when the sources differ, the question words no quote contains, the sources,
+    and the sources it was limited to."""
+    limited = f"\n(limited to: {', '.join(answer.limited_to)})" if answer.limited_to else ""
     if answer.abstained:
         missing = f"\n(not found: {', '.join(answer.uncovered_terms)})" if answer.uncovered_terms else ""
-        return answer.message + missing
+        return answer.message + missing + limited
     lines = []
     if answer.conflict:
         lines += ["The sources differ:"]
@@ -240,7 +246,7 @@ def format_answer(answer: Answer) -> str:
     for c in answer.citations:
         parts = [c.outlet or "unknown outlet", c.title or c.source_id, c.date or "no date"]
         lines.append(f"[{c.n}] " + ", ".join(parts) + (f" — {c.url}" if c.url else ""))
-    return "\n".join(lines)
+    return "\n".join(lines) + limited
 
 
 COMMANDS = {"index": cmd_index, "add": cmd_add, "sources": cmd_sources, "ask": cmd_ask}

@@ -70,7 +70,7 @@ def test_an_invalid_question_gives_an_error_object_not_a_traceback(client):
 def test_only_the_ask_endpoint_is_documented(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert list(endpoints) == ["/ask"]
-    assert [p["parameter_name"] for p in endpoints["/ask"]["parameters"]] == ["question", "previous"]
+    assert [p["parameter_name"] for p in endpoints["/ask"]["parameters"]] == ["question", "previous", "sources", "outlets"]
 
 
 # ---- the page's event handlers, called directly ------------------------------------------------------

@@ -147,10 +147,13 @@ class ChatActions:
             log.exception("listing sources failed")
             return render.notice_html(FAILED)
 
-    def ask_api(self, question: str, previous: str = "") -> dict:
-        """Answer one question; the JSON of `qa ask --json` (`Answer.to_dict()`), or {"question", "error"}."""
+    def ask_api(self, question: str, previous: str = "", sources: list[str] | None = None,
+                outlets: list[str] | None = None) -> dict:
+        """Answer one question (limited to `sources`/`outlets` when given); the JSON of `qa ask --json`
+        (`Answer.to_dict()`), or {"question", "error"}."""
         try:
-            return self.engine.ask(question, previous=previous or None).to_dict()
+            return self.engine.ask(question, previous=previous or None, sources=sources or None,
+                                   outlets=outlets or ()).to_dict()
         except QuestionError as exc:
             return error_object(question, str(exc), self.engine.config)
         except Exception:
