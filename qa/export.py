@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 
-from .sources import content_hash
 from .types import Source, SourceMeta
 
 FORMATS = ("md", "csv", "json")
@@ -42,7 +42,9 @@ class QuoteRecord:
 def reference(meta: SourceMeta, source_id: str, accessed: str, style: str = "plain") -> str:
     """A reference to paste. plain: Outlet, “Title”, date, URL, accessed DATE; apa: Author (date). Title.
     Outlet. URL; mla: Author. “Title.” Outlet, date, URL. Accessed DATE. Unknown parts are left out."""
-    title = meta.title or source_id
+    title = (meta.title or source_id).strip()
+    if len(title) > 1 and title[0] in "“\"" and title[-1] in "”\"":
+        title = title[1:-1]  # the quotation marks come from the style, not twice
     if style == "apa":
         parts = [f"{meta.author}." if meta.author else "", f"({meta.date or 'n.d.'}).", f"{title}.",
                  f"{meta.outlet}." if meta.outlet else "", meta.url]
@@ -66,7 +68,7 @@ def quote_record(question: str, asked_at: str, quote: str, source_id: str, start
     verified = source is not None and 0 <= start <= end <= len(body) and body[start:end] == quote
     accessed = (meta.collected or asked_at)[:10]
     return QuoteRecord(question, asked_at, quote, source_id, int(start), int(end), page, meta.outlet, meta.title,
-                       meta.author, meta.date, meta.url, meta.collected, content_hash(body) if source else "",
+                       meta.author, meta.date, meta.url, meta.collected, sha256(body) if source else "",
                        verified, reference(meta, source_id, accessed, style))
 
 
@@ -165,6 +167,11 @@ def records_from_dicts(rows: Iterable[Mapping]) -> list[QuoteRecord]:
     """Records back from their dicts (a JSON pack, the page's notebook); unknown keys are ignored."""
     names = {f.name for f in fields(QuoteRecord)}
     return [QuoteRecord(**{k: v for k, v in row.items() if k in names}) for row in rows]
+
+
+def sha256(text: str) -> str:
+    """The SHA-256 of a text as UTF-8 (what sources.py stores as a source's content hash)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _md_line(text: str) -> str:

@@ -17,10 +17,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "qa"
 LAYERS: list[tuple[str, ...]] = [
     ("qa.config",),
     ("qa.types",),
-    ("qa.files", "qa.lexical", "qa.chunking", "qa.selection"),  # selection: the sources a question is asked of
+    # selection: the sources a question is asked of; export: the evidence pack (quote records, formats)
+    ("qa.files", "qa.lexical", "qa.chunking", "qa.selection", "qa.export"),
     ("qa.embedding",),  # embedders: the interface, sentence-transformers (torch), ONNX Runtime and its export
     ("qa.sources",),
-    ("qa.export",),  # the evidence pack: quote records and their formats
     ("qa.index",),  # storage: backends, BM25, vector index, snapshots, sync, migration, Ray embedding
     ("qa.question", "qa.furniture", "qa.spelling", "qa.attribution"),  # reading questions and article texts
     ("qa.grounding", "qa.figures"),  # what the sources mention; the figures a sentence states

@@ -131,5 +131,7 @@ def test_reference_styles_and_markdown_escaping():
     assert "<script>" not in markdown and "\\<script\\>" in markdown and "page 3" in markdown
     assert re.search(r"\\\*now\\\*", markdown)
     assert export.records_from_dicts(json.loads(export.to_json([record]))["quotes"]) == [record]
+    quoted = SourceMeta(title="“The officer was forced”", outlet="chernayakobra.ru")
+    assert export.reference(quoted, "s2", "") == "chernayakobra.ru, “The officer was forced”"
     with pytest.raises(ValueError, match="unknown export format"):
         export.render([record], "pdf")

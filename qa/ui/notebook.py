@@ -51,8 +51,9 @@ if (!window.__qaNotes) {
 }
 """
 HEAD = """<style>
-a.qa-save { font-size: 0.78em; margin-left: 0.6em; color: var(--body-text-color-subdued); white-space: nowrap; }
-a.qa-save.qa-saved { color: #15803d; }
+#qa-chat a.qa-save { font-size: 0.78em; margin-left: 0.6em; color: var(--body-text-color-subdued);
+  white-space: nowrap; }
+#qa-chat a.qa-save.qa-saved { color: #15803d; }
 .qa-limited { font-size: 0.85em; color: var(--body-text-color-subdued); margin-top: 0.4em; }
 ol.qa-notes { padding-left: 1.4em; margin: 0; }
 ol.qa-notes li { margin-bottom: 0.7em; }
