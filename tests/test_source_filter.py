@@ -91,3 +91,33 @@ def test_the_command_line_limits_a_question(seed_engine, capsys):
     assert f"(limited to: {MEYDAN})" in capsys.readouterr().out
     assert main(["ask", QUESTION, "--outlet", "Daily Nowhere", *where]) == 2
     assert capsys.readouterr().err.strip() == "error: unknown outlet: Daily Nowhere (`qa sources` lists the outlets)"
+
+
+@pytest.mark.parametrize("kind, threshold", [("ivf", 10**9), ("ivf", 1000), ("hnsw", 1000)])
+def test_the_vector_index_filter_is_exact_among_the_allowed_ids(kind, threshold):
+    """Exact, IVF and HNSW alike: the k nearest among a few allowed ids, though none is near unrestricted."""
+    import numpy as np
+
+    from qa.index.vector_index import VectorIndex
+
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((4000, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = VectorIndex(16, ann_threshold=threshold, kind=kind)
+    index.add(np.arange(4000), vectors)
+    assert index.approximate == (threshold < 4000)
+    query = vectors[:1]
+    _, nearest = index.search(query, 50)
+    allowed = np.setdiff1d(np.arange(0, 4000, 97), nearest[0])[:12]
+    _, found = index.search(query, 5, allowed=allowed)
+    expected = allowed[np.argsort(-(vectors[allowed] @ query[0]))][:5]
+    assert found[0].tolist() == expected.tolist()
+
+
+def test_the_api_limits_a_question(seed_engine):
+    from qa.ui.app import ChatActions
+
+    actions = ChatActions(seed_engine)
+    assert actions.ask_api(QUESTION, sources=[MEYDAN])["limited_to"] == [MEYDAN]
+    assert actions.ask_api(QUESTION, outlets=["Turan"])["limited_to"] == [TURAN]
+    assert actions.ask_api(QUESTION, sources=["nope"])["error"].startswith("unknown source id: nope")
