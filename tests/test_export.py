@@ -135,3 +135,25 @@ def test_reference_styles_and_markdown_escaping():
     assert export.reference(quoted, "s2", "") == "chernayakobra.ru, “The officer was forced”"
     with pytest.raises(ValueError, match="unknown export format"):
         export.render([record], "pdf")
+
+
+def test_the_page_notebook_keeps_turns_saves_records_and_moves_notes(seed_engine, tmp_path):
+    from qa.ui.notebook import EMPTY_CONVERSATION, Notebook, moved, restyled
+
+    answer = seed_engine.ask(QUESTIONS[0]).to_dict()
+    conversation = Notebook.remember(["bubble"], [QUESTIONS[0]], answer, EMPTY_CONVERSATION)
+    assert conversation["turns"][0]["question"] == QUESTIONS[0] and conversation["turns"][0]["asked_at"]
+    assert "passages" not in conversation["turns"][0]["answer"]  # kept small for the browser's storage
+    assert Notebook.remember(["bubble"], [], None, conversation)["turns"] == conversation["turns"]
+    notebook = Notebook.__new__(Notebook)
+    notebook.engine = seed_engine
+    first = answer["answer"][0]
+    ref = f"#qa-save/{first['source_id']}/{first['start']}/{first['end']}"
+    notes, html = notebook.act(ref, conversation, [])
+    assert len(notes) == 1 and notes[0]["quote"] == first["quote"] and notes[0]["verified"]
+    assert first["quote"].split()[0] in html
+    assert notebook.act(ref, conversation, notes)[0] == notes  # saved once
+    assert moved([1, 2, 3], "up", 2) == [1, 3, 2] and moved([1, 2, 3], "down", 0) == [2, 1, 3]
+    assert moved([1, 2, 3], "remove", 1) == [1, 3] and moved([1, 2], "remove", 5) == [1, 2]
+    record = export.records_from_dicts(notes)[0]
+    assert restyled(record, "mla").citation.startswith("“") and restyled(record, "plain") == record

@@ -173,8 +173,9 @@ class Notebook:
         """The conversation with the latest exchange (the answer's data kept for saving and export)."""
         conversation = dict(conversation or EMPTY_CONVERSATION)
         turns = list(conversation.get("turns") or [])
-        if answered:
-            turns.append({"question": answered.get("question", ""), "asked_at": now_iso(), "answer": answered})
+        if answered:  # the passages' texts stay out: the browser's storage is small and the export needs none
+            kept = {k: v for k, v in answered.items() if k != "passages"}
+            turns.append({"question": answered.get("question", ""), "asked_at": now_iso(), "answer": kept})
         return {"history": list(history or []), "asked": list(asked or []), "turns": turns}
 
     @staticmethod
