@@ -121,3 +121,10 @@ def test_the_api_limits_a_question(seed_engine):
     assert actions.ask_api(QUESTION, sources=[MEYDAN])["limited_to"] == [MEYDAN]
     assert actions.ask_api(QUESTION, outlets=["Turan"])["limited_to"] == [TURAN]
     assert actions.ask_api(QUESTION, sources=["nope"])["error"].startswith("unknown source id: nope")
+
+
+def test_the_page_asks_every_source_while_every_offered_one_is_ticked():
+    from qa.ui.source_filter import limit
+
+    assert limit(["a", "b"], ["a", "b"]) is None and limit(None, ["a"]) is None
+    assert limit(["a"], ["a", "b"]) == ["a"] and limit([], ["a"]) == []

@@ -263,7 +263,7 @@ def build_app(engine: Engine) -> gr.Blocks:
                 else:
                     gr.Markdown(EVALUATION_MISSING, elem_id="qa-eval-missing")
 
-        chat_io = dict(inputs=[question, chatbot, asked, source_filter.chosen],
+        chat_io = dict(inputs=[question, chatbot, asked, source_filter.limited],
                        outputs=[question, chatbot, asked, passages, answered],
                        concurrency_limit=ask_limit, concurrency_id="ask", api_visibility="private")
         asking = [question.submit(actions.respond, **chat_io), chatbot.example_select(

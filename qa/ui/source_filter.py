@@ -23,11 +23,14 @@ def limit(chosen: list[str] | None, all_ids: list[str]) -> list[str] | None:
 
 @dataclass
 class SourceFilter:
-    """The components: `chosen` (the ticked source ids) is what a question is limited to."""
+    """The components. `limited` is what a question is limited to: None while every source offered is ticked
+    (a source added since the page loaded is then asked too), else the ticked ids."""
 
     engine: Engine
     outlet: gr.Dropdown
     chosen: gr.CheckboxGroup
+    offered: gr.State
+    limited: gr.State
 
     @classmethod
     def panel(cls, engine: Engine) -> "SourceFilter":
@@ -37,16 +40,17 @@ class SourceFilter:
                                  interactive=True)
             chosen = gr.CheckboxGroup(label="Ask only the ticked sources", elem_id="qa-filter-sources",
                                       interactive=True)
-        made = cls(engine, outlet, chosen)
+        made = cls(engine, outlet, chosen, gr.State([]), gr.State(None))
         outlet.input(made.only_outlet, outlet, chosen, queue=False, api_visibility="private")
+        chosen.change(limit, [chosen, made.offered], made.limited, queue=False, api_visibility="private")
         return made
 
     def refresh(self):
         """Every current source ticked, and the outlets to choose from (on page load)."""
         sources = self.engine.sources()
         choices = [(source_name(s.meta, s.source_id), s.source_id) for s in sources]
-        return (gr.update(choices=[ALL, *outlets_of(sources)], value=ALL),
-                gr.update(choices=choices, value=[s.source_id for s in sources]))
+        ids = [s.source_id for s in sources]
+        return gr.update(choices=[ALL, *outlets_of(sources)], value=ALL), gr.update(choices=choices, value=ids), ids
 
     def only_outlet(self, outlet: str):
         sources = self.engine.sources()
@@ -55,4 +59,4 @@ class SourceFilter:
         return outlets_of(sources).get(outlet, [])
 
     def wire(self, demo: gr.Blocks) -> None:
-        demo.load(self.refresh, None, [self.outlet, self.chosen], queue=False, api_visibility="private")
+        demo.load(self.refresh, None, [self.outlet, self.chosen, self.offered], queue=False, api_visibility="private")
