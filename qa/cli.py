@@ -1,4 +1,4 @@
-"""The `qa` command line: index, add, remove, edit, sources, ask (and eval, serve, bench from their own modules)."""
+"""The `qa` command line: index, add, remove, edit, sources, ask, export (and eval, serve, bench from their own modules)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ import logging
 import os
 import sys
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 
+from . import export
 from .engine import Engine, QuestionError
-from .files import RefusedFile, read_checked
+from .files import RefusedFile, atomic_write_bytes, read_checked
 from .index.migrate import migrate_from_faiss
 from .options import add_common_arguments, config_from_args, error_object, load_engine, print_warnings
 from .ingest.fields import check_date
 from .ingest.web import is_web_address
-from .sources import SourceError
+from .sources import SourceError, scan_sources
 from .types import Answer, SourceMeta
 
 META_OPTIONS = ("title", "outlet", "date", "url", "author")  # `--date`: YYYY-MM-DD, YYYY-MM or YYYY
@@ -66,6 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="ask a question ('-' reads one question per line from stdin)")
     p.add_argument("question", help="the question, or - for stdin")
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
+    p.add_argument("--source", action="append", dest="sources", metavar="ID",
+                   help="ask only this source (repeatable; `qa sources` lists the ids)")
+    p.add_argument("--outlet", action="append", dest="outlets", metavar="NAME",
+                   help="ask only this outlet's sources (repeatable; with --source: both)")
+    add_common_arguments(p)
+
+    p = sub.add_parser("export", help="an evidence pack (Markdown, CSV, JSON) from `qa ask --json` output")
+    p.add_argument("answers", nargs="*", type=Path, help="files of `qa ask --json` lines (default: stdin)")
+    p.add_argument("--format", choices=export.FORMATS, default="md", help="md (default), csv or json")
+    p.add_argument("--style", choices=export.STYLES, default="plain",
+                   help="reference style: plain (Outlet, “Title”, date, URL, accessed DATE), apa or mla")
+    p.add_argument("-o", "--output", type=Path, help="write to this file (default: stdout)")
     add_common_arguments(p)
 
     for name, (_, help_text) in EXTERNAL_COMMANDS.items():
@@ -217,7 +231,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         try:
             if problem:
                 raise QuestionError(problem)
-            answer = engine.ask(question)
+            asked_at = now_iso()
+            answer = engine.ask(question, sources=args.sources, outlets=args.outlets or ())
         except QuestionError as exc:
             status = 2
             if args.json:
@@ -229,10 +244,39 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 print(f"error: {where}{exc}", file=sys.stderr)
             continue
         if args.json:
-            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+            print(json.dumps({**answer.to_dict(), "asked_at": asked_at}, ensure_ascii=False), flush=True)
         else:
             print(format_answer(answer), flush=True)
     return status
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Quotes of saved answers with their sources' metadata, offsets and text hashes; no model is loaded."""
+    config = config_from_args(args)
+    try:
+        lines = [line for path in args.answers for line in path.read_text(encoding="utf-8").splitlines()] \
+            if args.answers else sys.stdin.read().splitlines()
+        answers = export.read_answers(lines)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        print(f"error: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        return 2
+    sources = {s.source_id: s for s in scan_sources(config.sources_dir, config.max_source_bytes).sources}
+    records = [r for a in answers for r in export.records_of_answer(a, sources, style=args.style)]
+    for record in records:
+        if not record.verified:
+            print(f"warning: {record.source_id} [{record.start}:{record.end}] no longer holds the quote "
+                  "(source changed or missing); exported as answered", file=sys.stderr)
+    text = export.render(records, args.format, now_iso())
+    if args.output:
+        atomic_write_bytes(args.output, text.encode("utf-8"), mode=0o644)
+        print(f"wrote {len(records)} quotes to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def stdin_questions(max_chars: int, stream=None):
@@ -273,10 +317,12 @@ def stdin_questions(max_chars: int, stream=None):
 
 def format_answer(answer: Answer) -> str:
     """A plain-text answer: the quotes with citation numbers (an ellipsis where a quote is part of a
-    sentence), who says what when the sources differ, the question words no quote contains, the sources."""
+    sentence), who says what when the sources differ, the question words no quote contains, the sources,
+    and the sources it was limited to."""
+    limited = f"\n(limited to: {', '.join(answer.limited_to)})" if answer.limited_to else ""
     if answer.abstained:
         missing = f"\n(not found: {', '.join(answer.uncovered_terms)})" if answer.uncovered_terms else ""
-        return answer.message + missing
+        return answer.message + missing + limited
     lines = []
     if answer.conflict:
         lines += ["The sources differ:"]
@@ -295,11 +341,11 @@ def format_answer(answer: Answer) -> str:
     for c in answer.citations:
         parts = [c.outlet or "unknown outlet", c.title or c.source_id, c.date or "no date"]
         lines.append(f"[{c.n}] " + ", ".join(parts) + (f" — {c.url}" if c.url else ""))
-    return "\n".join(lines)
+    return "\n".join(lines) + limited
 
 
 COMMANDS = {"index": cmd_index, "add": cmd_add, "remove": cmd_remove, "edit": cmd_edit, "sources": cmd_sources,
-            "ask": cmd_ask}
+            "ask": cmd_ask, "export": cmd_export}
 
 
 if __name__ == "__main__":

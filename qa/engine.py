@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from .abstention import decide
@@ -30,6 +30,7 @@ from .question import Question, analyze
 from .rerank import Reranker, rerank_sentences
 from .scoring import ScoredSentence, Weights, score_sentences
 from .retrieval import Retriever, retrieve
+from .selection import SelectionError, choose_sources
 from .spelling import NameSpellings
 from .ingest.web import fetch
 from .sources import (AddResult, PreparedSource, SourceScan, edit_source_meta, prepare_fetched, prepare_source,
@@ -285,19 +286,36 @@ class Engine:
             )
         return question.strip()
 
-    def ask(self, question: str, previous: str | None = None, options: Config | None = None) -> Answer:
+    def ask(self, question: str, previous: str | None = None, options: Config | None = None,
+            sources: Iterable[str] | None = None, outlets: Iterable[str] = ()) -> Answer:
         """Answer with one to three verbatim quotes (more when sources disagree), or abstain.
 
         `previous` is the last question of the conversation: a short follow-up ("and who ordered it?")
         is searched together with it. `options` overrides settings for this question (ablations).
+        `sources` (ids) and `outlets` limit the question to those sources: the search, the grounding and
+        the answer see no other (`Answer.limited_to` names them); an unknown one is a QuestionError.
         """
-        return self.trace(question, previous, options).answer
+        return self.trace(question, previous, options, sources=sources, outlets=outlets).answer
+
+    def choose(self, sources: Iterable[str] | None = None, outlets: Iterable[str] = ()) -> frozenset[str] | None:
+        """The source ids a question is limited to (None: every source); QuestionError for an unknown one
+        or an empty choice."""
+        ids = list(sources or [])
+        outlets = list(outlets or [])
+        if sources is not None and not ids and not outlets:
+            raise QuestionError("Choose at least one source.")
+        try:
+            return choose_sources(self._sources, ids, outlets)
+        except SelectionError as exc:
+            raise QuestionError(str(exc)) from None
 
     def trace(self, question: str, previous: str | None = None, options: Config | None = None,
-              depth: int = 0) -> Trace:
+              depth: int = 0, sources: Iterable[str] | None = None, outlets: Iterable[str] = ()) -> Trace:
         """`ask`, also returning the fused passage ranking (at least `depth` deep) and the scored sentences."""
         cfg = options or self.config
         question = self.validate(question)
+        chosen = self.choose(sources, outlets)
+        only = {} if chosen is None else {"sources": chosen}  # a swapped-in retriever need not know the keyword
         query = self._with_context(question, previous)
         timings: dict[str, float] = {}
         clock = time.perf_counter()
@@ -322,13 +340,13 @@ class Engine:
             sources = self._sources
             found = self.retriever(self.backend, vector if cfg.use_dense else None,
                                    tokens if cfg.use_lexical else [], cfg.dense_k, cfg.lexical_k, cfg.rrf_k,
-                                   max(pool, depth, cfg.grounding_passages_k), cfg.rrf_lexical_weight)
+                                   max(pool, depth, cfg.grounding_passages_k), cfg.rrf_lexical_weight, **only)
             lap("search")
             ranked_hits = [h for h in found.hits if h.source_id in sources]
             hits = [h for h in found.hits[:pool] if h.source_id in sources]
             records = self.backend.sentences([h.key for h in hits])
             doc_freqs = self.backend.doc_freqs(tokens)
-            term_freqs = self.backend.doc_freqs(grounding_keys(analysed)) if cfg.use_grounding else (0, {})
+            term_freqs = self.backend.doc_freqs(grounding_keys(analysed), **only) if cfg.use_grounding else (0, {})
         ranking = [
             Passage(h.source_id, h.start, h.end, sources[h.source_id].body[h.start:h.end], h.score, rank)
             for rank, h in enumerate(ranked_hits, start=1)
@@ -354,6 +372,8 @@ class Engine:
         lap("compose")
         timings["total"] = round(sum(timings.values()), 3)
         timings.update(found.timings_ms)  # the parts of "search"
+        if chosen is not None:
+            answer = replace(answer, limited_to=sorted(chosen))
         return Trace(_with_timings(answer, timings), ranking, ranked, analysed,
                      grounded_abstention=verdict.reason in ("never_mentioned", "never_together"))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -37,19 +38,21 @@ class Retriever(Protocol):
     """`retrieve`'s signature: what the engine searches with (a benchmark swaps in Milvus' own fusion)."""
 
     def __call__(self, backend: Backend, vector: np.ndarray | None, tokens: list[str], dense_k: int,
-                 lexical_k: int, rrf_k: int, limit: int, lexical_weight: float = 1.0) -> Retrieved: ...
+                 lexical_k: int, rrf_k: int, limit: int, lexical_weight: float = 1.0,
+                 sources: Collection[str] | None = None) -> Retrieved: ...
 
 
 def retrieve(backend: Backend, vector: np.ndarray | None, tokens: list[str], dense_k: int, lexical_k: int,
-             rrf_k: int, limit: int, lexical_weight: float = 1.0) -> Retrieved:
-    """Search with each enabled method (vector None: no dense; tokens empty: no lexical) and fuse.
+             rrf_k: int, limit: int, lexical_weight: float = 1.0, sources: Collection[str] | None = None) -> Retrieved:
+    """Search with each enabled method (vector None: no dense; tokens empty: no lexical) and fuse; with
+    `sources`, each search looks only at those sources' chunks.
 
     The dense and lexical weights are 2 - lexical_weight and lexical_weight: their sum stays 2, so fused
     scores keep the scale of plain RRF whatever the balance."""
     start = time.perf_counter()
-    dense = backend.search_dense(vector, dense_k) if vector is not None else []
+    dense = backend.search_dense(vector, dense_k, sources) if vector is not None else []
     after_dense = time.perf_counter()
-    lexical = backend.search_lexical(tokens, lexical_k) if tokens else []
+    lexical = backend.search_lexical(tokens, lexical_k, sources) if tokens else []
     after_lexical = time.perf_counter()
     by_key = {hit.key: hit for hit in lexical + dense}
     fused = reciprocal_rank_fusion([[h.key for h in dense], [h.key for h in lexical]], rrf_k,

@@ -145,6 +145,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     reason: str = ""  # why it abstained: never_mentioned, weak_evidence, no_sentences, reranker
     uncovered_terms: list[str] = field(default_factory=list)  # question words the quotes (or the sources) lack
+    limited_to: list[str] = field(default_factory=list)  # the source ids it was asked of; empty: every source
 
     def to_dict(self) -> dict:
         return asdict(self)

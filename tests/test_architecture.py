@@ -17,7 +17,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "qa"
 LAYERS: list[tuple[str, ...]] = [
     ("qa.config",),
     ("qa.types",),
-    ("qa.files", "qa.lexical", "qa.chunking"),
+    # selection: the sources a question is asked of; export: the evidence pack (quote records, formats)
+    ("qa.files", "qa.lexical", "qa.chunking", "qa.selection", "qa.export"),
     ("qa.embedding",),  # embedders: the interface, sentence-transformers (torch), ONNX Runtime and its export
     ("qa.ingest",),  # a file, a PDF or a web address to text and stated metadata, before it is stored
     ("qa.sources",),

@@ -70,7 +70,7 @@ def test_an_invalid_question_gives_an_error_object_not_a_traceback(client):
 def test_only_the_ask_endpoint_is_documented(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert list(endpoints) == ["/ask"]
-    assert [p["parameter_name"] for p in endpoints["/ask"]["parameters"]] == ["question", "previous"]
+    assert [p["parameter_name"] for p in endpoints["/ask"]["parameters"]] == ["question", "previous", "sources", "outlets"]
 
 
 # ---- the page's event handlers, called directly ------------------------------------------------------
@@ -86,8 +86,8 @@ def actions(app):
 def test_a_short_follow_up_in_the_chat_is_asked_with_the_previous_question(actions):
     from qa.ui import render
 
-    _, history, asked, _ = actions.respond(TOPIC_QUESTION, [], [])
-    box, history, asked, passages = actions.respond(FOLLOW_UP, history, asked)
+    _, history, asked, _, _ = actions.respond(TOPIC_QUESTION, [], [])
+    box, history, asked, passages, _ = actions.respond(FOLLOW_UP, history, asked)
     assert box == "" and asked == [TOPIC_QUESTION, FOLLOW_UP] and len(history) == 4
     expected = actions.engine.ask(FOLLOW_UP, previous=TOPIC_QUESTION)
     assert "Veliyev" in expected.answer[0].quote
@@ -103,7 +103,7 @@ def test_engine_failures_become_a_short_message_in_the_chat(app, monkeypatch, ca
         raise RuntimeError("index exploded at /secret/path")
 
     monkeypatch.setattr(actions.engine, "ask", broken)
-    _, history, asked, _ = actions.respond("Who ordered it?", [], [])
+    _, history, asked, _, _ = actions.respond("Who ordered it?", [], [])
     assert "Something went wrong" in history[-1]["content"]
     assert "exploded" not in history[-1]["content"] and "Traceback" not in history[-1]["content"]
     assert "index exploded" in caplog.text  # the details go to the server log

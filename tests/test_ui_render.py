@@ -142,7 +142,7 @@ def test_answer_bubble_shows_the_quote_verbatim_and_no_active_markup(payload):
     assert tag_names(html) <= {"div", "q", "a", "span", "ul", "li", "p", "strong"}
     assert TextOfClass("qa-text", html).found == [payload]
     hrefs = [attrs.get("href", "") for tag, attrs in Tree(html).tags if tag == "a"]
-    assert hrefs and all(h.startswith(("#qa-open/", "#qa-copy")) for h in hrefs)  # the javascript: URL is no link
+    assert hrefs and all(h.startswith(("#qa-open/", "#qa-copy", "#qa-save/")) for h in hrefs)  # the javascript: URL is no link
     assert "javascript:alert(7)" in "".join(Tree(html).text)  # shown as text instead
     copied = TextOfClass("qa-copytext", html).found
     assert copied == [f"“{payload}” — <script>o()</script>, “<b onmouseover=\"x()\">T</b>”, 2024, javascript:alert(7)"]

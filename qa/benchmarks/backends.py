@@ -199,11 +199,12 @@ class MilvusWithItsOwnFusion(MilvusBackend):
 
 
 def milvus_fusion_retrieve(backend: Backend, vector: np.ndarray | None, tokens: list[str], dense_k: int,
-                           lexical_k: int, rrf_k: int, limit: int, lexical_weight: float = 1.0) -> Retrieved:
+                           lexical_k: int, rrf_k: int, limit: int, lexical_weight: float = 1.0,
+                           sources=None) -> Retrieved:
     """`qa.retrieval.retrieve` with the fusion done by Milvus in one request (`MilvusWithItsOwnFusion`);
     RRFRanker has no weights, so `lexical_weight` is not applied. Without a vector: the app's retrieval."""
-    if vector is None or not isinstance(backend, MilvusWithItsOwnFusion):
-        return retrieve(backend, vector, tokens, dense_k, lexical_k, rrf_k, limit, lexical_weight)
+    if vector is None or sources is not None or not isinstance(backend, MilvusWithItsOwnFusion):
+        return retrieve(backend, vector, tokens, dense_k, lexical_k, rrf_k, limit, lexical_weight, sources)
     start = time.perf_counter()
     hits = backend.search_hybrid(vector, tokens, dense_k, lexical_k, rrf_k, limit)
     elapsed = round((time.perf_counter() - start) * 1000, 3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -53,17 +54,19 @@ class Backend(Protocol):
               rebuild: bool = False) -> None:
         """Add (or replace) sources and remove others, all at once: a crash leaves the old index."""
 
-    def search_dense(self, vector: np.ndarray, k: int) -> list[ChunkHit]:
-        """The k chunks nearest to a unit-length query vector (inner product)."""
+    def search_dense(self, vector: np.ndarray, k: int, sources: Collection[str] | None = None) -> list[ChunkHit]:
+        """The k chunks nearest to a unit-length query vector (inner product); with `sources`, the k nearest
+        among the chunks of those sources (filtered inside the search, not after it)."""
 
-    def search_lexical(self, tokens: list[str], k: int) -> list[ChunkHit]:
-        """The k best chunks by BM25 over their lexical tokens."""
+    def search_lexical(self, tokens: list[str], k: int, sources: Collection[str] | None = None) -> list[ChunkHit]:
+        """The k best chunks by BM25 over their lexical tokens (with `sources`: among those sources' chunks)."""
 
     def sentences(self, chunk_keys: list[str]) -> list[SentenceRecord]:
         """The sentences of these chunks, in chunk order, with their stored vectors."""
 
-    def doc_freqs(self, tokens: list[str]) -> tuple[int, dict[str, int]]:
-        """(number of chunks, chunks containing each token), for idf weights."""
+    def doc_freqs(self, tokens: list[str], sources: Collection[str] | None = None) -> tuple[int, dict[str, int]]:
+        """(number of chunks, chunks containing each token), for idf weights; with `sources`, counted over
+        those sources' chunks only."""
 
     def refresh_if_changed(self) -> bool:
         """Reload when another process changed the index; True if it did."""

@@ -82,8 +82,9 @@ class SegmentedBM25:
 
     # ---- queries ---------------------------------------------------------------------------------
 
-    def search(self, tokens: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, scores) of the k best documents with a positive score, best first."""
+    def search(self, tokens: list[str], k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, scores) of the k best documents with a positive score, best first; with `allowed` (ids),
+        only among those: the mask is applied before the top k, so a restricted search still finds k."""
         counts = Counter(self.vocab[t] for t in tokens if t in self.vocab)
         if not counts or self.n_docs == 0 or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
@@ -102,6 +103,8 @@ class SegmentedBM25:
                 norm = self.k1 * ((1 - self.b) + self.b * segment.lengths[rows] / average)
                 scores[rows] += np.float32(repeat * idf[term]) * (tf / (norm + tf))
             scores[~segment.alive] = 0
+            if allowed is not None:
+                scores[~np.isin(segment.ids, allowed)] = 0
             hit = np.flatnonzero(scores > 0)
             if len(hit) > k:
                 hit = hit[np.argpartition(-scores[hit], k - 1)[:k]]
@@ -111,8 +114,21 @@ class SegmentedBM25:
         order = np.lexsort((ids, -scores))[:k]  # best first; ties by id, i.e. indexing order
         return ids[order], scores[order]
 
-    def doc_freqs(self, tokens: list[str]) -> dict[str, int]:
-        return {t: int(self._df[self.vocab[t]]) if t in self.vocab else 0 for t in tokens}
+    def doc_freqs(self, tokens: list[str], allowed: np.ndarray | None = None) -> dict[str, int]:
+        """Documents containing each token (with `allowed`: only those among these ids)."""
+        if allowed is None:
+            return {t: int(self._df[self.vocab[t]]) if t in self.vocab else 0 for t in tokens}
+        counts = dict.fromkeys(tokens, 0)
+        for segment in self._segments:
+            rows = segment.alive & np.isin(segment.ids, allowed)
+            if not rows.any():
+                continue
+            for t in counts:
+                term = self.vocab.get(t)
+                if term is not None and term < segment.tf.shape[1]:
+                    column = segment.tf.indices[segment.tf.indptr[term]:segment.tf.indptr[term + 1]]
+                    counts[t] += int(rows[column].sum())
+        return counts
 
     @property
     def n_segments(self) -> int:

@@ -12,6 +12,7 @@ import platform
 import uuid
 import zipfile
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -550,19 +551,28 @@ class FaissBackend:
         return [path for path in segments_dir.iterdir()
                 if path.name not in referenced and (path.suffix == ".npz" or path.name.endswith(".tmp"))]
 
-    def search_dense(self, vector: np.ndarray, k: int) -> list[ChunkHit]:
+    def search_dense(self, vector: np.ndarray, k: int, sources: Collection[str] | None = None) -> list[ChunkHit]:
         if not self._n_chunks:
             return []
-        scores, ids = self._vectors.search(np.asarray(vector, np.float32).reshape(1, -1), k)
+        scores, ids = self._vectors.search(np.asarray(vector, np.float32).reshape(1, -1), k,
+                                           allowed=self._chunk_ids(sources))
         hits = (self._hit(int(i), float(s)) for s, i in zip(scores[0], ids[0]) if i >= 0)
         return [hit for hit in hits if hit is not None]
 
-    def search_lexical(self, tokens: list[str], k: int) -> list[ChunkHit]:
+    def search_lexical(self, tokens: list[str], k: int, sources: Collection[str] | None = None) -> list[ChunkHit]:
         if not self._n_chunks or not tokens:
             return []
-        ids, scores = self._lexical.search(tokens, k)
+        ids, scores = self._lexical.search(tokens, k, allowed=self._chunk_ids(sources))
         hits = (self._hit(int(i), float(s)) for i, s in zip(ids, scores))
         return [hit for hit in hits if hit is not None]
+
+    def _chunk_ids(self, sources: Collection[str] | None) -> np.ndarray | None:
+        """The chunk ids of these sources, ascending (None: every chunk)."""
+        if sources is None:
+            return None
+        entries = sorted((e.first_id, len(e.chunks)) for s in sources if (e := self._entries.get(s)) is not None)
+        return np.concatenate([np.arange(first, first + n, dtype=np.int64) for first, n in entries]
+                              or [np.zeros(0, np.int64)])
 
     def sentences(self, chunk_keys: list[str]) -> list[SentenceRecord]:
         records = []
@@ -580,8 +590,9 @@ class FaissBackend:
                 records.append(SentenceRecord(key, source_id, int(start), int(end), vectors[local]))
         return records
 
-    def doc_freqs(self, tokens: list[str]) -> tuple[int, dict[str, int]]:
-        return self._n_chunks, self._lexical.doc_freqs(tokens)
+    def doc_freqs(self, tokens: list[str], sources: Collection[str] | None = None) -> tuple[int, dict[str, int]]:
+        allowed = self._chunk_ids(sources)
+        return (self._n_chunks if allowed is None else len(allowed)), self._lexical.doc_freqs(tokens, allowed)
 
     @property
     def vector_index(self) -> VectorIndex:

@@ -10,7 +10,7 @@ import re
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -342,7 +342,7 @@ class MilvusBackend:
 
     # ---- searching -----------------------------------------------------------------------------
 
-    def search_dense(self, vector: np.ndarray, k: int) -> list[ChunkHit]:
+    def search_dense(self, vector: np.ndarray, k: int, sources: Collection[str] | None = None) -> list[ChunkHit]:
         if self._generation is None or not self._committed:
             return []
         vector = np.asarray(vector, dtype=np.float32).reshape(-1)
@@ -350,16 +350,16 @@ class MilvusBackend:
             raise IndexError_(f"the Milvus index holds {self._dim}-d vectors of model {self._model_id!r}; "
                               f"this query vector is {vector.shape[0]}-d: run `qa index` for the configured model")
         results = self._client.search(self._generation.name("chunks"), data=[vector.tolist()], anns_field="dense",
-                                      limit=k, output_fields=self._hit_fields(),
+                                      limit=k, output_fields=self._hit_fields(), filter=self._only(sources),
                                       search_params={"metric_type": "IP", "params": self._search_params(k)})
         return self._hits(results[0], lambda distance: float(distance))
 
-    def search_lexical(self, tokens: list[str], k: int) -> list[ChunkHit]:
+    def search_lexical(self, tokens: list[str], k: int, sources: Collection[str] | None = None) -> list[ChunkHit]:
         terms = milvus_terms(tokens)
         if self._generation is None or not self._committed or not terms:
             return []
         results = self._client.search(self._generation.name("chunks"), data=[" ".join(terms)], anns_field="sparse",
-                                      limit=k, output_fields=self._hit_fields(),
+                                      limit=k, output_fields=self._hit_fields(), filter=self._only(sources),
                                       search_params={"metric_type": "BM25"})
         # Milvus Lite reports BM25 as a negative distance, a server as a positive score
         return self._hits(results[0], lambda distance: abs(float(distance)))
@@ -391,7 +391,9 @@ class MilvusBackend:
                                               np.asarray(row["vector"], dtype=np.float32)))
         return records
 
-    def doc_freqs(self, tokens: list[str]) -> tuple[int, dict[str, int]]:
+    def doc_freqs(self, tokens: list[str], sources: Collection[str] | None = None) -> tuple[int, dict[str, int]]:
+        if sources is not None:
+            return self._doc_freqs_among(tokens, sources)
         n_chunks = sum(c.n_chunks for c in self._committed.values())
         terms = {token: (milvus_terms([token]) or [""])[0] for token in dict.fromkeys(tokens)}
         wanted = [t for t in dict.fromkeys(terms.values()) if t and t not in self._doc_freqs
@@ -415,6 +417,28 @@ class MilvusBackend:
         self._client.close()
 
     # ---- internals -----------------------------------------------------------------------------
+
+    def _only(self, sources: Collection[str] | None) -> str:
+        """A filter expression on the indexed `source_key` (applied inside the search, before the top k);
+        '' for every source."""
+        if sources is None:
+            return ""
+        return f"source_key in {json.dumps(sorted(source_key(s) for s in sources))}"
+
+    def _doc_freqs_among(self, tokens: list[str], sources: Collection[str]) -> tuple[int, dict[str, int]]:
+        """Chunks of these sources, and those of them holding each token (a count per token: the stored
+        frequencies are for the whole collection)."""
+        n_chunks = sum(c.n_chunks for sid, c in self._committed.items() if sid in sources)
+        freqs = dict.fromkeys(tokens, 0)
+        if self._generation is None or not n_chunks:
+            return n_chunks, freqs
+        for token in freqs:
+            term = (milvus_terms([token]) or [""])[0]
+            if term and len(term.encode()) <= MAX_TERM_BYTES and re.fullmatch(r"\w+", term):
+                rows = self._client.query(self._generation.name("chunks"), output_fields=["count(*)"],
+                                          filter=f"{self._only(sources)} and TEXT_MATCH(terms, '{term}')")
+                freqs[token] = int(rows[0]["count(*)"]) if rows else 0
+        return n_chunks, freqs
 
     @staticmethod
     def _hit_fields() -> list[str]:

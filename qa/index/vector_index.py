@@ -28,6 +28,11 @@ def faiss_threads(n: int):
         faiss.omp_set_num_threads(before)
 
 
+def k_floor(allowed: np.ndarray) -> int:
+    """A search breadth for a filtered HNSW walk: twice the allowed ids, at most 4096."""
+    return min(2 * len(allowed), 4096)
+
+
 def ivf_lists(n: int) -> int:
     """IVF lists for n vectors: 4·√n (the FAISS guidelines' lower end), capped by the training data."""
     return max(1, min(int(4 * math.sqrt(n)), IVF_MAX_LISTS, n // IVF_TRAIN_POINTS_PER_LIST))
@@ -87,14 +92,47 @@ class VectorIndex:
 
         self.index.remove_ids(faiss.IDSelectorBatch(ids))
 
-    def search(self, vectors: np.ndarray, k: int, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, ids), each (n_queries, k); missing results have id -1."""
+    def search(self, vectors: np.ndarray, k: int, threads: int = 1,
+               allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids), each (n_queries, k); missing results have id -1. With `allowed` (ids), only those
+        are searched (a FAISS IDSelector inside the search, so k of them come back, not k filtered)."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
-        k = min(k, len(self))
+        k = min(k, len(self) if allowed is None else len(allowed))
         if k <= 0:
             return np.zeros((len(vectors), 0), np.float32), np.zeros((len(vectors), 0), np.int64)
         with faiss_threads(threads):
-            return self.index.search(vectors, k)
+            if allowed is None:
+                return self.index.search(vectors, k)
+            allowed = np.asarray(allowed, np.int64)
+            scores, ids = self.index.search(vectors, k, params=self._selecting(allowed))
+            if self.approximate and self.kind == "hnsw" and (ids < 0).any():
+                return self._exact_among(vectors, k, allowed)  # a filtered graph walk can strand
+            return scores, ids
+
+    def _selecting(self, allowed: np.ndarray):
+        """Search parameters that keep only `allowed` ids. IVF probes every list: the selector skips the
+        others before any distance, so the search is exact among the allowed ones at the cost of a scan."""
+        import faiss
+
+        selector = faiss.IDSelectorBatch(allowed)
+        if self.approximate and self.kind == "ivf":
+            return faiss.SearchParametersIVF(sel=selector, nprobe=self.index.nlist)
+        if self.approximate:
+            return faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.ef_search, k_floor(allowed)))
+        return faiss.SearchParameters(sel=selector)
+
+    def _exact_among(self, vectors: np.ndarray, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Brute force over the allowed vectors (HNSW keeps them as they are)."""
+        import faiss
+
+        stored = faiss.vector_to_array(self.index.id_map).astype(np.int64)
+        positions = np.flatnonzero(np.isin(stored, allowed))
+        if not len(positions):
+            return np.zeros((len(vectors), 0), np.float32), np.zeros((len(vectors), 0), np.int64)
+        among = np.vstack([self.index.index.reconstruct(int(p)) for p in positions])
+        scores = vectors @ among.T
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(scores, order, axis=1).astype(np.float32), stored[positions][order]
 
     def adopt(self, index) -> None:
         """Use an index read back with `faiss.read_index` (written from one of these). It comes back as

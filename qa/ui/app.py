@@ -24,6 +24,8 @@ from ..options import add_common_arguments, config_from_args, error_object, load
 from ..types import Answer, SourceMeta  # noqa: E402
 from . import evaluation_tab, reading, render  # noqa: E402
 from .assets import CLICK_SCRIPT, CSS, READING_SCRIPT  # noqa: E402
+from .notebook import Notebook  # noqa: E402
+from .source_filter import SourceFilter, limit  # noqa: E402
 from .guard import RequestGuard  # noqa: E402
 from .sources_tab import FAILED, SourceActions, build_sources_tab, upload_folder  # noqa: E402
 
@@ -52,18 +54,20 @@ class ChatActions(SourceActions):
     def metas(self) -> dict[str, SourceMeta]:
         return {s.source_id: s.meta for s in self.engine.sources()}
 
-    def respond(self, question: str, history: list, asked: list[str]):
-        """Answer a question from the chat box: (textbox, chat, questions asked, passages panel)."""
+    def respond(self, question: str, history: list, asked: list[str], chosen: list[str] | None = None):
+        """Answer a question from the chat box, from the `chosen` sources: (textbox, chat, questions asked,
+        passages panel, the answer's JSON or None)."""
         history = list(history or [])
         asked = list(asked or [])
         question = question or ""
         if not question.strip():
             gr.Warning("Please type a question.")
-            return question, history, asked, gr.skip()
+            return question, history, asked, gr.skip(), None
         answer: Answer | None = None
         try:
-            answer = self.engine.ask(question, previous=asked[-1] if asked else None)
-            bubble = render.answer_html(answer, reading.preview_markup(answer, self.engine.source))
+            answer = self.engine.ask(question, previous=asked[-1] if asked else None,
+                                     sources=limit(chosen, [s.source_id for s in self.engine.sources()]))
+            bubble = render.answer_html(answer, reading.preview_markup(answer, self.engine.source), self.metas())
         except QuestionError as exc:
             bubble = render.notice_html(str(exc))
         except Exception:
@@ -72,8 +76,8 @@ class ChatActions(SourceActions):
         history += [{"role": "user", "content": render.user_html(question)},
                     {"role": "assistant", "content": bubble}]
         if answer is None:
-            return "", history, asked, gr.skip()
-        return "", history, asked + [answer.question], render.passages_html(answer, self.metas())
+            return "", history, asked, gr.skip(), None
+        return "", history, asked + [answer.question], render.passages_html(answer, self.metas()), answer.to_dict()
 
     def open_source(self, ref: str, label: str = "") -> str:
         """The source view for a citation or passage link (`#qa-open/<id>/<start>/<end>`); `label`: "[n]"."""
@@ -94,10 +98,13 @@ class ChatActions(SourceActions):
             log.exception("showing %r failed", ref[:200])
             return reading.source_message_html(FAILED)
 
-    def ask_api(self, question: str, previous: str = "") -> dict:
-        """Answer one question; the JSON of `qa ask --json` (`Answer.to_dict()`), or {"question", "error"}."""
+    def ask_api(self, question: str, previous: str = "", sources: list[str] | None = None,
+                outlets: list[str] | None = None) -> dict:
+        """Answer one question (limited to `sources`/`outlets` when given); the JSON of `qa ask --json`
+        (`Answer.to_dict()`), or {"question", "error"}."""
         try:
-            return self.engine.ask(question, previous=previous or None).to_dict()
+            return self.engine.ask(question, previous=previous or None, sources=sources or None,
+                                   outlets=outlets or ()).to_dict()
         except QuestionError as exc:
             return error_object(question, str(exc), self.engine.config)
         except Exception:
@@ -120,7 +127,7 @@ def build_app(engine: Engine) -> gr.Blocks:
         gr.Markdown("# Ask the sources\nEvery answer is made of word-for-word quotes from the articles, each "
                     "with its citation. Click a citation number or a passage to read it in its source.",
                     elem_id="qa-header")
-        asked = gr.State([])
+        asked, answered = gr.State([]), gr.State(None)
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
                 with gr.Row(equal_height=False):
@@ -136,6 +143,7 @@ def build_app(engine: Engine) -> gr.Blocks:
                                               placeholder="Ask about the articles… (a short follow-up "
                                                           "like “and who ordered it?” works too)",
                                               submit_btn="Ask", autofocus=True)
+                        source_filter = SourceFilter.panel(engine)
                     with gr.Column(scale=2, min_width=340, elem_id="qa-side"):
                         gr.Markdown("### Passages for the last question", elem_classes="qa-panel-title")
                         passages = gr.HTML(render.passages_html(None, {}), elem_id="qa-passages",
@@ -143,16 +151,19 @@ def build_app(engine: Engine) -> gr.Blocks:
                         gr.Markdown("### Source", elem_classes="qa-panel-title", elem_id="qa-source-title")
                         source_view = gr.HTML(render.source_placeholder_html(), elem_id="qa-source",
                                               js_on_load=READING_SCRIPT, padding=False)
+                        notebook = Notebook.panel(engine, temp_dir)
             with gr.Tab("Sources", id="sources") as sources_tab:
                 build_sources_tab(actions, config, demo, sources_tab)
             with gr.Tab("Evaluation", id="evaluation"):
                 evaluation_tab.build(engine, temp_dir)
 
-        chat_io = dict(inputs=[question, chatbot, asked], outputs=[question, chatbot, asked, passages],
+        chat_io = dict(inputs=[question, chatbot, asked, source_filter.limited],
+                       outputs=[question, chatbot, asked, passages, answered],
                        concurrency_limit=ask_limit, concurrency_id="ask", api_visibility="private")
-        question.submit(actions.respond, **chat_io)
-        chatbot.example_select(_example_text, None, question, queue=False,
-                               api_visibility="private").then(actions.respond, **chat_io)
+        asking = [question.submit(actions.respond, **chat_io), chatbot.example_select(
+            _example_text, None, question, queue=False, api_visibility="private").then(actions.respond, **chat_io)]
+        notebook.wire(demo, chatbot, asked, answered, asking)
+        source_filter.wire(demo)
         chatbot.clear(lambda: ([], render.passages_html(None, {}), render.source_placeholder_html()), None,
                       [asked, passages, source_view], queue=False, api_visibility="private")
         passages.click(_open_event(actions), None, source_view, concurrency_limit=None,

@@ -10,8 +10,10 @@ from ..abstention import ABSTAIN_MESSAGE
 from ..types import Answer, Citation, Passage, Source, SourceMeta
 
 OPEN_PREFIX = "#qa-open/"  # links the page's script turns into "show this span of this source"
+SAVE_PREFIX = "#qa-save/"  # the same span, saved to the notebook (qa/ui/notebook.py)
 COPY_LABEL = "Copy citation"
 FAILED = "Something went wrong; the details are in the server log."  # every handler's one line instead of a traceback
+SAVE_LABEL = "Save quote"
 
 
 def esc(text: object) -> str:
@@ -105,21 +107,24 @@ def notice_html(message: str, kind: str = "error") -> str:
     return f'<p class="qa-notice qa-{esc(kind)}">{esc(message)}</p>'
 
 
-def answer_html(answer: Answer, previews: Mapping[tuple[str, int, int], str] | None = None) -> str:
+def answer_html(answer: Answer, previews: Mapping[tuple[str, int, int], str] | None = None,
+                metas: Mapping[str, SourceMeta] | None = None) -> str:
     """The chat bubble: the verbatim quotes, each with its citation number, then the numbered sources.
 
     An abstention is one plain sentence and the reason (what no source mentions). A disagreement lists one
     card per statement, oldest article first: citation, outlet, date, the figure, whom the article attributes
     it to, and the quote. A quote that is part of a sentence has an ellipsis outside the quotation marks;
     question words no quote contains are named below the quotes. `previews` (reading.preview_markup) puts
-    each quote's hover preview after its citation.
+    each quote's hover preview after its citation. A question limited to some sources names them (`metas`
+    gives their names).
     """
     previews = previews or {}
+    limited = _limited_html(answer.limited_to, metas or {})
     if answer.abstained:
         reason = answer.message[len(ABSTAIN_MESSAGE):].strip() if answer.message.startswith(ABSTAIN_MESSAGE) else ""
         reason_html = f'<p class="qa-reason">{esc(reason)}</p>' if reason else ""
         return (f'<div class="qa-answer"><p class="qa-abstain">{esc(ABSTAIN_MESSAGE)}</p>{reason_html}'
-                '<p class="qa-hint">The closest passages are listed beside the chat.</p></div>')
+                f'<p class="qa-hint">The closest passages are listed beside the chat.</p>{limited}</div>')
     citations = {c.n: c for c in answer.citations}
     parts = ['<div class="qa-answer">']
     if answer.conflict is not None:
@@ -145,8 +150,15 @@ def answer_html(answer: Answer, previews: Mapping[tuple[str, int, int], str] | N
     if answer.uncovered_terms:
         parts.append(f'<p class="qa-uncovered">Not in the quotes: {esc(", ".join(answer.uncovered_terms))}</p>')
     parts.append('<ul class="qa-sources">' + "".join(_citation_html(c) for c in answer.citations) + "</ul>")
-    parts.append("</div>")
+    parts.append(limited + "</div>")
     return "".join(parts)
+
+
+def _limited_html(source_ids: list[str], metas: Mapping[str, SourceMeta]) -> str:
+    if not source_ids:
+        return ""
+    names = "; ".join(source_name(metas.get(sid, SourceMeta()), sid) for sid in source_ids)
+    return f'<p class="qa-limited">Asked only of {len(source_ids)} chosen source(s): {esc(names)}</p>'
 
 
 def _quote_html(text: str, source_id: str, start: int, end: int, n: int, citation: Citation, whole: bool,
@@ -158,6 +170,8 @@ def _quote_html(text: str, source_id: str, start: int, end: int, n: int, citatio
             f'<a class="qa-cite" href="{esc(open_link(source_id, start, end))}"'
             f'{hint}>[{n}{at}]</a>{preview} '
             f'<a class="qa-copy" href="#qa-copy" title="Copy the quote with its reference">{COPY_LABEL}</a>'
+            f'<a class="qa-save" href="{esc(SAVE_PREFIX + open_link(source_id, start, end)[len(OPEN_PREFIX):])}" '
+            f'title="Save the quote to the notebook">{SAVE_LABEL}</a>'
             f'<span class="qa-copytext">{esc(copy_text(text, citation) + at)}</span></div>')
 
 

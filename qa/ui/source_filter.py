@@ -1,0 +1,62 @@
+"""The page's source choice: a checkbox per source (all on by default) and "only this outlet"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from ..engine import Engine
+from ..selection import outlets_of
+from .render import source_name
+
+ALL = "All sources"
+
+
+def limit(chosen: list[str] | None, all_ids: list[str]) -> list[str] | None:
+    """What a question is limited to: None when every source is ticked (or the page sent no choice), else
+    the ticked ids (an empty list: the engine asks for at least one)."""
+    if chosen is None or set(chosen) >= set(all_ids):
+        return None
+    return list(chosen)
+
+
+@dataclass
+class SourceFilter:
+    """The components. `limited` is what a question is limited to: None while every source offered is ticked
+    (a source added since the page loaded is then asked too), else the ticked ids."""
+
+    engine: Engine
+    outlet: gr.Dropdown
+    chosen: gr.CheckboxGroup
+    offered: gr.State
+    limited: gr.State
+
+    @classmethod
+    def panel(cls, engine: Engine) -> "SourceFilter":
+        """Build the components where the page is being laid out (collapsed: most questions ask every source)."""
+        with gr.Accordion("Sources to ask", open=False, elem_id="qa-filter"):
+            outlet = gr.Dropdown(label="Only this outlet", choices=[ALL], value=ALL, elem_id="qa-filter-outlet",
+                                 interactive=True)
+            chosen = gr.CheckboxGroup(label="Ask only the ticked sources", elem_id="qa-filter-sources",
+                                      interactive=True)
+        made = cls(engine, outlet, chosen, gr.State([]), gr.State(None))
+        outlet.input(made.only_outlet, outlet, chosen, queue=False, api_visibility="private")
+        chosen.change(limit, [chosen, made.offered], made.limited, queue=False, api_visibility="private")
+        return made
+
+    def refresh(self):
+        """Every current source ticked, and the outlets to choose from (on page load)."""
+        sources = self.engine.sources()
+        choices = [(source_name(s.meta, s.source_id), s.source_id) for s in sources]
+        ids = [s.source_id for s in sources]
+        return gr.update(choices=[ALL, *outlets_of(sources)], value=ALL), gr.update(choices=choices, value=ids), ids
+
+    def only_outlet(self, outlet: str):
+        sources = self.engine.sources()
+        if outlet == ALL or not outlet:
+            return [s.source_id for s in sources]
+        return outlets_of(sources).get(outlet, [])
+
+    def wire(self, demo: gr.Blocks) -> None:
+        demo.load(self.refresh, None, [self.outlet, self.chosen, self.offered], queue=False, api_visibility="private")
