@@ -195,8 +195,8 @@ def test_a_citation_previews_its_sentence_in_context_with_the_source(desktop, ap
     pop = desktop.locator("#qa-preview-pop")
     if key == "hover":
         link.hover()
-    else:  # Tab from the link before it (the first quote's "Copy citation"): the keyboard's way in
-        bubble.locator("a.qa-copy").first.focus()
+    else:  # Tab from the link before it (the first quote's last link): the keyboard's way in
+        bubble.locator(".qa-quote").first.locator("a").last.focus()
         desktop.keyboard.press("Tab")
         assert link.evaluate("a => document.activeElement === a")
     expect(pop).to_be_visible()
