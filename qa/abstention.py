@@ -43,10 +43,14 @@ def decide(question: Question, grounding: Grounding, ranked: list[ScoredSentence
     return Verdict(False)
 
 
-def abstain_message(verdict: Verdict) -> str:
+def abstain_message(verdict: Verdict, limited: bool = False) -> str:
+    """The abstention for the user; `limited`: the question was asked of chosen sources only, and the
+    message must not claim that no source at all mentions what was asked."""
     if verdict.reason == "never_mentioned" and verdict.missing:
-        return f"{ABSTAIN_MESSAGE} No source mentions: {', '.join(verdict.missing)}."
+        who = "None of the chosen sources mentions" if limited else "No source mentions"
+        return f"{ABSTAIN_MESSAGE} {who}: {', '.join(verdict.missing)}."
     if verdict.reason == "never_together" and verdict.missing:
         focus, *names = verdict.missing
-        return f"{ABSTAIN_MESSAGE} No passage mentions “{focus}” together with {', '.join(names)}."
+        where = "No passage of the chosen sources mentions" if limited else "No passage mentions"
+        return f"{ABSTAIN_MESSAGE} {where} “{focus}” together with {', '.join(names)}."
     return ABSTAIN_MESSAGE

@@ -93,7 +93,8 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
                              date=sources[r.sentence.source_id].meta.date,
                              figures=[f.text for f in r.figures], values=[f.value for f in r.figures],
                              quote=bodies[r.sentence.source_id][r.sentence.start:r.sentence.end],
-                             start=r.sentence.start, end=r.sentence.end, attribution=r.attribution)
+                             start=r.sentence.start, end=r.sentence.end, attribution=r.attribution,
+                             page=sources[r.sentence.source_id].page_of(r.sentence.start))
                  for r in rows]
         conflict = Conflict(kind=question.kind, values=values, message=conflict_message(table, sources),
                             rows=table)

@@ -19,7 +19,7 @@ from .index.migrate import migrate_from_faiss
 from .options import add_common_arguments, config_from_args, error_object, load_engine, print_warnings
 from .ingest.fields import check_date
 from .ingest.web import is_web_address
-from .sources import SourceError, scan_sources
+from .sources import SourceError, file_limit, scan_sources
 from .types import Answer, SourceMeta
 
 META_OPTIONS = ("title", "outlet", "date", "url", "author")  # `--date`: YYYY-MM-DD, YYYY-MM or YYYY
@@ -162,11 +162,11 @@ def cmd_add(args: argparse.Namespace) -> int:
             else:
                 # Checked before read: a FIFO, /dev/zero or a sparse 1.5 GB file is refused, not read. A link
                 # is followed to a regular file: the user named it here.
-                data = read_checked(path, engine.config.max_source_bytes)
+                limit, setting = file_limit(path.name, engine.config.max_source_bytes, engine.config.max_pdf_bytes)
+                data = read_checked(path, limit, setting=setting)
                 result, _ = engine.add(data, path.name, meta, progress=True)
         except (OSError, SourceError, RefusedFile) as exc:
-            where = "" if is_web_address(given) else f"{path}: "  # a web address's message names it
-            print(f"error: {where}{getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+            print(f"error: {add_error(given, exc)}", file=sys.stderr)
             failed += 1
             continue
         for notice in result.notices:
@@ -176,6 +176,16 @@ def cmd_add(args: argparse.Namespace) -> int:
         else:
             print(f"skipped {given}: same text as source {result.duplicate_of}")
     return 1 if failed else 0
+
+
+def add_error(given: str, exc: Exception) -> str:
+    """The one line of a failed add, naming the file once, by the path given (the message of a file's
+    refusal starts with its bare name; a web address's names the address)."""
+    if is_web_address(given):
+        return str(exc)
+    message = getattr(exc, "strerror", None) or str(exc)
+    name = Path(given).name + ": "
+    return f"{given}: {message[len(name):] if message.startswith(name) else message}"
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
@@ -328,7 +338,8 @@ def format_answer(answer: Answer) -> str:
         lines += ["The sources differ:"]
         for row in answer.conflict.rows:
             said = f" — according to {row.attribution}" if row.attribution else ""
-            lines.append(f"  [{row.citation}] {row.outlet or row.source_id} ({row.date or 'no date'}): "
+            page = f", p. {row.page}" if row.page else ""
+            lines.append(f"  [{row.citation}{page}] {row.outlet or row.source_id} ({row.date or 'no date'}): "
                          f"{', '.join(row.figures)}{said}")
         lines.append("")
     for quote in answer.answer:

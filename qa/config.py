@@ -98,8 +98,12 @@ class Config:
 
     # limits
     max_question_chars: int = 2_000
-    max_source_bytes: int = 5_000_000
+    max_source_bytes: int = 5_000_000  # a text or HTML file, and the text stored of any source (a PDF's too)
+    max_pdf_bytes: int = 50_000_000  # a PDF file (upload, `qa add`, web): reports run to tens of MB
     fetch_timeout_s: float = 20.0  # `qa add https://…`: how long a web server may take to answer
+    # fetch addresses whose host is loopback, private, link-local, multicast or reserved (off: a shared
+    # `qa serve` must not fetch its own network for whoever is logged in)
+    fetch_private_addresses: bool = False
     max_echo_chars: int = 200  # an error object repeats at most this much of the input it refuses
     html_kept_notice: float = 0.5  # say how much of an HTML page's text extraction kept when under this share
 

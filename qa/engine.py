@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from .abstention import decide
+from .abstention import abstain_message, decide
 from .answer import compose, prose_only
 from .config import Config
 from .embedding import Embedder
@@ -148,14 +148,17 @@ class Engine:
 
         The file is decoded before the writer lock is taken; the duplicate check and the choice of its id
         happen under it, so two adds racing (the same name, the same text) land once each."""
-        prepared = prepare_source(data, filename, meta, self.config.max_source_bytes, self.config.html_kept_notice)
+        prepared = prepare_source(data, filename, meta, self.config.max_source_bytes, self.config.html_kept_notice,
+                                  self.config.max_pdf_bytes)
         return self._store(prepared, progress)
 
     def add_url(self, url: str, meta: SourceMeta | None = None,
                 progress: bool = False) -> tuple[AddResult, IndexReport | None]:
         """Fetch a web address (a page or a PDF) and add it like a file; fetched before the writer lock."""
-        fetched = fetch(url, self.config.fetch_timeout_s, self.config.max_source_bytes)
-        return self._store(prepare_fetched(fetched, meta, self.config.html_kept_notice), progress)
+        cfg = self.config
+        fetched = fetch(url, cfg.fetch_timeout_s, cfg.max_source_bytes, cfg.fetch_private_addresses,
+                        max_pdf_bytes=cfg.max_pdf_bytes)
+        return self._store(prepare_fetched(fetched, meta, cfg.html_kept_notice, cfg.max_source_bytes), progress)
 
     def _store(self, prepared: PreparedSource, progress: bool) -> tuple[AddResult, IndexReport | None]:
         with self.writing():
@@ -348,7 +351,8 @@ class Engine:
             doc_freqs = self.backend.doc_freqs(tokens)
             term_freqs = self.backend.doc_freqs(grounding_keys(analysed), **only) if cfg.use_grounding else (0, {})
         ranking = [
-            Passage(h.source_id, h.start, h.end, sources[h.source_id].body[h.start:h.end], h.score, rank)
+            Passage(h.source_id, h.start, h.end, sources[h.source_id].body[h.start:h.end], h.score, rank,
+                    sources[h.source_id].page_of(h.start))
             for rank, h in enumerate(ranked_hits, start=1)
         ]
         passages = ranking[:cfg.passages_k]
@@ -373,7 +377,8 @@ class Engine:
         timings["total"] = round(sum(timings.values()), 3)
         timings.update(found.timings_ms)  # the parts of "search"
         if chosen is not None:
-            answer = replace(answer, limited_to=sorted(chosen))
+            message = abstain_message(verdict, limited=True) if answer.abstained else answer.message
+            answer = replace(answer, limited_to=sorted(chosen), message=message)
         return Trace(_with_timings(answer, timings), ranking, ranked, analysed,
                      grounded_abstention=verdict.reason in ("never_mentioned", "never_together"))
 

@@ -81,8 +81,8 @@ def records_of_answer(answer: Mapping, sources: Mapping[str, Source], asked_at: 
     question, asked_at = str(answer.get("question", "")), str(answer.get("asked_at") or asked_at)
     quotes = list(answer.get("answer") or [])
     conflict = answer.get("conflict") or {}
-    quotes += [{"quote": r["quote"], "source_id": r["source_id"], "start": r["start"], "end": r["end"]}
-               for r in conflict.get("rows") or []]
+    quotes += [{"quote": r["quote"], "source_id": r["source_id"], "start": r["start"], "end": r["end"],
+                "page": r.get("page")} for r in conflict.get("rows") or []]
     records, seen = [], set()
     for q in quotes:
         key = (q["source_id"], int(q["start"]), int(q["end"]))

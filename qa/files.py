@@ -31,15 +31,16 @@ class WriterBusy(TimeoutError):
     """Another writer held the lock longer than we may wait; the message says what to do."""
 
 
-def too_big(name: str, size: int, max_bytes: int) -> str:
-    return f"{name}: {size:,} bytes is over the limit of {max_bytes:,} bytes (QA_MAX_SOURCE_BYTES)"
+def too_big(name: str, size: int, max_bytes: int, setting: str = "QA_MAX_SOURCE_BYTES") -> str:
+    return f"{name}: {size:,} bytes is over the limit of {max_bytes:,} bytes ({setting})"
 
 
 _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
           stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a folder"}
 
 
-def read_checked(path: Path, max_bytes: int | None, within: Path | None = None) -> bytes:
+def read_checked(path: Path, max_bytes: int | None, within: Path | None = None,
+                 setting: str = "QA_MAX_SOURCE_BYTES") -> bytes:
     """The bytes of a regular file, checked before they are read.
 
     A FIFO blocks `open` until a writer comes, a device such as /dev/zero never ends and a sparse file can
@@ -47,7 +48,8 @@ def read_checked(path: Path, max_bytes: int | None, within: Path | None = None) 
     (what is checked is what is read), refused when its size is over `max_bytes`, and read to at most
     `max_bytes + 1` bytes in case it grows meanwhile. With `within`, a symbolic link is followed only when
     it resolves inside that folder (a link in sources/ must not turn /etc/passwd into a source); without,
-    the caller named the path itself and a link to a regular file is read.
+    the caller named the path itself and a link to a regular file is read. `setting` names the limit's
+    variable in the message.
     """
     name = path.name
     target = path
@@ -65,7 +67,7 @@ def read_checked(path: Path, max_bytes: int | None, within: Path | None = None) 
             kind = _KINDS.get(stat.S_IFMT(info.st_mode), "not a file")
             raise RefusedFile(f"{name}: not a regular file ({kind}); only regular files are read")
         if max_bytes is not None and info.st_size > max_bytes:
-            raise RefusedFile(too_big(name, info.st_size, max_bytes))
+            raise RefusedFile(too_big(name, info.st_size, max_bytes, setting))
         limit = info.st_size if max_bytes is None else max_bytes
         chunks, total = [], 0
         while True:
@@ -75,7 +77,7 @@ def read_checked(path: Path, max_bytes: int | None, within: Path | None = None) 
             chunks.append(chunk)
             total += len(chunk)
             if max_bytes is not None and total > max_bytes:
-                raise RefusedFile(too_big(name, total, max_bytes) + " (it grew while read)")
+                raise RefusedFile(too_big(name, total, max_bytes, setting) + " (it grew while read)")
         return b"".join(chunks)
     finally:
         os.close(fd)

@@ -305,22 +305,32 @@ def load_sources(sources_dir: Path, max_bytes: int | None = None) -> tuple[list[
     return scan.sources, scan.warnings
 
 
+def file_limit(filename: str, max_bytes: int, max_pdf_bytes: int | None) -> tuple[int, str]:
+    """The size limit of a file to add and the setting that sets it: a PDF has its own (reports run to tens
+    of MB of which the text is a small part), every other file `max_bytes`."""
+    if max_pdf_bytes is not None and Path(filename).suffix.lower() in PDF_SUFFIXES:
+        return max_pdf_bytes, "QA_MAX_PDF_BYTES"
+    return max_bytes, "QA_MAX_SOURCE_BYTES"
+
+
 def prepare_source(data: bytes, filename: str, meta: SourceMeta | None = None, max_bytes: int = 5_000_000,
-                   kept_notice: float = HTML_KEPT_NOTICE) -> PreparedSource:
+                   kept_notice: float = HTML_KEPT_NOTICE, max_pdf_bytes: int | None = None) -> PreparedSource:
     """Check, decode and convert a file to add; raises SourceError, for the user, when it cannot be a source.
 
     HTML is stored as its extracted text and a PDF as the text of its pages with a page map, so quotes and
-    offsets refer to what is shown. The metadata typed wins over what the file states; the date must be a
-    date; `collected` is today."""
+    offsets refer to what is shown. A PDF file may be up to `max_pdf_bytes` (default `max_bytes`), the text
+    stored of any file up to `max_bytes`. The metadata typed wins over what the file states; the date must
+    be a date; `collected` is today."""
     display = Path(filename).name or "file"
     suffix = Path(display).suffix.lower()
     if suffix not in ADD_SUFFIXES:
         raise SourceError(f"{display}: unsupported file type {suffix or '(none)'}; use {', '.join(ADD_SUFFIXES)}")
-    if len(data) > max_bytes:
-        raise SourceError(too_big(display, len(data), max_bytes))
+    limit, setting = file_limit(display, max_bytes, max_pdf_bytes)
+    if len(data) > limit:
+        raise SourceError(too_big(display, len(data), limit, setting))
     given = _given(meta)
     if suffix in PDF_SUFFIXES:
-        return _prepared_pdf(data, display, given, collected_now())
+        return _checked_text(_prepared_pdf(data, display, given, collected_now()), display, max_bytes)
     text = decode_text(data, display)
     stated = given
     notices: tuple[str, ...] = ()
@@ -336,8 +346,9 @@ def prepare_source(data: bytes, filename: str, meta: SourceMeta | None = None, m
 
 
 def prepare_fetched(fetched: Fetched, meta: SourceMeta | None = None,
-                    kept_notice: float = HTML_KEPT_NOTICE) -> PreparedSource:
-    """A fetched web page (or PDF) to add: its main text, what it states, its address, the time fetched."""
+                    kept_notice: float = HTML_KEPT_NOTICE, max_bytes: int | None = None) -> PreparedSource:
+    """A fetched web page (or PDF) to add: its main text, what it states, its address, the time fetched;
+    its text is refused over `max_bytes`."""
     given = _given(meta)
     name = slugify(fetched.url.split("://", 1)[-1])
     if fetched.kind == "pdf":
@@ -352,8 +363,19 @@ def prepare_fetched(fetched: Fetched, meta: SourceMeta | None = None,
     stated = Stated(prepared.meta, prepared.origin)
     if not stated.meta.url:
         stated = stated.with_field("url", fetched.url, "fetched from")
-    return PreparedSource(name, ".txt", prepared.text, stated.meta, prepared.content_hash, prepared.notices,
-                          stated.origin, prepared.pages)
+    prepared = PreparedSource(name, ".txt", prepared.text, stated.meta, prepared.content_hash, prepared.notices,
+                              stated.origin, prepared.pages)
+    return prepared if max_bytes is None else _checked_text(prepared, fetched.url, max_bytes)
+
+
+def _checked_text(prepared: PreparedSource, display: str, max_bytes: int) -> PreparedSource:
+    """The prepared source, unless its text is over the limit of a source's text (it would be stored, then
+    skipped by every scan)."""
+    size = len(prepared.text.encode("utf-8"))
+    if size > max_bytes:
+        raise SourceError(f"{display}: its text is {size:,} bytes, over the limit of {max_bytes:,} bytes for "
+                          "a source's text (QA_MAX_SOURCE_BYTES)")
+    return prepared
 
 
 def _given(meta: SourceMeta | None) -> Stated:

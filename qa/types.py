@@ -83,6 +83,7 @@ class Passage:
     text: str
     score: float
     rank: int
+    page: int | None = None  # sources with a page map (PDF): the page the passage starts on
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ class ConflictRow:
     start: int
     end: int
     attribution: str = ""  # whom the article says it comes from ("the Parliamentary Assembly of …")
+    page: int | None = None  # sources with a page map (PDF): the page the sentence starts on
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,8 @@ JSON_LD_HTML = """<html><head><title>x</title><script type="application/ld+json"
 
 class Handler(http.server.BaseHTTPRequestHandler):
     """Routes: /article.html, /undated.html, /report.pdf, /missing (404), /data.json (JSON), /huge.html (over
-    the cap), /slow.html (answers after 3 s), /to-ftp (a redirect to ftp://), /moved (a redirect to /article.html)."""
+    the cap), /slow.html (answers after 3 s), /to-ftp (a redirect to ftp://), /moved (a redirect to /article.html),
+    /to-localhost (a redirect to the same server named localhost)."""
 
     pdf = b""
 
@@ -97,9 +98,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/slow.html":
             time.sleep(3)
             routes[self.path] = routes["/article.html"]
-        if self.path in ("/to-ftp", "/moved"):
+        if self.path in ("/to-ftp", "/moved", "/to-localhost"):
+            targets = {"/to-ftp": "ftp://127.0.0.1/file.html", "/moved": "/article.html",
+                       "/to-localhost": f"http://localhost:{self.server.server_address[1]}/article.html"}
             self.send_response(302)
-            self.send_header("Location", "ftp://127.0.0.1/file.html" if self.path == "/to-ftp" else "/article.html")
+            self.send_header("Location", targets[self.path])
             self.send_header("Content-Length", "0")
             self.end_headers()
             return

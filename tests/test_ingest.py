@@ -202,6 +202,7 @@ def test_removing_a_source_deletes_its_files_and_takes_it_out_of_the_answers(eng
 
 
 def test_a_web_address_is_fetched_with_its_stated_metadata_and_the_time_it_was_fetched(engine):
+    engine.config = engine.config.replace(fetch_private_addresses=True)  # the test server is on 127.0.0.1
     with local_server() as base:
         result, _ = engine.add_url(f"{base}/moved")  # a redirect to /article.html
         pdf, _ = engine.add_url(f"{base}/report.pdf")
@@ -226,7 +227,8 @@ def test_a_web_address_is_fetched_with_its_stated_metadata_and_the_time_it_was_f
     ("/to-ftp", r"redirects to .ftp://.*not an http\(s\) address"),
 ])
 def test_a_web_address_that_cannot_be_added_gives_one_clear_line(engine, path, message):
-    engine.config = engine.config.replace(fetch_timeout_s=1.0, max_source_bytes=1_000_000)
+    engine.config = engine.config.replace(fetch_timeout_s=1.0, max_source_bytes=1_000_000,
+                                          fetch_private_addresses=True)
     before = sorted(p.name for p in engine.config.sources_dir.iterdir())
     with local_server() as base, pytest.raises(SourceError, match=message) as refused:
         engine.add_url(base + path)

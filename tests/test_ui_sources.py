@@ -24,7 +24,7 @@ def app(tmp_path_factory, embedder):
     from qa.ui.app import build_app, launch
 
     root = make_project(tmp_path_factory.mktemp("ui-sources"))
-    config = Config(root=root, port=free_port())
+    config = Config(root=root, port=free_port(), fetch_private_addresses=True)  # the test pages are on 127.0.0.1
     engine = Engine.load(config, embedder=embedder)
     demo = build_app(engine)
     url = launch(demo, config)

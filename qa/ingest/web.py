@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+from .addresses import Resolver, refuse_internal, resolve
 from .errors import SourceError
 from .fields import collected_now
 
@@ -38,25 +39,35 @@ def check_address(url: str) -> str:
     return url
 
 
-def fetch(url: str, timeout_s: float, max_bytes: int) -> Fetched:
+def fetch(url: str, timeout_s: float, max_bytes: int, allow_private: bool = False,
+          resolver: Resolver = resolve, max_pdf_bytes: int | None = None) -> Fetched:
     """GET the address, following at most MAX_REDIRECTS redirects, each to http(s) only; the body is read
-    to at most `max_bytes` (+1 to know it is over). Every failure is one SourceError line for the user."""
+    to at most `max_bytes` (`max_pdf_bytes` for a PDF; +1 to know it is over). Every failure is one
+    SourceError line for the user.
+
+    Unless `allow_private`, an address (and every redirect's target) whose host resolves to a loopback,
+    private, link-local, multicast or reserved address is refused: a shared server must not fetch its
+    own network for whoever is logged in."""
     import httpx
 
     url = check_address(url)
+    if not allow_private:
+        refuse_internal(url, resolver)
     try:
         with httpx.Client(timeout=timeout_s, follow_redirects=False, headers={"User-Agent": USER_AGENT}) as client:
             for _ in range(MAX_REDIRECTS + 1):
                 with client.stream("GET", url) as response:
                     if response.is_redirect:
-                        target = urljoin(url, response.headers.get("location", ""))
+                        previous, target = url, urljoin(url, response.headers.get("location", ""))
                         try:
                             url = check_address(target)
                         except SourceError:
                             raise SourceError(f"{url}: redirects to “{target[:80]}”, which is not an http(s) "
                                               "address; not followed") from None
+                        if not allow_private:
+                            refuse_internal(url, resolver, redirected_from=previous)
                         continue
-                    return _read(response, url, max_bytes)
+                    return _read(response, url, max_bytes, max_pdf_bytes)
     except httpx.TimeoutException:
         raise SourceError(f"{url}: no answer within {timeout_s:g} s (timed out)") from None
     except httpx.HTTPError as exc:
@@ -64,7 +75,7 @@ def fetch(url: str, timeout_s: float, max_bytes: int) -> Fetched:
     raise SourceError(f"{url}: more than {MAX_REDIRECTS} redirects; not followed")
 
 
-def _read(response, url: str, max_bytes: int) -> Fetched:
+def _read(response, url: str, max_bytes: int, max_pdf_bytes: int | None = None) -> Fetched:
     if response.status_code != 200:
         phrase = response.reason_phrase or "error"
         raise SourceError(f"{url}: the server answered {response.status_code} {phrase}")
@@ -76,6 +87,8 @@ def _read(response, url: str, max_bytes: int) -> Fetched:
     else:
         raise SourceError(f"{url}: the address serves {kind_header or 'an unnamed type'}, not a web page "
                           "(text/html) or a PDF")
+    if kind == "pdf" and max_pdf_bytes is not None:
+        max_bytes = max_pdf_bytes
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise SourceError(f"{url}: {int(declared):,} bytes is over the limit of {max_bytes:,} bytes")

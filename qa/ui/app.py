@@ -222,7 +222,8 @@ def launch(demo: gr.Blocks, config: Config, auth: list[tuple[str, str]] | None =
     """Start serving in background threads; returns the local URL."""
     _, url, _ = demo.launch(
         server_name=config.host, server_port=config.port, auth=auth, prevent_thread_lock=True, quiet=True,
-        show_error=False, share=False, ssr_mode=False, max_file_size=config.max_source_bytes,
+        show_error=False, share=False, ssr_mode=False,
+        max_file_size=max(config.max_source_bytes, config.max_pdf_bytes),
         footer_links=["api"], theme=THEME, css=CSS, pwa=False, mcp_server=False,
         app_kwargs={"middleware": [Middleware(RequestGuard, **RequestGuard.settings(config))]},
     )

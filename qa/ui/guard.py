@@ -64,8 +64,10 @@ class RequestGuard:
 
     @classmethod
     def settings(cls, config: Config) -> dict:
-        """The constructor's limits from the configuration."""
-        return dict(max_file_bytes=config.max_source_bytes, uploads_per_minute=config.uploads_per_minute,
+        """The constructor's limits from the configuration (a file: the larger of a PDF's and another's limit;
+        the Sources tab checks the limit of its type)."""
+        return dict(max_file_bytes=max(config.max_source_bytes, config.max_pdf_bytes),
+                    uploads_per_minute=config.uploads_per_minute,
                     upload_bytes_per_minute=config.upload_bytes_per_minute,
                     login_free_failures=config.login_free_failures, login_delay_s=config.login_delay_s,
                     login_max_delay_s=config.login_max_delay_s)

@@ -128,18 +128,20 @@ def answer_html(answer: Answer, previews: Mapping[tuple[str, int, int], str] | N
     citations = {c.n: c for c in answer.citations}
     parts = ['<div class="qa-answer">']
     if answer.conflict is not None:
-        stated = "; ".join(f"{esc(', '.join(row.figures))} [{row.citation}]" for row in answer.conflict.rows)
+        stated = "; ".join(f"{esc(', '.join(row.figures))} [{row.citation}{page_suffix(row.page)}]"
+                           for row in answer.conflict.rows)
         parts.append(f'<p class="qa-conflict"><strong>The sources differ</strong>: {stated}.</p>')
         parts.append('<div class="qa-quotes qa-side-by-side">')
         for row in answer.conflict.rows:
             citation = citations[row.citation]
-            meta = [f"[{row.citation}] {esc(row.outlet or row.source_id)}", esc(row.date or "no date"),
+            meta = [f"[{row.citation}{page_suffix(row.page)}] {esc(row.outlet or row.source_id)}",
+                    esc(row.date or "no date"),
                     f'<span class="qa-figure">{esc(", ".join(row.figures))}</span>']
             if row.attribution:
                 meta.append(f'<span class="qa-attribution">according to {esc(row.attribution)}</span>')
             label = f'<div class="qa-quote-source">{" · ".join(meta)}</div>'
             parts.append(_quote_html(row.quote, row.source_id, row.start, row.end, row.citation, citation, True, label,
-                                     preview=previews.get((row.source_id, row.start, row.end), "")))
+                                     page=row.page, preview=previews.get((row.source_id, row.start, row.end), "")))
     else:
         parts.append('<div class="qa-quotes">')
         for item in answer.answer:
@@ -161,10 +163,15 @@ def _limited_html(source_ids: list[str], metas: Mapping[str, SourceMeta]) -> str
     return f'<p class="qa-limited">Asked only of {len(source_ids)} chosen source(s): {esc(names)}</p>'
 
 
+def page_suffix(page: int | None) -> str:
+    """", p. N" after a citation number, for a source with pages (a PDF); nothing for one without."""
+    return f", p. {int(page)}" if page else ""
+
+
 def _quote_html(text: str, source_id: str, start: int, end: int, n: int, citation: Citation, whole: bool,
                 label: str = "", page: int | None = None, preview: str = "") -> str:
     ellipsis = "" if whole else '<span class="qa-ellipsis" title="Part of a sentence">…</span>'
-    at = f", p. {int(page)}" if page else ""
+    at = page_suffix(page)
     hint = "" if preview else ' title="Show this quote in its source"'  # the preview replaces the tooltip
     return (f'<div class="qa-quote">{label}{ellipsis}<q class="qa-text">{esc(text)}</q>{ellipsis} '
             f'<a class="qa-cite" href="{esc(open_link(source_id, start, end))}"'
@@ -191,7 +198,7 @@ def passages_html(answer: Answer | None, metas: Mapping[str, SourceMeta]) -> str
             f'<li class="qa-passage{" qa-quoted" if spans else ""}">'
             f'<div class="qa-passage-head"><span class="qa-rank">{passage.rank}</span>'
             f'<a class="qa-open" href="{esc(link)}" title="Open the source here">'
-            f'{esc(source_name(meta, passage.source_id))}</a>'
+            f'{esc(source_name(meta, passage.source_id))}{page_suffix(passage.page)}</a>'
             f'<span class="qa-score">{passage.score:.3f}</span></div>'
             f'<div class="qa-passage-text">{highlight(passage.text, spans)}</div></li>'
         )

@@ -17,7 +17,7 @@ from ..engine import Engine  # noqa: E402
 from ..files import RefusedFile, WriterBusy, read_checked  # noqa: E402
 from ..ingest.fields import check_date  # noqa: E402
 from ..ingest.web import check_address  # noqa: E402
-from ..sources import SourceError  # noqa: E402
+from ..sources import SourceError, file_limit  # noqa: E402
 from ..types import Source, SourceMeta  # noqa: E402
 from . import render  # noqa: E402
 
@@ -32,6 +32,11 @@ DELETE_CONFIRM = "(id, ok) => [id, window.confirm('Delete this source? Its file 
 def size_label(max_bytes: int) -> str:
     """The upload limit as the upload box words it (MB of 2^20 bytes, as Gradio counts), and in bytes."""
     return f"{max_bytes / 2**20:.1f} MB ({max_bytes:,} bytes)"
+
+
+def limits_label(config: Config) -> str:
+    """What the page says of the size limits: a PDF has its own."""
+    return f"a PDF up to {size_label(config.max_pdf_bytes)}, another file up to {size_label(config.max_source_bytes)}"
 
 
 def counted(n: int, word: str) -> str:
@@ -68,9 +73,8 @@ class SourceActions:
         address = (address or "").strip()
         if not path and not address:
             return render.notice_html(
-                "Nothing to add yet: choose a file (.txt, .md, .html or .pdf, up to "
-                f"{size_label(self.engine.config.max_source_bytes)}) or type a web address."), gr.skip(), gr.skip(), \
-                False
+                "Nothing to add yet: choose a file (.txt, .md, .html or .pdf; "
+                f"{limits_label(self.engine.config)}) or type a web address."), gr.skip(), gr.skip(), False
         name = address or Path(path).name  # Gradio keeps the uploaded name; it only proposes an id
         try:
             if url.strip() and not render.safe_url(url):
@@ -83,7 +87,9 @@ class SourceActions:
                 result, report = self.engine.add_url(address, meta)
             else:
                 progress(0.1, desc="Reading the file")
-                data = read_checked(Path(path), self.engine.config.max_source_bytes)  # the size before the bytes
+                config = self.engine.config
+                limit, setting = file_limit(name, config.max_source_bytes, config.max_pdf_bytes)
+                data = read_checked(Path(path), limit, setting=setting)  # the size before the bytes
                 progress(0.3, desc="Indexing")
                 result, report = self.engine.add(data, name, meta)
         except (SourceError, RefusedFile, WriterBusy) as exc:
@@ -171,8 +177,8 @@ def build_sources_tab(actions: SourceActions, config: Config, demo: gr.Blocks, t
         with gr.Column(scale=3):
             table = gr.HTML(actions.sources_table(), elem_id="qa-sources-table", apply_default_css=False)
         with gr.Column(scale=2, min_width=320):
-            gr.Markdown("### Add a source\nAn article as a `.txt`, `.md`, `.html` or `.pdf` file, up to "
-                        f"{size_label(config.max_source_bytes)}, or the address of a web page. It is indexed at "
+            gr.Markdown("### Add a source\nAn article as a `.txt`, `.md`, `.html` or `.pdf` file "
+                        f"({limits_label(config)}), or the address of a web page. It is indexed at "
                         "once. Leave a field empty to use what the file or page states about itself.")
             upload = gr.File(label="Article file", file_types=UPLOAD_TYPES, type="filepath", elem_id="qa-upload")
             address = gr.Textbox(label="…or a web address", placeholder="https://…", elem_id="qa-add-address")
