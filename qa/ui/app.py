@@ -129,7 +129,7 @@ def build_app(engine: Engine) -> gr.Blocks:
                     elem_id="qa-header")
         asked, answered = gr.State([]), gr.State(None)
         with gr.Tabs():
-            with gr.Tab("Ask", id="ask"):
+            with gr.Tab("Ask", id="ask") as ask_tab:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, min_width=420):
                         chatbot = gr.Chatbot(
@@ -153,7 +153,7 @@ def build_app(engine: Engine) -> gr.Blocks:
                                               js_on_load=READING_SCRIPT, padding=False)
                         notebook = Notebook.panel(engine, temp_dir)
             with gr.Tab("Sources", id="sources") as sources_tab:
-                build_sources_tab(actions, config, demo, sources_tab)
+                source_changes = build_sources_tab(actions, config, demo, sources_tab)
             with gr.Tab("Evaluation", id="evaluation"):
                 evaluation_tab.build(engine, temp_dir)
 
@@ -164,6 +164,7 @@ def build_app(engine: Engine) -> gr.Blocks:
             _example_text, None, question, queue=False, api_visibility="private").then(actions.respond, **chat_io)]
         notebook.wire(demo, chatbot, asked, answered, asking)
         source_filter.wire(demo)
+        source_filter.follow(source_changes, ask_tab)
         chatbot.clear(lambda: ([], render.passages_html(None, {}), render.source_placeholder_html()), None,
                       [asked, passages, source_view], queue=False, api_visibility="private")
         passages.click(_open_event(actions), None, source_view, concurrency_limit=None,

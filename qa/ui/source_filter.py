@@ -52,6 +52,22 @@ class SourceFilter:
         ids = [s.source_id for s in sources]
         return gr.update(choices=[ALL, *outlets_of(sources)], value=ALL), gr.update(choices=choices, value=ids), ids
 
+    def refreshed(self, chosen: list[str] | None, offered: list[str] | None, outlet: str | None):
+        """The choice after the sources changed (added, edited, deleted): the user's ticks kept for the
+        sources still there, a new source ticked when every source was (or when it is of the outlet
+        chosen), labels and outlets as they are now."""
+        sources = self.engine.sources()
+        offered = list(offered or [])
+        kept = set(chosen if chosen is not None else offered)
+        every = kept >= set(offered)
+        outlets = outlets_of(sources)
+        outlet = outlet if outlet in outlets else ALL
+        of_outlet = set(outlets.get(outlet, []))
+        ids = [s.source_id for s in sources]
+        ticked = [sid for sid in ids if sid in kept or sid not in offered and (every or sid in of_outlet)]
+        labels = [(source_name(s.meta, s.source_id), s.source_id) for s in sources]
+        return (gr.update(choices=[ALL, *outlets], value=outlet), gr.update(choices=labels, value=ticked), ids)
+
     def only_outlet(self, outlet: str):
         sources = self.engine.sources()
         if outlet == ALL or not outlet:
@@ -60,3 +76,12 @@ class SourceFilter:
 
     def wire(self, demo: gr.Blocks) -> None:
         demo.load(self.refresh, None, [self.outlet, self.chosen, self.offered], queue=False, api_visibility="private")
+
+    def follow(self, changes: list, tab: gr.Tab) -> None:
+        """Refresh the choice after each of these events (the Sources tab's add, edit and delete), and when
+        its tab is shown again (for a source another user or `qa add` brought)."""
+        io = dict(inputs=[self.chosen, self.offered, self.outlet], outputs=[self.outlet, self.chosen, self.offered],
+                  queue=False, show_progress="hidden", api_visibility="private")
+        for event in changes:
+            event.then(self.refreshed, **io)
+        tab.select(self.refreshed, **io)

@@ -171,8 +171,9 @@ def upload_folder(config: Config) -> Path:
     return config.data_dir / "gradio"
 
 
-def build_sources_tab(actions: SourceActions, config: Config, demo: gr.Blocks, tab: gr.Tab) -> None:
-    """The tab's components and events; call it inside `with gr.Tab("Sources")`."""
+def build_sources_tab(actions: SourceActions, config: Config, demo: gr.Blocks, tab: gr.Tab) -> list:
+    """The tab's components and events; call it inside `with gr.Tab("Sources")`. Returns the events that
+    change the sources (add, save, delete), for what must follow them elsewhere on the page."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
             table = gr.HTML(actions.sources_table(), elem_id="qa-sources-table", apply_default_css=False)
@@ -219,22 +220,23 @@ def build_sources_tab(actions: SourceActions, config: Config, demo: gr.Blocks, t
         cleared = [""] * len(added_fields) if done else [gr.skip()] * len(added_fields)
         return (status, listing, file_box, *cleared, actions.choice_update())
 
-    add_button.click(add, [upload, *added_fields], [add_status, table, upload, *added_fields, chosen],
-                     show_progress_on=[add_status], **heavy)
+    adding = add_button.click(add, [upload, *added_fields], [add_status, table, upload, *added_fields, chosen],
+                              show_progress_on=[add_status], **heavy)
     chosen.change(actions.edit_form, chosen, edit_fields, queue=False, **private)
 
     def edit(source_id, *values):
         status, listing = actions.edit_source(source_id, *values)
         return status, listing, actions.choice_update(source_id)
 
-    save.click(edit, [chosen, *edit_fields], [edit_status, table, chosen], show_progress_on=[edit_status], **heavy)
+    saving = save.click(edit, [chosen, *edit_fields], [edit_status, table, chosen], show_progress_on=[edit_status],
+                        **heavy)
 
     def remove(source_id, ok):
         status, listing = actions.delete_source(source_id, bool(ok))
         return status, listing, actions.choice_update(source_id)
 
-    delete.click(remove, [chosen, confirmed], [edit_status, table, chosen], js=DELETE_CONFIRM,
-                 show_progress_on=[edit_status], **heavy)
+    deleting = delete.click(remove, [chosen, confirmed], [edit_status, table, chosen], js=DELETE_CONFIRM,
+                            show_progress_on=[edit_status], **heavy)
 
     # the list changes when anyone adds a source: refresh it whenever it is shown
     def refresh(source_id=None):
@@ -242,3 +244,4 @@ def build_sources_tab(actions: SourceActions, config: Config, demo: gr.Blocks, t
 
     demo.load(refresh, None, [table, chosen], queue=False, show_progress="hidden", **private)
     tab.select(refresh, chosen, [table, chosen], queue=False, show_progress="hidden", **private)
+    return [adding, saving, deleting]
