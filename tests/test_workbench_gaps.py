@@ -120,29 +120,47 @@ def project(tmp_path):
     return root
 
 
-def test_qa_add_names_a_refused_file_once_and_takes_a_pdf_over_the_text_limit(project, tmp_path, monkeypatch,
-                                                                            capsys):
+def qa_add(project, *files: str) -> tuple[int, str, list[str]]:
+    """`qa add` the files: its exit code, its output and its error lines."""
+    import contextlib
+    import io
+
     from qa.cli import main
 
-    pdf = make_pdf(PDF_PAGES, title="Detention report 2022")
-    (tmp_path / "report.pdf").write_bytes(pdf)
+    where = ["--sources-dir", str(project / "sources"), "--index-dir", str(project / "index")]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["add", *files, *where])
+    return code, out.getvalue(), [line for line in err.getvalue().splitlines() if line.startswith("error:")]
+
+
+def test_qa_add_names_a_refused_file_once(project, tmp_path, monkeypatch):
     (tmp_path / "scan.pdf").write_bytes(make_scanned_pdf())
-    (tmp_path / "long.txt").write_bytes(b"word " * (len(pdf) // 5 + 10))
+    (tmp_path / "long.txt").write_bytes(b"word " * 400)
+    monkeypatch.setenv("QA_MAX_SOURCE_BYTES", "1000")
+    monkeypatch.setenv("QA_ONNX_DIR", str(ONNX_DIR))
+    files = [str(tmp_path / "scan.pdf"), str(tmp_path / "long.txt"), str(tmp_path / "missing.txt")]
+    code, _, lines = qa_add(project, *files)
+    assert code == 1 and len(lines) == 3
+    assert lines[0].startswith(f"error: {files[0]}: the PDF has no text layer") and lines[0].count("scan.pdf") == 1
+    assert lines[1].startswith(f"error: {files[1]}: 2,000 bytes is over the limit of 1,000 bytes (QA_MAX_SOURCE_BYTES)")
+    assert lines[1].count("long.txt") == 1
+    assert lines[2] == f"error: {files[2]}: No such file or directory"
+
+
+def test_qa_add_takes_a_pdf_over_the_text_limit_up_to_the_pdf_limit(project, tmp_path, monkeypatch):
+    pdf = make_pdf(PDF_PAGES, title="Detention report 2022")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
     monkeypatch.setenv("QA_MAX_SOURCE_BYTES", str(len(pdf) - 1))
     monkeypatch.setenv("QA_ONNX_DIR", str(ONNX_DIR))
-    where = ["--sources-dir", str(project / "sources"), "--index-dir", str(project / "index")]
-    files = [str(tmp_path / name) for name in ("scan.pdf", "long.txt", "report.pdf")]
-    assert main(["add", *files, *where]) == 1
-    out, err = capsys.readouterr()
-    assert "added" in out and "report.pdf as detention-report-2022" in out
-    lines = [line for line in err.splitlines() if line.startswith("error:")]
-    assert len(lines) == 2
-    assert lines[0].startswith(f"error: {files[0]}: the PDF has no text layer") and lines[0].count("scan.pdf") == 1
-    assert lines[1].startswith(f"error: {files[1]}: ") and lines[1].count("long.txt") == 1
-    assert "QA_MAX_SOURCE_BYTES" in lines[1]
     monkeypatch.setenv("QA_MAX_PDF_BYTES", str(len(pdf) - 1))
-    assert main(["add", files[2], *where]) == 1
-    assert "QA_MAX_PDF_BYTES" in capsys.readouterr().err
+    code, _, lines = qa_add(project, str(path))
+    assert code == 1 and lines == [f"error: {path}: {len(pdf):,} bytes is over the limit of {len(pdf) - 1:,} bytes "
+                                   "(QA_MAX_PDF_BYTES)"]
+    monkeypatch.setenv("QA_MAX_PDF_BYTES", str(len(pdf)))
+    code, out, lines = qa_add(project, str(path))
+    assert code == 0 and lines == [] and "as detention-report-2022" in out
 
 
 # ---- 3. pages on disagreement rows and passages ----------------------------------------------------------
