@@ -187,7 +187,7 @@ def test_the_add_messages_say_what_to_do(page, app, tmp_path):
 
     open_tab(page, "Sources")
     expect(page.locator("#qa-sources-table")).to_be_visible()
-    limit = page.get_by_text("up to 4.8 MB (5,000,000 bytes)")
+    limit = page.get_by_text("up to 4.8 MB (5,000,000 bytes), a PDF up to 47.7 MB (50,000,000 bytes)")
     expect(limit).to_be_visible()
     page.locator("#qa-add").click()
     expect(page.locator("#qa-add-status")).to_contain_text("choose a file (.txt, .md, .html or .pdf")

@@ -104,8 +104,8 @@ def test_the_page_states_both_limits_and_the_upload_guard_lets_a_large_pdf_throu
     from qa.ui.sources_tab import limits_label
 
     config = Config(max_source_bytes=5_000_000, max_pdf_bytes=50_000_000)
-    assert limits_label(config) == ("a PDF up to 47.7 MB (50,000,000 bytes), another file up to "
-                                    "4.8 MB (5,000,000 bytes)")
+    assert limits_label(config) == ("a text or HTML file may be up to 4.8 MB (5,000,000 bytes), a PDF up to "
+                                    "47.7 MB (50,000,000 bytes)")
     assert RequestGuard.settings(config)["max_file_bytes"] == 50_000_000
 
 

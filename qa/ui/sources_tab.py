@@ -36,7 +36,8 @@ def size_label(max_bytes: int) -> str:
 
 def limits_label(config: Config) -> str:
     """What the page says of the size limits: a PDF has its own."""
-    return f"a PDF up to {size_label(config.max_pdf_bytes)}, another file up to {size_label(config.max_source_bytes)}"
+    return (f"a text or HTML file may be up to {size_label(config.max_source_bytes)}, a PDF up to "
+            f"{size_label(config.max_pdf_bytes)}")
 
 
 def counted(n: int, word: str) -> str:
@@ -73,8 +74,8 @@ class SourceActions:
         address = (address or "").strip()
         if not path and not address:
             return render.notice_html(
-                "Nothing to add yet: choose a file (.txt, .md, .html or .pdf; "
-                f"{limits_label(self.engine.config)}) or type a web address."), gr.skip(), gr.skip(), False
+                "Nothing to add yet: choose a file (.txt, .md, .html or .pdf) or type a web address; "
+                f"{limits_label(self.engine.config)}."), gr.skip(), gr.skip(), False
         name = address or Path(path).name  # Gradio keeps the uploaded name; it only proposes an id
         try:
             if url.strip() and not render.safe_url(url):
@@ -178,9 +179,9 @@ def build_sources_tab(actions: SourceActions, config: Config, demo: gr.Blocks, t
         with gr.Column(scale=3):
             table = gr.HTML(actions.sources_table(), elem_id="qa-sources-table", apply_default_css=False)
         with gr.Column(scale=2, min_width=320):
-            gr.Markdown("### Add a source\nAn article as a `.txt`, `.md`, `.html` or `.pdf` file "
-                        f"({limits_label(config)}), or the address of a web page. It is indexed at "
-                        "once. Leave a field empty to use what the file or page states about itself.")
+            gr.Markdown("### Add a source\nAn article as a `.txt`, `.md`, `.html` or `.pdf` file, or the address "
+                        f"of a web page; {limits_label(config)}. It is indexed at once. Leave a field empty to "
+                        "use what the file or page states about itself.")
             upload = gr.File(label="Article file", file_types=UPLOAD_TYPES, type="filepath", elem_id="qa-upload")
             address = gr.Textbox(label="…or a web address", placeholder="https://…", elem_id="qa-add-address")
             title = gr.Textbox(label="Title (optional)", elem_id="qa-add-title")
