@@ -109,6 +109,32 @@ def test_the_page_states_both_limits_and_the_upload_guard_lets_a_large_pdf_throu
     assert RequestGuard.settings(config)["max_file_bytes"] == 50_000_000
 
 
+def test_an_upload_over_both_limits_is_refused_naming_both():
+    import asyncio
+
+    from qa.ui.guard import RequestGuard
+
+    async def never_reached(scope, receive, send):
+        raise AssertionError("the upload went past the guard")
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    config = Config(max_source_bytes=5_000_000, max_pdf_bytes=50_000_000)
+    guard = RequestGuard(never_reached, **RequestGuard.settings(config))
+    scope = {"type": "http", "method": "POST", "path": "/gradio_api/upload", "client": ("127.0.0.1", 1),
+             "headers": [(b"content-type", b"multipart/form-data; boundary=x"), (b"content-length", b"60000000")]}
+    asyncio.run(guard(scope, receive, send))
+    assert sent[0]["status"] == 413
+    assert sent[1]["body"].decode() == ("The file is over the limit of 50 MB (50,000,000 bytes) for a PDF, and of "
+                                        "5 MB for another file.")
+
+
 # ---- 6. and 2. on the command line ----------------------------------------------------------------------
 
 @pytest.fixture()

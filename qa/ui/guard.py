@@ -50,9 +50,10 @@ class RequestGuard:
 
     def __init__(self, app, max_file_bytes: int, uploads_per_minute: int, upload_bytes_per_minute: int,
                  login_free_failures: int, login_delay_s: float, login_max_delay_s: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, max_text_bytes: int | None = None) -> None:
         self.app = app
         self.max_file_bytes = max_file_bytes
+        self.max_text_bytes = max_text_bytes  # a smaller limit for files that are not PDFs, named in the refusal
         self.uploads_per_minute = uploads_per_minute
         self.upload_bytes_per_minute = upload_bytes_per_minute
         self.login_free_failures = login_free_failures
@@ -67,6 +68,7 @@ class RequestGuard:
         """The constructor's limits from the configuration (a file: the larger of a PDF's and another's limit;
         the Sources tab checks the limit of its type)."""
         return dict(max_file_bytes=max(config.max_source_bytes, config.max_pdf_bytes),
+                    max_text_bytes=min(config.max_source_bytes, config.max_pdf_bytes),
                     uploads_per_minute=config.uploads_per_minute,
                     upload_bytes_per_minute=config.upload_bytes_per_minute,
                     login_free_failures=config.login_free_failures, login_delay_s=config.login_delay_s,
@@ -96,6 +98,9 @@ class RequestGuard:
         limit = self.max_file_bytes + MULTIPART_OVERHEAD
         too_big = (f"The file is over the limit of {self.max_file_bytes / 1e6:g} MB "
                    f"({self.max_file_bytes:,} bytes).")
+        if self.max_text_bytes is not None and self.max_text_bytes < self.max_file_bytes:
+            too_big = (f"The file is over the limit of {self.max_file_bytes / 1e6:g} MB ({self.max_file_bytes:,} "
+                       f"bytes) for a PDF, and of {self.max_text_bytes / 1e6:g} MB for another file.")
         declared = _header(scope, b"content-length")
         if declared.isdigit() and int(declared) > limit:
             return await _respond(send, 413, too_big)
