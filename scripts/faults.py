@@ -68,6 +68,7 @@ Residents said the bridge had not been inspected since 2009.
 """
 EXTRA_META = {"title": "Bridge inspection in Tartar finds cracks", "outlet": "Fixture Daily",
               "date": "2019-03-04", "url": "https://example.org/bridge"}
+EXTRA_ID = "bridge-inspection-in-tartar-finds-cracks"  # the id `qa add`/Engine.add give it: a slug of its title
 DELETED_SOURCE = "004_4535bae51ce033c4"
 OTHER_MODEL = "other-model"  # a second model of the same dimension, made by make_other_model
 MODIFIED_SOURCE = "002_e8a6ebfdac5c0c25"
@@ -834,16 +835,16 @@ def source_errors(scenario: Scenario, root: Path, before: dict[str, str], finish
     errors = [f"source {name} {'lost' if name not in now else 'modified'}"
               for name, digest in before.items() if now.get(name) != digest]
     extra = {name for name in now if name not in before}
-    allowed = {"extra-article.txt", "extra-article.meta.json"} if scenario.adds_sources else set()
+    allowed = {f"{EXTRA_ID}.txt", f"{EXTRA_ID}.meta.json"} if scenario.adds_sources else set()
     for name in sorted(extra):
         if name.startswith(".") and name.endswith(".tmp"):
             continue  # a killed write's temporary file: never read as a source (see leftovers)
         if name not in allowed:
             errors.append(f"unexpected file in sources/: {name}")
-    added = root / "sources" / "extra-article.txt"
-    if "extra-article.txt" in extra and added.read_bytes() != EXTRA_ARTICLE.encode("utf-8"):
+    added = root / "sources" / f"{EXTRA_ID}.txt"
+    if added.name in extra and added.read_bytes() != EXTRA_ARTICLE.encode("utf-8"):
         errors.append("the added source is not byte-identical to the file given")
-    if finished and scenario.adds_sources and "extra-article.txt" not in extra:
+    if finished and scenario.adds_sources and added.name not in extra:
         errors.append("the added source is missing after the command ran again")
     return errors
 

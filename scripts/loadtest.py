@@ -305,7 +305,8 @@ def add_through_page(url: str, name: str, data: bytes, auth: tuple[str, str] | N
         session = secrets.token_hex(8)
         file = {"path": uploaded.json()[0], "orig_name": name, "meta": {"_type": "gradio.FileData"}}
         http.post(url + "gradio_api/queue/join", json={
-            "data": [file, "", "", "", ""], "fn_index": event["id"], "trigger_id": button,
+            "data": [file] + [""] * (len(event["inputs"]) - 1),  # the file, then empty metadata fields
+            "fn_index": event["id"], "trigger_id": button,
             "session_hash": session, "event_data": None}).raise_for_status()
         with http.stream("GET", url + f"gradio_api/queue/data?session_hash={session}") as stream:
             for line in stream.iter_lines():

@@ -182,7 +182,7 @@ def test_eval_diff_after_adding_a_source(project, make_engine, capsys):
     before = {r["id"]: r for r in report["results"] if r["config"] == "full"}
     assert before["t-union"]["first_relevant_rank"] is not None and before["t-union"]["metrics"]["answer_hit"] == 1
 
-    result, _ = engine.add(NEW_SOURCE.encode("utf-8"), "union-rumours.txt", SourceMeta(title="Rumours"))
+    result, _ = engine.add(NEW_SOURCE.encode("utf-8"), "rumours.txt", SourceMeta(title="Union rumours"))
     assert result.added and result.source.source_id == "union-rumours"
     write_jsonl(questions / "rumours.jsonl", [NEW_QUESTION])
     capsys.readouterr()

@@ -91,7 +91,7 @@ def test_questions_during_an_add_in_another_thread_get_the_old_or_the_new_answer
         while len(askers.records) < count + 2 * ASKERS and not askers.errors:
             time.sleep(0.01)
     assert askers.errors == []
-    assert result.added and report.added == ["extra-article"]
+    assert result.added and report.added == [faults.EXTRA_ID]
     during = [r for r in askers.records if r[1] > add_started and r[0] < add_ended]
     assert during, "no question overlapped the add"
     for started, _, question, signature in askers.records:

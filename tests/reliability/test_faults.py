@@ -14,7 +14,8 @@ import pytest
 @pytest.mark.parametrize("scenario, stop", [
     ("add-file", "write-half:index/segments/*"),  # half a segment on disk, under its temporary name
     ("modify", "unlink:index/segments/*"),  # new manifest in place, the old segment not yet removed
-    ("add-cmd", "write-half:sources/.extra-article.txt*"),  # `qa add` killed while writing the new source
+    # `qa add` killed while writing the new source (its id is a slug of its title)
+    ("add-cmd", "write-half:sources/.bridge-inspection-in-tartar-finds-cracks.txt*"),
 ], ids=["segment-write", "cleanup", "add-source-write"])
 def test_sigkill_leaves_the_old_or_the_new_index_and_every_source(lab, faults, scenario, stop):
     result = lab.kill_run(faults.SCENARIOS[scenario], stop=stop)
