@@ -407,7 +407,9 @@ def store_source(sources_dir: Path, prepared: PreparedSource, max_bytes: int | N
     for source in scan.sources:
         if source.content_hash == prepared.content_hash:
             return AddResult(source=source, added=False, duplicate_of=source.source_id, notices=prepared.notices)
-    taken = {p.stem for p in source_files(sources_dir)} | {_stem_of(p) for p in sources_dir.glob("*.json")}
+    # a sidecar without its text is what an interrupted add leaves (sidecars are written first): it
+    # describes nothing, so its id is free and the add that takes it writes a new sidecar over it
+    taken = {p.stem for p in source_files(sources_dir)}
     source_id = readable_id(prepared.meta.title, Path(prepared.name).stem, taken)
     path = sources_dir / f"{source_id}{prepared.suffix}"
     _write_sidecar(path, Stated(prepared.meta, prepared.origin))
@@ -430,11 +432,6 @@ def add_source(
 ) -> AddResult:
     """`prepare_source` then `store_source`, for a caller that is the only writer (tests, scripts)."""
     return store_source(sources_dir, prepare_source(data, filename, meta, max_bytes), max_bytes)
-
-
-def _stem_of(path: Path) -> str:
-    """The source id a sidecar belongs to (`x.meta.json`, `x.pages.json` -> x)."""
-    return path.name.split(".", 1)[0]
 
 
 def _write_sidecar(path: Path, stated: Stated) -> None:

@@ -68,7 +68,7 @@ Residents said the bridge had not been inspected since 2009.
 """
 EXTRA_META = {"title": "Bridge inspection in Tartar finds cracks", "outlet": "Fixture Daily",
               "date": "2019-03-04", "url": "https://example.org/bridge"}
-EXTRA_ID = "bridge-inspection-in-tartar-finds-cracks"  # the id `qa add`/Engine.add give it: a slug of its title
+EXTRA_ID = "bridge-inspection-in-tartar-finds-cracks"  # its id everywhere: what `qa add` makes of its title
 DELETED_SOURCE = "004_4535bae51ce033c4"
 OTHER_MODEL = "other-model"  # a second model of the same dimension, made by make_other_model
 MODIFIED_SOURCE = "002_e8a6ebfdac5c0c25"
@@ -124,8 +124,8 @@ class Scenario:
     def prepare(self, root: Path) -> None:
         sources = root / "sources"
         if self.name == "add-file":
-            (sources / "extra-article.txt").write_text(EXTRA_ARTICLE, encoding="utf-8")
-            (sources / "extra-article.meta.json").write_text(json.dumps(EXTRA_META), encoding="utf-8")
+            (sources / f"{EXTRA_ID}.txt").write_text(EXTRA_ARTICLE, encoding="utf-8")
+            (sources / f"{EXTRA_ID}.meta.json").write_text(json.dumps(EXTRA_META), encoding="utf-8")
         elif self.name == "delete":
             (sources / f"{DELETED_SOURCE}.txt").unlink()
             (sources / f"{DELETED_SOURCE}.meta.json").unlink()

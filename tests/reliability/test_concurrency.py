@@ -107,8 +107,8 @@ def test_questions_while_another_process_indexes_get_the_old_or_the_new_answer(
     old, new = expected
     project = indexed
     engine = make_engine(project)
-    (project / "sources" / "extra-article.txt").write_text(faults.EXTRA_ARTICLE, encoding="utf-8")
-    (project / "sources" / "extra-article.meta.json").write_text(json.dumps(faults.EXTRA_META), encoding="utf-8")
+    (project / "sources" / f"{faults.EXTRA_ID}.txt").write_text(faults.EXTRA_ARTICLE, encoding="utf-8")
+    (project / "sources" / f"{faults.EXTRA_ID}.meta.json").write_text(json.dumps(faults.EXTRA_META), encoding="utf-8")
     with Askers(faults, engine, assert_verbatim, pause=0.05) as askers:
         done = faults.run_qa(project, ["index"])
         ended = time.monotonic()
