@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "qa"
 LAYERS: list[tuple[str, ...]] = [
     ("qa.config",),
     ("qa.types",),
-    ("qa.files", "qa.lexical", "qa.chunking"),
+    ("qa.files", "qa.lexical", "qa.chunking", "qa.language"),  # language: which one a text is in, the notes
     ("qa.embedding",),  # embedders: the interface, sentence-transformers (torch), ONNX Runtime and its export
     ("qa.sources",),
     ("qa.index",),  # storage: backends, BM25, vector index, snapshots, sync, migration, Ray embedding
