@@ -66,7 +66,7 @@ class Embedder:
         try:
             return Embedder.kinds[kind].load(config)
         except ModelError as exc:
-            if config.embedder != "auto" or kind == "torch":
+            if config.embedder != "auto" or kind != "onnx":  # only the ONNX export has a fallback
                 raise
             log.warning("%s; falling back to the sentence-transformers (torch) embedder", exc)
             return Embedder.kinds["torch"].load(config)

@@ -7,6 +7,7 @@ from html import escape
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from ..abstention import ABSTAIN_MESSAGE
+from ..language import name as language_name
 from ..types import Answer, Citation, Passage, Source, SourceMeta
 
 OPEN_PREFIX = "#qa-open/"  # links the page's script turns into "show this span of this source"
@@ -92,6 +93,8 @@ def _citation_html(citation: Citation) -> str:
                esc(citation.date) if citation.date else "no date"]
     if citation.url and not url:
         details.append(esc(citation.url))  # shown as text, never as a link
+    if citation.language:
+        details.append(f'<span class="qa-language">in {esc(language_name(citation.language))}</span>')
     return f'<li><span class="qa-n">[{citation.n}]</span> {", ".join(details)}</li>'
 
 
@@ -112,13 +115,16 @@ def answer_html(answer: Answer) -> str:
     it to, and the quote. A quote that is part of a sentence has an ellipsis outside the quotation marks;
     question words no quote contains are named below the quotes.
     """
+    note = f'<p class="qa-language-note">{esc(answer.language_note)}</p>' if answer.language_note else ""
+    if answer.abstained and answer.reason == "language":  # the model cannot bridge the question's language
+        return f'<div class="qa-answer">{note}</div>'
     if answer.abstained:
         reason = answer.message[len(ABSTAIN_MESSAGE):].strip() if answer.message.startswith(ABSTAIN_MESSAGE) else ""
         reason_html = f'<p class="qa-reason">{esc(reason)}</p>' if reason else ""
         return (f'<div class="qa-answer"><p class="qa-abstain">{esc(ABSTAIN_MESSAGE)}</p>{reason_html}'
                 '<p class="qa-hint">The closest passages are listed beside the chat.</p></div>')
     citations = {c.n: c for c in answer.citations}
-    parts = ['<div class="qa-answer">']
+    parts = ['<div class="qa-answer">', note]
     if answer.conflict is not None:
         stated = "; ".join(f"{esc(', '.join(row.figures))} [{row.citation}]" for row in answer.conflict.rows)
         parts.append(f'<p class="qa-conflict"><strong>The sources differ</strong>: {stated}.</p>')
