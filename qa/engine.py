@@ -11,21 +11,21 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TypeVar
 
-from .abstention import Verdict, decide
 from .answer import compose, prose_only
+from .bridging import judge, with_language
 from .config import Config
 from .embedding import Embedder
 from .files import writer_lock
 from .furniture import FurnitureCache
-from .grounding import ground, grounding_keys
+from .grounding import grounding_keys
 from .index import open_backend
 from .index.base import Backend, IndexedSource, IndexError_, IndexInfo
 from .index.ray_embedder import RayEmbedder
 from .index.sync import IndexReport, commit_sync, embed_sources, plan_sync
-from .language import cross_language_note, detect_question, english_only_hint
+from .language import detect_question
 from .lexical import tokenize
 from .question import Question, analyze
 from .rerank import Reranker, rerank_sentences
@@ -305,22 +305,13 @@ class Engine:
         if self.reranker is not None and cfg.reranker:
             ranked = rerank_sentences(query, ranked, self.reranker, cfg.reranker_k)
             lap("rerank")
-        # A question in another language than the passages it found: its words cannot be looked up in them,
-        # so it is not grounded on them (abstention rests on the dense evidence), and an English-only model
-        # says it cannot bridge the languages instead of answering from a ranking that means nothing.
         language = detect_question(question)
-        found_languages = {sources[p.source_id].meta.language for p in ranking[:cfg.grounding_passages_k]} - {""}
-        cross = bool(language and found_languages and language not in found_languages)
-        grounding = ground(analysed, term_freqs, [p.text for p in ranking[:cfg.grounding_passages_k]],
-                           enabled=cfg.use_grounding and not cross)
-        verdict = decide(analysed, grounding, ranked, cfg.abstain_threshold, cfg.reranker_threshold,
-                         cfg.use_grounding and cfg.abstain_on_missing_focus)
-        bridged = self.embedder.multilingual
-        if cross and not bridged:
-            verdict = Verdict(True, "language")
+        judged = judge(analysed, language, ranked, ranking[:cfg.grounding_passages_k], sources, term_freqs, cfg,
+                       self.embedder.multilingual)
+        grounding, verdict = judged.grounding, judged.verdict
         answer = compose(analysed, ranked, passages, sources, furniture, grounding, verdict, cfg.quote_margin,
                          cfg.max_quotes, cfg.max_conflict_quotes)
-        answer = _with_language(answer, language, cross, bridged)
+        answer = with_language(answer, language, judged.cross)
         lap("compose")
         timings["total"] = round(sum(timings.values()), 3)
         timings.update(found.timings_ms)  # the parts of "search"
@@ -367,17 +358,6 @@ def in_background(work: Callable[[], T], threads: int, nice: int) -> T:
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome["value"]  # type: ignore[return-value]
-
-
-def _with_language(answer: Answer, language: str, cross: bool, bridged: bool) -> Answer:
-    """The question's language on the answer, with the note when its quotes are in another one (their words
-    are then no measure of what the quotes lack), or the hint when the model cannot bridge the two."""
-    if answer.reason == "language":
-        hint = english_only_hint(language)
-        return replace(answer, language=language, message=hint, language_note=hint, uncovered_terms=[])
-    note = cross_language_note(language, [c.language for c in answer.citations])
-    return replace(answer, language=language, language_note=note,
-                   uncovered_terms=[] if (cross or note) else answer.uncovered_terms)
 
 
 def _with_timings(answer: Answer, timings: dict[str, float]) -> Answer:

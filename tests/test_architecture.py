@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("qa.grounding", "qa.figures"),  # what the sources mention; the figures a sentence states
     ("qa.scoring",),  # how well each sentence answers
     ("qa.abstention", "qa.disagreement"),  # whether the sources answer; whether they differ
-    ("qa.retrieval", "qa.answer"),
+    ("qa.retrieval", "qa.answer", "qa.bridging"),  # bridging: questions across languages
     ("qa.rerank",),
     ("qa.engine",),
     ("qa.options",),
