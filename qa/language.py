@@ -69,7 +69,8 @@ def cross_language_note(question_language: str, quote_languages: list[str]) -> s
     others = sorted({code for code in quote_languages if code and code != question_language}, key=name)
     if not question_language or not others:
         return ""
-    return (f"The question is in {name(question_language)}; the quotes are in {', '.join(map(name, others))}, "
+    which = "some quotes are" if question_language in quote_languages else "the quotes are"
+    return (f"The question is in {name(question_language)}; {which} in {', '.join(map(name, others))}, "
             "verbatim as the sources wrote them (nothing is translated).")
 
 
