@@ -274,6 +274,7 @@ class Engine:
         needs_vector = cfg.use_dense or cfg.w_dense > 0
         vector = self.embedder.encode_one(query) if needs_vector else None
         lap("embed")
+        language = detect_question(question)
         tokens = tokenize(query, cfg.use_phonetic)
         # figures and dates are where sources disagree: look at more passages to find every version
         pool = max(cfg.passages_k, cfg.conflict_passages_k) if analysed.asks_figure else cfg.passages_k
@@ -305,7 +306,6 @@ class Engine:
         if self.reranker is not None and cfg.reranker:
             ranked = rerank_sentences(query, ranked, self.reranker, cfg.reranker_k)
             lap("rerank")
-        language = detect_question(question)
         judged = judge(analysed, language, ranked, ranking[:cfg.grounding_passages_k], sources, term_freqs, cfg,
                        self.embedder.multilingual)
         grounding, verdict = judged.grounding, judged.verdict

@@ -35,7 +35,8 @@ CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 TURKIC = frozenset("əğışçöü")
 # Russian spells an Azerbaijani h with г or х (Гасанов: Həsənov), so a Cyrillic name gets the H key too.
 CYRILLIC_H = ("г", "х")
-TURKISH_ROUNDS = 3  # işgəncədən -> işgence -> işge, as işgəncə -> işge
+TURKISH_ROUNDS = 3  # hərbçilərin -> herbçiler -> herbçi: one layer of suffixes a round
+MIN_TURKISH_STEM = 5  # a shorter stem is a root cut too far, shared with unrelated words
 
 
 @lru_cache(maxsize=4)
@@ -60,7 +61,7 @@ def word_stem(word: str) -> str:
         word, stemmer = lower.replace("ə", "e"), _stemmer("turkish")
         for _ in range(TURKISH_ROUNDS):  # Snowball's Turkish stemmer strips one layer of suffixes a call
             shorter = stemmer.stemWord(word)
-            if shorter == word:
+            if shorter == word or len(shorter) < MIN_TURKISH_STEM:  # işgence, not işge
                 break
             word = shorter
         return fold(word)
