@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from .abstention import Verdict, decide
 from .config import Config
 from .grounding import Grounding, ground
-from .language import cross_language_note, english_only_hint
+from .language import cross_language_note, english_only_hint, unbridged_hint
 from .question import Question
 from .scoring import ScoredSentence
 from .types import Answer, Passage, Source
@@ -23,6 +23,7 @@ class Judgement:
     grounding: Grounding
     verdict: Verdict
     cross: bool
+    unbridged: tuple[str, ...] = ()  # languages of passages found that the model cannot match to the question
 
 
 def judge(question: Question, language: str, ranked: list[ScoredSentence], found: list[Passage],
@@ -38,17 +39,18 @@ def judge(question: Question, language: str, ranked: list[ScoredSentence], found
     """
     languages = {sources[p.source_id].meta.language for p in found} - {""}
     cross = bool(language and languages and language not in languages)
+    unbridged = () if multilingual or not language else tuple(sorted(languages - {language}))
     grounding = ground(question, term_freqs, [p.text for p in found], enabled=cfg.use_grounding and not cross)
     verdict = decide(question, grounding, ranked, threshold(cfg, cross), cfg.reranker_threshold,
                      cfg.use_grounding and cfg.abstain_on_missing_focus)
     if cross and not multilingual:
-        return Judgement(grounding, Verdict(True, LANGUAGE_REASON), cross)
+        return Judgement(grounding, Verdict(True, LANGUAGE_REASON), cross, unbridged)
     if (multilingual and verdict.reason in ("never_mentioned", "never_together")
             and sources[ranked[0].source_id].meta.language not in ("", language)):
         grounding = ground(question, term_freqs, [], enabled=False)
         return Judgement(grounding, decide(question, grounding, ranked, threshold(cfg, True), cfg.reranker_threshold,
                                            False), True)
-    return Judgement(grounding, verdict, cross)
+    return Judgement(grounding, verdict, cross, unbridged)
 
 
 def threshold(cfg: Config, cross: bool) -> float:
@@ -59,12 +61,16 @@ def threshold(cfg: Config, cross: bool) -> float:
     return cfg.abstain_threshold * cfg.w_dense / (cfg.w_dense + cfg.w_lexical)
 
 
-def with_language(answer: Answer, language: str, cross: bool) -> Answer:
+def with_language(answer: Answer, language: str, judged: Judgement) -> Answer:
     """The question's language on the answer, with the note when its quotes are in another one (their words
-    are then no measure of what the quotes lack), or the hint when the model cannot bridge the two."""
+    are then no measure of what the quotes lack), or the hint when the model cannot bridge the two (also on
+    an abstention when some of the passages found are in a language it cannot match)."""
+    cross = judged.cross
     if answer.reason == LANGUAGE_REASON:
         hint = english_only_hint(language)
         return replace(answer, language=language, message=hint, language_note=hint, uncovered_terms=[])
+    if answer.abstained and judged.unbridged:
+        return replace(answer, language=language, language_note=unbridged_hint(language, judged.unbridged))
     note = cross_language_note(language, [c.language for c in answer.citations])
     return replace(answer, language=language, language_note=note,
                    uncovered_terms=[] if (cross or note) else answer.uncovered_terms)

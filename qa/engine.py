@@ -311,7 +311,7 @@ class Engine:
         grounding, verdict = judged.grounding, judged.verdict
         answer = compose(analysed, ranked, passages, sources, furniture, grounding, verdict, cfg.quote_margin,
                          cfg.max_quotes, cfg.max_conflict_quotes)
-        answer = with_language(answer, language, judged.cross)
+        answer = with_language(answer, language, judged)
         lap("compose")
         timings["total"] = round(sum(timings.values()), 3)
         timings.update(found.timings_ms)  # the parts of "search"

@@ -78,3 +78,9 @@ def english_only_hint(question_language: str) -> str:
     """The answer of an English-only model to a question in another language it cannot bridge."""
     return (f"The question is in {name(question_language)} and this model is English-only: it cannot match it to "
             f"sources in other languages. Use --model {MULTILINGUAL_MODEL} for questions in other languages.")
+
+
+def unbridged_hint(question_language: str, others: tuple[str, ...]) -> str:
+    """The abstention of an English-only model when some sources it found are in other languages."""
+    return (f"Some sources are in {', '.join(map(name, others))}, which this English-only model cannot match to a "
+            f"question in {name(question_language)}: use --model {MULTILINGUAL_MODEL} for sources in other languages.")

@@ -214,3 +214,13 @@ def test_switching_to_the_multilingual_model_rebuilds_the_index_with_a_message(e
     switched = Engine.load(Config(root=mixed, model=E5), embedder=e5)
     assert "multilingual-e5-small" in switched.last_report.rebuilt
     assert switched.backend.info().model_id == e5.index_id and switched.backend.info().dim == 384
+
+
+def test_the_english_only_model_abstaining_over_sources_in_other_languages_says_why(mixed, embedder):
+    engine = Engine.load(Config(root=mixed), embedder=embedder)
+    answer = engine.ask("What were the detained servicemen suspected of?")  # stated in Russian only
+    assert answer.abstained and answer.reason != "language"
+    assert "Russian" in answer.language_note and f"--model {E5}" in answer.language_note
+    from qa.ui.render import answer_html
+
+    assert 'class="qa-language-note"' in answer_html(answer)

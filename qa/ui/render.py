@@ -121,7 +121,7 @@ def answer_html(answer: Answer) -> str:
     if answer.abstained:
         reason = answer.message[len(ABSTAIN_MESSAGE):].strip() if answer.message.startswith(ABSTAIN_MESSAGE) else ""
         reason_html = f'<p class="qa-reason">{esc(reason)}</p>' if reason else ""
-        return (f'<div class="qa-answer"><p class="qa-abstain">{esc(ABSTAIN_MESSAGE)}</p>{reason_html}'
+        return (f'<div class="qa-answer"><p class="qa-abstain">{esc(ABSTAIN_MESSAGE)}</p>{reason_html}{note}'
                 '<p class="qa-hint">The closest passages are listed beside the chat.</p></div>')
     citations = {c.n: c for c in answer.citations}
     parts = ['<div class="qa-answer">', note]
