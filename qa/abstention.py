@@ -16,7 +16,7 @@ class Verdict:
     """Whether the sources answer, and if not, why (for the message and the JSON)."""
 
     abstain: bool
-    reason: str = ""  # never_mentioned, never_together, weak_evidence, no_sentences, reranker
+    reason: str = ""  # never_mentioned, never_together, weak_evidence, no_sentences, reranker, language
     missing: tuple[str, ...] = ()  # what the sources never mention, as typed
 
 

@@ -105,4 +105,5 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
 
 def citation(n: int, source: Source) -> Citation:
     m = source.meta
-    return Citation(n=n, source_id=source.source_id, title=m.title, outlet=m.outlet, date=m.date, url=m.url)
+    return Citation(n=n, source_id=source.source_id, title=m.title, outlet=m.outlet, date=m.date, url=m.url,
+                    language=m.language)

@@ -37,6 +37,9 @@ class Config:
     embedder: str = "auto"
     quantize: str = ""  # "int8": the onnx embedder's dynamically quantised model (faster, vectors differ)
     embed_threads: int = 0  # intra-op threads for indexing; 0: one per CPU this process may use
+    # e5's cosines crowd into 0.7-0.95 (MiniLM's spread over 0-1): its sentence scores are read as
+    # (cos - floor) / (1 - floor), so one abstain_threshold serves both (measured: README, other languages)
+    multilingual_similarity_floor: float = 0.70
 
     # retrieval backend
     backend: str = "faiss"  # "faiss" or "milvus"

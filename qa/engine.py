@@ -14,17 +14,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from .abstention import abstain_message, decide
+from .abstention import abstain_message
 from .answer import compose, prose_only
+from .bridging import judge, with_language
 from .config import Config
 from .embedding import Embedder
 from .files import atomic_write_bytes, writer_lock
 from .furniture import FurnitureCache
-from .grounding import ground, grounding_keys
+from .grounding import grounding_keys
 from .index import open_backend
 from .index.base import Backend, IndexedSource, IndexError_, IndexInfo
 from .index.ray_embedder import RayEmbedder
 from .index.sync import IndexReport, commit_sync, embed_sources, plan_sync
+from .language import detect_question
 from .lexical import tokenize
 from .question import Question, analyze
 from .rerank import Reranker, rerank_sentences
@@ -335,6 +337,7 @@ class Engine:
         needs_vector = cfg.use_dense or cfg.w_dense > 0
         vector = self.embedder.encode_one(query) if needs_vector else None
         lap("embed")
+        language = detect_question(question)
         tokens = tokenize(query, cfg.use_phonetic)
         # figures and dates are where sources disagree: look at more passages to find every version
         pool = max(cfg.passages_k, cfg.conflict_passages_k) if analysed.asks_figure else cfg.passages_k
@@ -357,7 +360,7 @@ class Engine:
         ]
         passages = ranking[:cfg.passages_k]
         weights = Weights(cfg.w_dense if vector is not None else 0.0, cfg.w_lexical, cfg.w_passage,
-                          cfg.w_answer_type, cfg.w_context)
+                          cfg.w_answer_type, cfg.w_context, self.embedder.similarity_floor)
         bodies = {sid: s.body for sid, s in sources.items()}
         ranked = score_sentences(analysed, vector, tokens, [r for r in records if r.source_id in bodies], bodies,
                                  {h.key: h.score for h in hits}, doc_freqs, weights, cfg.use_answer_type)
@@ -367,12 +370,12 @@ class Engine:
         if self.reranker is not None and cfg.reranker:
             ranked = rerank_sentences(query, ranked, self.reranker, cfg.reranker_k)
             lap("rerank")
-        grounding = ground(analysed, term_freqs, [p.text for p in ranking[:cfg.grounding_passages_k]],
-                           enabled=cfg.use_grounding)
-        verdict = decide(analysed, grounding, ranked, cfg.abstain_threshold, cfg.reranker_threshold,
-                         cfg.use_grounding and cfg.abstain_on_missing_focus)
+        judged = judge(analysed, language, ranked, ranking[:cfg.grounding_passages_k], sources, term_freqs, cfg,
+                       self.embedder.multilingual)
+        grounding, verdict = judged.grounding, judged.verdict
         answer = compose(analysed, ranked, passages, sources, furniture, grounding, verdict, cfg.quote_margin,
                          cfg.max_quotes, cfg.max_conflict_quotes)
+        answer = with_language(answer, language, judged)
         lap("compose")
         timings["total"] = round(sum(timings.values()), 3)
         timings.update(found.timings_ms)  # the parts of "search"

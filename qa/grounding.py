@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
-from .lexical import fold, idf, phonetic_key, stem, word_spans
+from .lexical import fold, idf, phonetic_key, stem, word_spans, word_stem
 from .question import FAMILY_OF, NUMBER_WORDS, Question, Term
 
 FOCUS_STATED = ("attribute", "count", "verb")  # the sources must say it: "population", "tanks", "live"
@@ -131,7 +131,7 @@ def uncovered(question: Question, quoted: list[str]) -> tuple[str, ...]:
     """The question's content words (as typed) that none of the quoted sentences contains, in any form the
     lexical index would match (stem, spelling-variant key, a word one is the prefix of)."""
     vocabulary = _Vocabulary(quoted)
-    stems = {stem(fold(w)) for text in quoted for w, _, _ in word_spans(text)}
+    stems = {word_stem(w) for text in quoted for w, _, _ in word_spans(text)}
     keys = {phonetic_key(w) for text in quoted for w, _, _ in word_spans(text) if w[:1].isupper()} - {""}
     missing = []
     for term in question.terms:

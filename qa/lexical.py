@@ -1,4 +1,9 @@
-"""Lexical analysis: word tokens, stems and spelling-variant keys, shared by every backend."""
+"""Lexical analysis: word tokens, stems and spelling-variant keys, shared by every backend.
+
+Words are stemmed by their script: Cyrillic ones with Snowball's Russian stemmer, Latin ones with an
+Azerbaijani letter (ə, ğ, ı, ş, ç, ö, ü) with its Turkish one, the others with its English one; names in
+Cyrillic get the spelling-variant keys of their Latin transliteration (anyascii), so "Тертер" meets "Terter"
+and "Tərtər", and "Гасанов" "Hasanov" and "Həsənov"."""
 
 from __future__ import annotations
 
@@ -19,19 +24,48 @@ STOPWORDS = frozenset(
     was we were what when where which while who whom whose why will with would you your than also any
     all can could about after before over under again many much""".split()
 )
+# The same for Russian and Azerbaijani questions (folded: Azerbaijani without its diacritics).
+_OTHER_STOPWORDS = (
+    """и в во на с со к по о об от до за из у не ни но а что кто как когда где куда почему зачем какой какая
+    какое какие каким какую каков какова каково сколько ли был была было были есть это этот эта эти тот та те
+    он она оно они его её их ему ей им для при же бы уже ещё или чем чтобы
+    va ve ile bu o bir da de ki ne kim nece neca niye nə nədir kimdir hansi hansı harada haraya ne vaxt
+    neye nəyə uzre uzra ucun ucun olub idi edib""")
+CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+TURKIC = frozenset("əğışçöü")
+# Russian spells an Azerbaijani h with г or х (Гасанов: Həsənov), so a Cyrillic name gets the H key too.
+CYRILLIC_H = ("г", "х")
+TURKISH_ROUNDS = 3  # hərbçilərin -> herbçiler -> herbçi: one layer of suffixes a round
+MIN_TURKISH_STEM = 5  # a shorter stem is a root cut too far, shared with unrelated words
 
 
-@lru_cache(maxsize=1)
-def _stemmer():
+@lru_cache(maxsize=4)
+def _stemmer(language: str = "english"):
     import Stemmer
 
-    return Stemmer.Stemmer("english")
+    return Stemmer.Stemmer(language)
 
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """The Snowball stem of one folded word (as `tokenize` makes them)."""
-    return _stemmer().stemWord(word)
+    """The Snowball stem of one folded word (as `tokenize` makes them): Russian for a Cyrillic one."""
+    return _stemmer("russian" if CYRILLIC.search(word) else "english").stemWord(word)
+
+
+@lru_cache(maxsize=200_000)
+def word_stem(word: str) -> str:
+    """The stem of a word as written: an Azerbaijani one (it has one of their letters) by the Turkish stemmer,
+    before its diacritics are folded away (ə read as Turkish e), until no suffix is left."""
+    lower = word.casefold()
+    if TURKIC & set(lower):
+        word, stemmer = lower.replace("ə", "e"), _stemmer("turkish")
+        for _ in range(TURKISH_ROUNDS):  # Snowball's Turkish stemmer strips one layer of suffixes a call
+            shorter = stemmer.stemWord(word)
+            if shorter == word or len(shorter) < MIN_TURKISH_STEM:  # işgence, not işge
+                break
+            word = shorter
+        return fold(word)
+    return stem(fold(word))
 
 
 def word_spans(text: str) -> list[tuple[str, int, int]]:
@@ -42,8 +76,13 @@ def word_spans(text: str) -> list[tuple[str, int, int]]:
 @lru_cache(maxsize=200_000)
 def fold(word: str) -> str:
     """Lower case without diacritics: 'Məmmədli' and 'Mammadli' meet halfway."""
-    decomposed = unicodedata.normalize("NFKD", word.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("ə", "a")
+    # й is a letter of its own in Russian (the stemmer needs it), not и with a diacritic
+    decomposed = unicodedata.normalize("NFKD", word.casefold().replace("й", "\0"))
+    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return folded.replace("\0", "й").replace("ə", "a").replace("ı", "i")
+
+
+OTHER_STOPWORDS = frozenset(fold(w) for w in _OTHER_STOPWORDS.split())
 
 
 @lru_cache(maxsize=200_000)
@@ -51,10 +90,24 @@ def phonetic_key(word: str) -> str:
     """Soundex key of a name: spellings of one name (Tartar/Terter, Veliyev/Valiyev) share it."""
     import jellyfish
 
-    ascii_word = fold(word).encode("ascii", "ignore").decode("ascii")
+    folded = fold(word)
+    if CYRILLIC.search(folded):
+        from anyascii import anyascii
+
+        folded = anyascii(folded).replace("'", "")
+    ascii_word = folded.encode("ascii", "ignore").decode("ascii")
     if len(ascii_word) < MIN_PHONETIC_LEN or not ascii_word.isalpha():
         return ""
     return PHONETIC_PREFIX + jellyfish.soundex(ascii_word)
+
+
+def phonetic_keys(word: str) -> list[str]:
+    """The spelling-variant keys of a name: one, or for a Cyrillic name starting with г/х also the key of its
+    h-spelling (Гикмет Гасанов, Hikmət Həsənov)."""
+    keys = [phonetic_key(word)]
+    if word[:1].casefold() in CYRILLIC_H:
+        keys.append(phonetic_key("h" + fold(word)[1:]))
+    return [k for k in dict.fromkeys(keys) if k]
 
 
 def tokenize(text: str, phonetic: bool = True) -> list[str]:
@@ -65,11 +118,15 @@ def tokenize(text: str, phonetic: bool = True) -> list[str]:
     """
     words = WORD.findall(text)
     folded = [fold(w) for w in words]
-    stems = _stemmer().stemWords([w for w in folded if w not in STOPWORDS])
+    if all(w.isascii() for w in folded) and all(not (TURKIC & set(w.casefold())) for w in words):
+        stems = _stemmer().stemWords([w for w in folded if w not in STOPWORDS])  # English only: one call
+    else:
+        stems = [word_stem(w) for w, f in zip(words, folded) if f not in STOPWORDS and f not in OTHER_STOPWORDS]
     if not phonetic:
         return stems
-    keys = [phonetic_key(w) for w in words if w[:1].isupper() and fold(w) not in STOPWORDS]
-    return stems + [k for k in keys if k]
+    keys = [k for w in words if w[:1].isupper() and fold(w) not in STOPWORDS and fold(w) not in OTHER_STOPWORDS
+            for k in phonetic_keys(w)]
+    return stems + keys
 
 
 def idf(n_docs: int, doc_freq: int) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .lexical import STOPWORDS, fold, stem, word_spans
+from .lexical import OTHER_STOPWORDS, STOPWORDS, fold, stem, word_spans, word_stem
 
 # Words that open a question or a clause but say nothing about its subject.
 QUESTION_WORDS = frozenset("""what when where which who whom whose why how is are was were did does do had has have
@@ -148,8 +148,9 @@ def analyze(text: str, query: str | None = None) -> Question:
         if value:
             figures.append(value)
             terms.append(Term(bare, value, is_figure=True))
-        elif folded not in STOPWORDS and folded not in QUESTION_WORDS and len(folded) > 1:
-            terms.append(Term(bare, stem(folded), is_name=name))
+        elif folded not in STOPWORDS and folded not in OTHER_STOPWORDS and folded not in QUESTION_WORDS \
+                and len(folded) > 1:
+            terms.append(Term(bare, word_stem(bare), is_name=name))
     if current:
         names.append(current)
     names = [_strip_titles(n) for n in names]

@@ -38,6 +38,7 @@ class Weights:
     passage: float
     answer_type: float
     context: float = 0.0  # share of the lexical term taken from the sentence with its neighbours
+    dense_floor: float = 0.0  # cosines are read as (cos - floor) / (1 - floor): models differ in their range
 
 
 def has_answer_type(text: str, question: Question, figures: list[Figure]) -> float:
@@ -69,6 +70,8 @@ def score_sentences(question: Question, vector: np.ndarray | None, query_tokens:
     best_passage = max(passage_scores.values(), default=0.0) or 1.0
     dense_scores = (np.stack([r.vector for r in records]) @ np.asarray(vector, np.float32)
                     if vector is not None else np.zeros(len(records)))
+    if weights.dense_floor:
+        dense_scores = (dense_scores - weights.dense_floor) / (1.0 - weights.dense_floor)
     texts = [bodies[r.source_id][r.start:r.end] for r in records]
     token_sets = [sentence_tokens(text) for text in texts]
     scored: dict[tuple[str, int, int], ScoredSentence] = {}

@@ -9,7 +9,7 @@ import logging
 import os
 import stat
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .files import STALE_TEMPORARY_S, RefusedFile, atomic_write_bytes, read_checked, remove_stale_files, too_big
@@ -19,6 +19,7 @@ from .ingest.html_meta import stated_metadata
 from .ingest.pdf import is_pdf, pdf_text
 from .ingest.stated import FIELDS, Stated
 from .ingest.web import Fetched
+from .language import detect as detect_language
 from .types import Source, SourceMeta
 
 log = logging.getLogger(__name__)
@@ -217,6 +218,7 @@ def _read_source(path: Path, max_bytes: int | None, normalize: bool,
         notes += [notice] if notice else []
     elif normalize and data != text.encode("utf-8"):
         notes.append(_store_as_utf8(path, data, text))
+    meta = with_language(meta, text)
     return Source(
         source_id=path.stem, body=text, content_hash=content_hash(text), meta=meta, path=str(path),
         pages=read_pages(path, text),
@@ -232,6 +234,11 @@ def _store_as_utf8(path: Path, data: bytes, text: str) -> str:
         return (f"{path.name} is {was} and could not be stored as UTF-8 ({exc.strerror}); offsets count the "
                 "characters of its text, without the BOM")
     return f"{path.name} was {was}: stored once as UTF-8 without a BOM, so offsets refer to the file as stored"
+
+
+def with_language(meta: SourceMeta, text: str) -> SourceMeta:
+    """The metadata with the text's language detected, unless the sidecar gives one."""
+    return meta if meta.language else replace(meta, language=detect_language(text))
 
 
 def _merge(given: SourceMeta, found: SourceMeta) -> SourceMeta:
@@ -412,14 +419,17 @@ def store_source(sources_dir: Path, prepared: PreparedSource, max_bytes: int | N
     taken = {p.stem for p in source_files(sources_dir)}
     source_id = readable_id(prepared.meta.title, Path(prepared.name).stem, taken)
     path = sources_dir / f"{source_id}{prepared.suffix}"
-    _write_sidecar(path, Stated(prepared.meta, prepared.origin))
+    stated = Stated(prepared.meta, prepared.origin)
+    if not stated.meta.language:
+        stated = stated.with_field("language", detect_language(prepared.text), "detected")
+    _write_sidecar(path, stated)
     if prepared.pages:  # before the text: a reader that sees the text sees its page map
         pages = json.dumps({"starts": list(prepared.pages)}) + "\n"
         atomic_write_bytes(path.with_name(source_id + PAGES_SUFFIX), pages.encode("utf-8"), mode=FILE_MODE)
     atomic_write_bytes(path, prepared.text.encode("utf-8"), mode=FILE_MODE)
     remove_stale_files(sources_dir.glob(".*.tmp"), STALE_TEMPORARY_S)
     source = Source(source_id=source_id, body=prepared.text, content_hash=prepared.content_hash,
-                    meta=prepared.meta, path=str(path), pages=prepared.pages)
+                    meta=stated.meta, path=str(path), pages=prepared.pages)
     return AddResult(source=source, added=True, notices=prepared.notices)
 
 

@@ -94,6 +94,7 @@ class Citation:
     outlet: str
     date: str
     url: str
+    language: str = ""  # the source's language (ISO 639-1): quotes stay in it, verbatim
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,8 @@ class Answer:
     reason: str = ""  # why it abstained: never_mentioned, weak_evidence, no_sentences, reranker
     uncovered_terms: list[str] = field(default_factory=list)  # question words the quotes (or the sources) lack
     limited_to: list[str] = field(default_factory=list)  # the source ids it was asked of; empty: every source
+    language: str = ""  # the question's language (ISO 639-1)
+    language_note: str = ""  # the question and the quotes are in different languages, or the model cannot bridge
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -33,7 +33,7 @@ then
   pip install -q --no-deps --index-url "$TORCH_CPU_INDEX" "$TORCH"  # its dependencies come from the default index
 fi
 quiet pip install -q "$TORCH"
-quiet pip install -q -e ".[onnx,eval,milvus,distributed,bench,test]"
+quiet pip install -q -e ".[onnx,eval,milvus,distributed,bench,test,multilingual]"
 python - <<'PY'
 import sys
 import torch, onnxruntime, qa  # noqa: F401

@@ -17,8 +17,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "qa"
 LAYERS: list[tuple[str, ...]] = [
     ("qa.config",),
     ("qa.types",),
-    # selection: the sources a question is asked of; export: the evidence pack (quote records, formats)
-    ("qa.files", "qa.lexical", "qa.chunking", "qa.selection", "qa.export"),
+    # language: which one a text is in; selection: the sources a question is asked of; export: the evidence pack
+    ("qa.files", "qa.lexical", "qa.chunking", "qa.language", "qa.selection", "qa.export"),
     ("qa.embedding",),  # embedders: the interface, sentence-transformers (torch), ONNX Runtime and its export
     ("qa.ingest",),  # a file, a PDF or a web address to text and stated metadata, before it is stored
     ("qa.sources",),
@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("qa.grounding", "qa.figures"),  # what the sources mention; the figures a sentence states
     ("qa.scoring",),  # how well each sentence answers
     ("qa.abstention", "qa.disagreement"),  # whether the sources answer; whether they differ
-    ("qa.retrieval", "qa.answer"),
+    ("qa.retrieval", "qa.answer", "qa.bridging"),  # bridging: questions across languages
     ("qa.rerank",),
     ("qa.engine",),
     ("qa.options",),

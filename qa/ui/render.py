@@ -7,6 +7,7 @@ from html import escape
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from ..abstention import ABSTAIN_MESSAGE
+from ..language import name as language_name
 from ..types import Answer, Citation, Passage, Source, SourceMeta
 
 OPEN_PREFIX = "#qa-open/"  # links the page's script turns into "show this span of this source"
@@ -69,9 +70,9 @@ def parse_open_link(ref: str) -> tuple[str, int, int]:
 
 
 def plain_reference(citation: Citation) -> str:
-    """Outlet, “title”, date, URL as plain text; unknown fields are left out."""
+    """Outlet, “title”, date, URL, language as plain text; unknown fields are left out."""
     parts = [citation.outlet, f"“{citation.title}”" if citation.title else citation.source_id, citation.date,
-             citation.url]
+             citation.url, f"in {language_name(citation.language)}" if citation.language else ""]
     return ", ".join(p for p in parts if p)
 
 
@@ -95,6 +96,8 @@ def _citation_html(citation: Citation) -> str:
                esc(citation.date) if citation.date else "no date"]
     if citation.url and not url:
         details.append(esc(citation.url))  # shown as text, never as a link
+    if citation.language:
+        details.append(f'<span class="qa-language">in {esc(language_name(citation.language))}</span>')
     return f'<li><span class="qa-n">[{citation.n}]</span> {", ".join(details)}</li>'
 
 
@@ -120,13 +123,16 @@ def answer_html(answer: Answer, previews: Mapping[tuple[str, int, int], str] | N
     """
     previews = previews or {}
     limited = _limited_html(answer.limited_to, metas or {})
+    note = f'<p class="qa-language-note">{esc(answer.language_note)}</p>' if answer.language_note else ""
+    if answer.abstained and answer.reason == "language":  # the model cannot bridge the question's language
+        return f'<div class="qa-answer">{note}{limited}</div>'
     if answer.abstained:
         reason = answer.message[len(ABSTAIN_MESSAGE):].strip() if answer.message.startswith(ABSTAIN_MESSAGE) else ""
         reason_html = f'<p class="qa-reason">{esc(reason)}</p>' if reason else ""
-        return (f'<div class="qa-answer"><p class="qa-abstain">{esc(ABSTAIN_MESSAGE)}</p>{reason_html}'
+        return (f'<div class="qa-answer"><p class="qa-abstain">{esc(ABSTAIN_MESSAGE)}</p>{reason_html}{note}'
                 f'<p class="qa-hint">The closest passages are listed beside the chat.</p>{limited}</div>')
     citations = {c.n: c for c in answer.citations}
-    parts = ['<div class="qa-answer">']
+    parts = ['<div class="qa-answer">', note]
     if answer.conflict is not None:
         stated = "; ".join(f"{esc(', '.join(row.figures))} [{row.citation}{page_suffix(row.page)}]"
                            for row in answer.conflict.rows)

@@ -1,0 +1,76 @@
+"""Questions across languages: grounding and abstention when a question is in another language than the
+passages it found, and the language note or the English-only hint on the answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .abstention import Verdict, decide
+from .config import Config
+from .grounding import Grounding, ground
+from .language import cross_language_note, english_only_hint, unbridged_hint
+from .question import Question
+from .scoring import ScoredSentence
+from .types import Answer, Passage, Source
+
+LANGUAGE_REASON = "language"  # Answer.reason: the model cannot bridge the question's language to the sources'
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The grounding and verdict an answer is composed with, and whether the question crossed languages."""
+
+    grounding: Grounding
+    verdict: Verdict
+    cross: bool
+    unbridged: tuple[str, ...] = ()  # languages of passages found that the model cannot match to the question
+
+
+def judge(question: Question, language: str, ranked: list[ScoredSentence], found: list[Passage],
+          sources: dict[str, Source], term_freqs: tuple[int, dict[str, int]], cfg: Config,
+          multilingual: bool) -> Judgement:
+    """Ground and decide as for any question, except across languages.
+
+    A question in another language than every passage it found (`found`: the best passages) cannot have its
+    words looked up in them: it is not grounded on them, and abstention rests on the dense evidence (with the
+    threshold's dense share, `threshold`). An English-only model cannot bridge at all: it says so instead of
+    answering from a ranking that means nothing. A multilingual model whose best sentence is in another
+    language than the question is not abstained on for words the question lacks: they may be there, translated.
+    """
+    languages = {sources[p.source_id].meta.language for p in found} - {""}
+    cross = bool(language and languages and language not in languages)
+    unbridged = () if multilingual or not language else tuple(sorted(languages - {language}))
+    grounding = ground(question, term_freqs, [p.text for p in found], enabled=cfg.use_grounding and not cross)
+    verdict = decide(question, grounding, ranked, threshold(cfg, cross), cfg.reranker_threshold,
+                     cfg.use_grounding and cfg.abstain_on_missing_focus)
+    if cross and not multilingual:
+        return Judgement(grounding, Verdict(True, LANGUAGE_REASON), cross, unbridged)
+    if (multilingual and verdict.reason in ("never_mentioned", "never_together")
+            and sources[ranked[0].source_id].meta.language not in ("", language)):
+        grounding = ground(question, term_freqs, [], enabled=False)
+        return Judgement(grounding, decide(question, grounding, ranked, threshold(cfg, True), cfg.reranker_threshold,
+                                           False), True)
+    return Judgement(grounding, verdict, cross, unbridged)
+
+
+def threshold(cfg: Config, cross: bool) -> float:
+    """The evidence an answer needs. Across languages the lexical term is (all but) zero, so the dense share of
+    the threshold is what a sentence can reach: abstain_threshold · w_dense / (w_dense + w_lexical)."""
+    if not cross:
+        return cfg.abstain_threshold
+    return cfg.abstain_threshold * cfg.w_dense / (cfg.w_dense + cfg.w_lexical)
+
+
+def with_language(answer: Answer, language: str, judged: Judgement) -> Answer:
+    """The question's language on the answer, with the note when its quotes are in another one (their words
+    are then no measure of what the quotes lack), or the hint when the model cannot bridge the two (also on
+    an abstention when some of the passages found are in a language it cannot match)."""
+    cross = judged.cross
+    if answer.reason == LANGUAGE_REASON:
+        hint = english_only_hint(language)
+        return replace(answer, language=language, message=hint, language_note=hint, uncovered_terms=[])
+    if answer.abstained and judged.unbridged:
+        return replace(answer, language=language, language_note=unbridged_hint(language, judged.unbridged))
+    note = cross_language_note(language, [c.language for c in answer.citations])
+    return replace(answer, language=language, language_note=note,
+                   uncovered_terms=[] if (cross or note) else answer.uncovered_terms)
