@@ -17,7 +17,6 @@ from qa.embedding import Embedder, ModelError, choose
 from qa.engine import Engine
 from qa.language import detect, detect_question
 from qa.lexical import STOPWORDS, fold, tokenize
-from qa.sources import prepare_source
 
 ROOT = Path(__file__).resolve().parents[1]
 MULTI = ROOT / "eval" / "multilingual"
@@ -80,12 +79,18 @@ def test_question_languages_are_detected_and_english_questions_stay_english():
         assert len(wrong) <= len(translated) // 20, wrong
 
 
-def test_an_added_source_stores_its_detected_language():
-    body = (MULTI / "sources" / "ru_protest.txt").read_bytes()
-    assert prepare_source(body, "protest.txt").meta.language == "ru"
+def test_an_added_source_stores_its_detected_language(tmp_path):
+    import json
+
+    from qa.sources import add_source
     from qa.types import SourceMeta
 
-    assert prepare_source(body, "protest.txt", SourceMeta(language="uk")).meta.language == "uk"  # as given
+    body = (MULTI / "sources" / "ru_protest.txt").read_bytes()
+    added = add_source(tmp_path, body, "protest.txt").source
+    sidecar = json.loads((tmp_path / f"{added.source_id}.meta.json").read_text(encoding="utf-8"))
+    assert added.meta.language == sidecar["language"] == "ru" and sidecar["language_from"] == "detected"
+    given = add_source(tmp_path / "other", body, "protest.txt", SourceMeta(language="uk")).source
+    assert given.meta.language == "uk"  # as given
 
 
 # ---- the translated question sets -------------------------------------------------------------------------
