@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
+from browser_support import free_port, serve
 from seed_data import make_project
 
 SEED_QUESTION = "Who was dismissed as commander of the Second Army Corps?"
@@ -13,25 +12,13 @@ TOPIC_QUESTION = "What did military prosecutor Khanlar Veliyev acknowledge in 20
 FOLLOW_UP = "and when?"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, embedder):
     """The app over a temporary copy of the seed sources, served from this process on a free port."""
-    from qa import Config, Engine
-    from qa.ui.app import build_app, launch
+    from qa import Config
 
     root = make_project(tmp_path_factory.mktemp("ui-api"))
-    config = Config(root=root, port=free_port())
-    engine = Engine.load(config, embedder=embedder)
-    demo = build_app(engine)
-    url = launch(demo, config)
-    yield engine, url
-    demo.close()
+    yield from serve(Config(root=root, port=free_port()), embedder)
 
 
 @pytest.fixture(scope="module")

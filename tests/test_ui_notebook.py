@@ -5,46 +5,32 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from seed_data import ROOT, make_project
-from test_ui_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, free_port
-
-ARTIFACTS = Path(os.environ.get("QA_TEST_ARTIFACTS", ROOT / "tmp" / "artifacts"))
+from browser_support import ARTIFACTS, NEEDS_CHROMIUM, TIMEOUT_MS, chromium, free_port, serve
+from seed_data import make_project
 QUESTION = "Who was dismissed as commander of the Second Army Corps?"
 DEATHS = "How many servicemen died as a result of torture?"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt-get install chromium)"),
+    NEEDS_CHROMIUM,
 ]
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, embedder):
-    from qa import Config, Engine
-    from qa.ui.app import build_app, launch
+    from qa import Config
 
     root = make_project(tmp_path_factory.mktemp("ui-notebook"))
-    config = Config(root=root, port=free_port())
-    engine = Engine.load(config, embedder=embedder)
-    demo = build_app(engine)
-    url = launch(demo, config)
-    yield engine, url
-    demo.close()
+    yield from serve(Config(root=root, port=free_port()), embedder)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from chromium()
 
 
 @pytest.fixture()

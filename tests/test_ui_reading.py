@@ -5,22 +5,16 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from seed_data import QUESTIONS, ROOT, make_project
+from browser_support import ARTIFACTS, CHROMIUM, TIMEOUT_MS, chromium, free_port, serve
+from seed_data import QUESTIONS, make_project
 from qa.types import Source, SourceMeta
 from qa.ui import reading, render
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
-ARTIFACTS = ROOT / "tmp" / "artifacts"
-TIMEOUT_MS = 30_000
 SEED_QUESTION = "Who was dismissed as commander of the Second Army Corps?"
 DISAGREEMENT = "How many servicemen died as a result of torture?"  # the sources differ on the count
 EVAL_QUESTIONS = 2
@@ -87,38 +81,21 @@ def test_the_tab_evaluation_reports_each_answer_and_puts_the_headline_apart(seed
 
 # ---- in the browser --------------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, embedder):
     """The app over a copy of the seed sources and question set; its Evaluation tab asks a few questions."""
-    from qa import Config, Engine
-    from qa.ui.app import build_app, launch
+    from qa import Config
 
     root = make_project(tmp_path_factory.mktemp("ui-reading"))
     shutil.copytree(QUESTIONS, root / "eval" / "questions")
-    config = Config(root=root, port=free_port(), ui_eval_questions=EVAL_QUESTIONS)
-    engine = Engine.load(config, embedder=embedder)
-    demo = build_app(engine)
-    url = launch(demo, config)
-    yield engine, url
-    demo.close()
+    yield from serve(Config(root=root, port=free_port(), ui_eval_questions=EVAL_QUESTIONS), embedder)
 
 
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from chromium()
 
 
 def open_page(browser, app, width: int, height: int):

@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 
 from seed_data import make_project
-from test_ui_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, choose_file, free_port
+from browser_support import NEEDS_CHROMIUM, TIMEOUT_MS, chromium, free_port, serve
+from test_ui_browser import choose_file
 from test_ui_sources import choose_source, field, open_tab, shot
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt-get install chromium)"),
+    NEEDS_CHROMIUM,
 ]
 
 BRIDGE = ("Bridge repairs in Ganja\n\nThe Kura bridge in Ganja was closed on 2 March 2023 for repairs.\n\n"
@@ -20,24 +21,15 @@ BRIDGE = ("Bridge repairs in Ganja\n\nThe Kura bridge in Ganja was closed on 2 M
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, embedder):
-    from qa import Config, Engine
-    from qa.ui.app import build_app, launch
+    from qa import Config
 
     root = make_project(tmp_path_factory.mktemp("ui-refresh"))
-    config = Config(root=root, port=free_port())
-    engine = Engine.load(config, embedder=embedder)
-    demo = build_app(engine)
-    url = launch(demo, config)
-    yield engine, url
-    demo.close()
+    yield from serve(Config(root=root, port=free_port()), embedder)
 
 
 @pytest.fixture()
 def page(app):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    for browser in chromium():
         context = browser.new_context(viewport={"width": 1280, "height": 1000})
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
@@ -45,7 +37,6 @@ def page(app):
         page.goto(app[1])
         page.locator("#qa-question textarea").wait_for()
         yield page
-        browser.close()
 
 
 def test_a_source_added_renamed_and_deleted_in_the_sources_tab_follows_in_the_sources_to_ask(page, app, tmp_path):

@@ -6,11 +6,12 @@ import pytest
 
 from ingest_data import PDF_PAGES, local_server, make_pdf
 from seed_data import make_project
-from test_ui_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, ask, choose_file, free_port
+from browser_support import ARTIFACTS, NEEDS_CHROMIUM, TIMEOUT_MS, chromium, free_port, serve
+from test_ui_browser import ask, choose_file
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt-get install chromium)"),
+    NEEDS_CHROMIUM,
 ]
 
 PDF_QUESTION = "How many inmates did the inspector Farid Aliyev count?"
@@ -20,26 +21,16 @@ ADD_FIELDS = ("title", "outlet", "date", "author", "url", "address")
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, embedder):
-    from qa import Config, Engine
-    from qa.ui.app import build_app, launch
+    from qa import Config
 
     root = make_project(tmp_path_factory.mktemp("ui-sources"))
-    config = Config(root=root, port=free_port(), fetch_private_addresses=True)  # the test pages are on 127.0.0.1
-    engine = Engine.load(config, embedder=embedder)
-    demo = build_app(engine)
-    url = launch(demo, config)
-    yield engine, url
-    demo.close()
+    # the test pages are on 127.0.0.1
+    yield from serve(Config(root=root, port=free_port(), fetch_private_addresses=True), embedder)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from chromium()
 
 
 @pytest.fixture()

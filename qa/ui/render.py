@@ -70,9 +70,9 @@ def parse_open_link(ref: str) -> tuple[str, int, int]:
 
 
 def plain_reference(citation: Citation) -> str:
-    """Outlet, “title”, date, URL, language as plain text; unknown fields are left out."""
+    """Outlet, “title”, date, language, URL as plain text; unknown fields are left out."""
     parts = [citation.outlet, f"“{citation.title}”" if citation.title else citation.source_id, citation.date,
-             citation.url, f"in {language_name(citation.language)}" if citation.language else ""]
+             f"in {language_name(citation.language)}" if citation.language else "", citation.url]
     return ", ".join(p for p in parts if p)
 
 

@@ -6,21 +6,18 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
+from browser_support import NEEDS_CHROMIUM, chromium, free_port, serve
+
 TIMEOUT_MS = 60_000
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt-get install chromium)"),
+    NEEDS_CHROMIUM,
 ]
 
 # Each payload sets window.__xss (or asks for a remote file) if it ever runs as markup.
@@ -55,38 +52,23 @@ HOSTILE_QUESTION = ("<img src=x onerror=window.__xss=20> [a](javascript:window._
                     "harbour clerk of {place} copy into the register?")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app(lab, embedder, tmp_path_factory):
     """The chat app over the indexed seed project plus the hostile articles."""
-    from qa import Config, Engine
-    from qa.ui.app import build_app, launch
+    from qa import Config
 
     root = tmp_path_factory.mktemp("xss") / "project"
     shutil.copytree(lab.base, root)
     for place, article in ARTICLES.items():
         (root / "sources" / f"{place.lower()}.txt").write_text(article["text"], encoding="utf-8")
         (root / "sources" / f"{place.lower()}.meta.json").write_text(json.dumps(article["meta"]), encoding="utf-8")
-    config = Config(root=root, port=free_port())
-    engine = Engine.load(config, embedder=embedder)
-    demo = build_app(engine)
-    url = launch(demo, config)
-    yield engine, url
-    demo.close()
+    yield from serve(Config(root=root, port=free_port()), embedder)
 
 
 @pytest.fixture(scope="module")
 def page(app):
-    from playwright.sync_api import sync_playwright
-
     _, url = app
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    for browser in chromium():
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(TIMEOUT_MS)
         page.requests, page.dialogs = [], []
@@ -95,7 +77,6 @@ def page(app):
         page.goto(url)
         page.locator("#qa-question textarea").wait_for()
         yield page
-        browser.close()
 
 
 def ask(page, question: str):
