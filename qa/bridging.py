@@ -9,11 +9,13 @@ from .abstention import Verdict, decide
 from .config import Config
 from .grounding import Grounding, ground
 from .language import cross_language_note, english_only_hint, unbridged_hint
+from .lexical import tokenize
 from .question import Question
 from .scoring import ScoredSentence
 from .types import Answer, Passage, Source
 
 LANGUAGE_REASON = "language"  # Answer.reason: the model cannot bridge the question's language to the sources'
+SENTENCES_READ = 5  # the best sentences looked at for the question's own words
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,8 @@ def judge(question: Question, language: str, ranked: list[ScoredSentence], found
     language than the question is not abstained on for words the question lacks: they may be there, translated.
     """
     languages = {sources[p.source_id].meta.language for p in found} - {""}
-    cross = bool(language and languages and language not in languages)
+    cross = (bool(language and languages and language not in languages)
+             and not written_alike(question, ranked[:SENTENCES_READ], cfg.same_language_coverage))
     unbridged = () if multilingual or not language else tuple(sorted(languages - {language}))
     grounding = ground(question, term_freqs, [p.text for p in found], enabled=cfg.use_grounding and not cross)
     verdict = decide(question, grounding, ranked, threshold(cfg, cross), cfg.reranker_threshold,
@@ -51,6 +54,16 @@ def judge(question: Question, language: str, ranked: list[ScoredSentence], found
         return Judgement(grounding, decide(question, grounding, ranked, threshold(cfg, True), cfg.reranker_threshold,
                                            False), True)
     return Judgement(grounding, verdict, cross, unbridged)
+
+
+def written_alike(question: Question, sentences: list[ScoredSentence], share: float) -> bool:
+    """Does a sentence hold at least `share` of the question's own words, names aside? Then it is written in the
+    question's language, whatever its source's detected language (an English article quoting a Russian
+    sentence). Names do not count: their spelling keys match across scripts."""
+    names = set(tokenize(" ".join(word for phrase in question.names for word in phrase), phonetic=False))
+    words = set(tokenize(question.text, phonetic=False)) - names
+    return bool(words) and any(len(words & set(tokenize(s.text, phonetic=False))) >= share * len(words)
+                               for s in sentences)
 
 
 def threshold(cfg: Config, cross: bool) -> float:

@@ -40,6 +40,9 @@ class Config:
     # e5's cosines crowd into 0.7-0.95 (MiniLM's spread over 0-1): its sentence scores are read as
     # (cos - floor) / (1 - floor), so one abstain_threshold serves both (measured: README, other languages)
     multilingual_similarity_floor: float = 0.70
+    # a sentence found that holds this share of the question's own words (names aside) is in the question's
+    # language, whatever its source's detected language (an English article quoting a Russian sentence)
+    same_language_coverage: float = 0.5
 
     # retrieval backend
     backend: str = "faiss"  # "faiss" or "milvus"
