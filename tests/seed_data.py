@@ -15,12 +15,13 @@ QUESTIONS = ROOT / "eval" / "questions"
 ONNX_DIR = Path(os.environ.get("QA_ONNX_DIR", ROOT / "data" / "onnx"))
 
 
-def seed_questions() -> list[dict]:
-    """Every question of every eval/questions/*.jsonl file."""
+def seed_questions(languages: tuple[str, ...] | None = ("en",)) -> list[dict]:
+    """The questions of every eval/questions/*.jsonl file in these languages (None: every language; a row
+    without a `language` field is English)."""
     rows = []
     for path in sorted(QUESTIONS.glob("*.jsonl")):
         rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return rows
+    return [row for row in rows if languages is None or row.get("language", "en") in languages]
 
 
 def make_project(root: Path) -> Path:

@@ -38,7 +38,7 @@ def assert_verbatim(engine, answer):
 
 
 def test_every_answer_to_every_eval_question_is_verbatim_and_correctly_cited(seed_engine):
-    questions = [q["question"] for q in seed_questions()] + UNANSWERABLE
+    questions = [q["question"] for q in seed_questions(languages=None)] + UNANSWERABLE
     assert len(questions) >= 80
     for question in questions:
         assert_verbatim(seed_engine, seed_engine.ask(question))
