@@ -29,7 +29,13 @@ def _detector():
     from lingua import IsoCode639_1, LanguageDetectorBuilder
 
     codes = [getattr(IsoCode639_1, code.upper()) for code in NAMES]
-    return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
+    return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_preloaded_language_models().build()
+
+
+def warm() -> None:
+    """Load the detector's models now (a second or two, more on a busy machine) rather than at the first
+    question a server is asked."""
+    _detector()
 
 
 def _code(language) -> str:

@@ -20,6 +20,7 @@ from starlette.middleware import Middleware  # noqa: E402
 
 from ..config import Config  # noqa: E402
 from ..engine import Engine, QuestionError  # noqa: E402
+from .. import language  # noqa: E402
 from ..options import add_common_arguments, config_from_args, error_object, load_engine  # noqa: E402
 from ..types import Answer, SourceMeta  # noqa: E402
 from . import evaluation_tab, reading, render  # noqa: E402
@@ -119,6 +120,7 @@ def build_app(engine: Engine) -> gr.Blocks:
     clean_upload_folder(temp_dir)
     os.environ["GRADIO_TEMP_DIR"] = str(temp_dir)  # uploads and cached files stay in the project's data folder
     engine.background_indexing = True  # an upload is embedded while questions keep being answered
+    language.warm()  # every question's language is detected: the first one should not wait for the models
     actions = ChatActions(engine)
     ask_limit = max(1, config.ui_concurrency)
 
