@@ -23,14 +23,13 @@ def limit(chosen: list[str] | None, all_ids: list[str]) -> list[str] | None:
 
 @dataclass
 class SourceFilter:
-    """The components. `limited` is what a question is limited to: None while every source offered is ticked
-    (a source added since the page loaded is then asked too), else the ticked ids."""
+    """The components. A question is limited by `chosen` of `offered` as they are when it is sent (`limit`):
+    while every source offered is ticked it asks every source (also one added since the page loaded)."""
 
     engine: Engine
     outlet: gr.Dropdown
     chosen: gr.CheckboxGroup
     offered: gr.State
-    limited: gr.State
 
     @classmethod
     def panel(cls, engine: Engine) -> "SourceFilter":
@@ -40,9 +39,8 @@ class SourceFilter:
                                  interactive=True)
             chosen = gr.CheckboxGroup(label="Ask only the ticked sources", elem_id="qa-filter-sources",
                                       interactive=True)
-        made = cls(engine, outlet, chosen, gr.State([]), gr.State(None))
+        made = cls(engine, outlet, chosen, gr.State([]))
         outlet.input(made.only_outlet, outlet, chosen, queue=False, api_visibility="private")
-        chosen.change(limit, [chosen, made.offered], made.limited, queue=False, api_visibility="private")
         return made
 
     def refresh(self):
