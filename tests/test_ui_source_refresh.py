@@ -48,6 +48,7 @@ def test_a_source_added_renamed_and_deleted_in_the_sources_tab_follows_in_the_so
     n = len(engine.sources())
     page.get_by_text("Sources to ask").click()
     expect(boxes).to_have_count(n)
+    expect(ticked).to_have_count(n)  # all on by default
     unticked = page.locator("#qa-filter-sources label").first
     unticked_name = unticked.inner_text().strip()
     unticked.click()  # the user's own choice: every source but the first

@@ -21,6 +21,11 @@ def limit(chosen: list[str] | None, all_ids: list[str]) -> list[str] | None:
     return list(chosen)
 
 
+def labels_of(sources) -> list[tuple[str, str]]:
+    """(what the box reads, source id) per source."""
+    return [(source_name(s.meta, s.source_id), s.source_id) for s in sources]
+
+
 @dataclass
 class SourceFilter:
     """The components. A question is limited by `chosen` of `offered` as they are when it is sent (`limit`):
@@ -34,21 +39,25 @@ class SourceFilter:
     @classmethod
     def panel(cls, engine: Engine) -> "SourceFilter":
         """Build the components where the page is being laid out (collapsed: most questions ask every source)."""
+        sources = engine.sources()
+        ids = [s.source_id for s in sources]
         with gr.Accordion("Sources to ask", open=False, elem_id="qa-filter"):
-            outlet = gr.Dropdown(label="Only this outlet", choices=[ALL], value=ALL, elem_id="qa-filter-outlet",
-                                 interactive=True)
+            outlet = gr.Dropdown(label="Only this outlet", choices=[ALL, *outlets_of(sources)], value=ALL,
+                                 elem_id="qa-filter-outlet", interactive=True)
+            # laid out already ticked (the page-load refresh then changes nothing unless the sources did):
+            # a list built empty and filled on load could show its boxes before their ticks
             chosen = gr.CheckboxGroup(label="Ask only the ticked sources", elem_id="qa-filter-sources",
-                                      interactive=True)
-        made = cls(engine, outlet, chosen, gr.State([]))
+                                      choices=labels_of(sources), value=ids, interactive=True)
+        made = cls(engine, outlet, chosen, gr.State(ids))
         outlet.input(made.only_outlet, outlet, chosen, queue=False, api_visibility="private")
         return made
 
     def refresh(self):
         """Every current source ticked, and the outlets to choose from (on page load)."""
         sources = self.engine.sources()
-        choices = [(source_name(s.meta, s.source_id), s.source_id) for s in sources]
         ids = [s.source_id for s in sources]
-        return gr.update(choices=[ALL, *outlets_of(sources)], value=ALL), gr.update(choices=choices, value=ids), ids
+        return (gr.update(choices=[ALL, *outlets_of(sources)], value=ALL),
+                gr.update(choices=labels_of(sources), value=ids), ids)
 
     def refreshed(self, chosen: list[str] | None, offered: list[str] | None, outlet: str | None):
         """The choice after the sources changed (added, edited, deleted): the user's ticks kept for the
@@ -63,8 +72,8 @@ class SourceFilter:
         of_outlet = set(outlets.get(outlet, []))
         ids = [s.source_id for s in sources]
         ticked = [sid for sid in ids if sid in kept or sid not in offered and (every or sid in of_outlet)]
-        labels = [(source_name(s.meta, s.source_id), s.source_id) for s in sources]
-        return (gr.update(choices=[ALL, *outlets], value=outlet), gr.update(choices=labels, value=ticked), ids)
+        return (gr.update(choices=[ALL, *outlets], value=outlet), gr.update(choices=labels_of(sources), value=ticked),
+                ids)
 
     def only_outlet(self, outlet: str):
         sources = self.engine.sources()
