@@ -123,8 +123,26 @@ def test_the_api_limits_a_question(seed_engine):
     assert actions.ask_api(QUESTION, sources=["nope"])["error"].startswith("unknown source id: nope")
 
 
-def test_the_page_asks_every_source_while_every_offered_one_is_ticked():
+def test_the_page_asks_every_source_unless_the_user_ticked_some_but_not_all():
     from qa.ui.source_filter import limit
 
-    assert limit(["a", "b"], ["a", "b"]) is None and limit(None, ["a"]) is None
-    assert limit(["a"], ["a", "b"]) == ["a"] and limit([], ["a"]) == []
+    assert limit(["a", "b"], ["a", "b"]) is None and limit(None, ["a"]) is None and limit([], ["a"]) is None
+    assert limit(["a"], ["a", "b"]) == ["a"]
+    # ticks the page set itself (a refresh that dropped one) never limit a question
+    assert limit(["a"], ["a", "b"], limited=False) is None
+
+
+def test_a_refresh_ticks_a_new_source_unless_the_user_limited_the_choice_and_never_reticks_one(seed_engine):
+    from qa.ui.source_filter import ALL, SourceFilter
+
+    choice = SourceFilter(seed_engine, None, None, None, None)  # ticks() reads only the engine
+    ids = [s.source_id for s in seed_engine.sources()]
+    new, unticked, rest = ids[0], ids[1], ids[2:]
+    offered = ids[1:]  # `new` arrived since the list was sent
+    update, now_offered = choice.ticks(rest, offered, ALL, False)  # `unticked` just unticked, not yet limited
+    assert now_offered == ids and update["value"] == [new, *rest]
+    update, _ = choice.ticks(rest, offered, ALL, True)
+    assert update["value"] == rest
+    outlet = next(s.meta.outlet for s in seed_engine.sources() if s.source_id == new)
+    update, _ = choice.ticks(rest, offered, outlet, True)
+    assert new in update["value"] and unticked not in update["value"]

@@ -56,10 +56,11 @@ class ChatActions(SourceActions):
         return {s.source_id: s.meta for s in self.engine.sources()}
 
     def respond(self, question: str, history: list, asked: list[str], chosen: list[str] | None = None,
-                offered: list[str] | None = None):
+                offered: list[str] | None = None, limited: bool = True):
         """Answer a question from the chat box, from the `chosen` sources of those `offered` (the page's
-        ticks and list as they are when the question is sent; every source when none were offered yet):
-        (textbox, chat, questions asked, passages panel, the answer's JSON or None)."""
+        ticks and list as they are when the question is sent; every source when none were offered yet, or
+        while the user has not `limited` the choice): (textbox, chat, questions asked, passages panel, the
+        answer's JSON or None)."""
         history = list(history or [])
         asked = list(asked or [])
         question = question or ""
@@ -69,8 +70,8 @@ class ChatActions(SourceActions):
         answer: Answer | None = None
         try:
             answer = self.engine.ask(question, previous=asked[-1] if asked else None,
-                                     sources=limit(chosen or None, offered if offered is not None
-                                                   else [s.source_id for s in self.engine.sources()]))
+                                     sources=limit(chosen, offered if offered is not None
+                                                   else [s.source_id for s in self.engine.sources()], limited))
             bubble = render.answer_html(answer, reading.preview_markup(answer, self.engine.source), self.metas())
         except QuestionError as exc:
             bubble = render.notice_html(str(exc))
@@ -162,7 +163,8 @@ def build_app(engine: Engine) -> gr.Blocks:
             with gr.Tab("Evaluation", id="evaluation"):
                 evaluation_tab.build(engine, temp_dir)
 
-        chat_io = dict(inputs=[question, chatbot, asked, source_filter.chosen, source_filter.offered],
+        chat_io = dict(inputs=[question, chatbot, asked, source_filter.chosen, source_filter.offered,
+                               source_filter.limited],
                        outputs=[question, chatbot, asked, passages, answered],
                        concurrency_limit=ask_limit, concurrency_id="ask", api_visibility="private")
         asking = [question.submit(actions.respond, **chat_io), chatbot.example_select(
