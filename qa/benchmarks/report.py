@@ -100,6 +100,10 @@ def _embedder_targets(results: dict) -> list[dict]:
         checks.append({"target": f"{label} with {variant} ≥ {goal}× faster than torch (same run)",
                        "measured": f"{value['median']:.2f}×" if value else "not measured",
                        "met": value["median"] >= goal if value else None})
+    for variant, cost in results.get("seed", {}).get("multilingual_cost", {}).items():
+        value = cost["ask_p50"]["median"]
+        checks.append({"target": f"seed ask p50 with {variant} (multilingual) ≤ 2× onnx-fp32's (same run)",
+                       "measured": f"{value:.2f}×", "met": value <= 2.0})
     cold = results.get("startup", {}).get("qa ask", {})
     default = cold.get("onnx-fp32") or cold.get("configured")
     if default and "error" not in default:

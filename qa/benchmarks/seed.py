@@ -10,7 +10,7 @@ import numpy as np
 
 from ..chunking import chunk_source
 from ..config import Config
-from ..embedding import Embedder, variant_config
+from ..embedding import MULTILINGUAL_VARIANTS, Embedder, variant_config
 from ..engine import Engine
 from ..index import open_backend
 from ..index.sync import sync_index
@@ -55,6 +55,10 @@ def measure_seed(config: Config, questions: list[str], runs: int, work: Path, em
     if "torch" in engines and len(engines) > 1:
         result["speedup"] = {variant: speedups(result["embedders"]["torch"], result["embedders"][variant])
                              for variant in engines if variant != "torch"}
+    if "onnx-fp32" in engines:  # the multilingual model against the default one (issue 16: ≤ 2× its ask p50)
+        result["multilingual_cost"] = {
+            variant: speedups(result["embedders"][variant], result["embedders"]["onnx-fp32"])
+            for variant in engines if variant in MULTILINGUAL_VARIANTS}
     return result
 
 

