@@ -109,6 +109,28 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None
         raise
 
 
+@contextmanager
+def folder_made_whole(folder: Path) -> Iterator[Path]:
+    """A fresh temporary folder beside `folder` for the block to fill, renamed to `folder` when the block ends
+    without an error (an incomplete `folder` left earlier replaced), removed otherwise. Two processes making
+    the same folder at once both succeed: the second rename fails and the first's folder, the same
+    content, stays."""
+    import shutil
+
+    temporary = folder.parent / f".{folder.name}.{os.getpid()}.tmp"
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir(parents=True)
+    try:
+        yield temporary
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            os.replace(temporary, folder)
+        except OSError:
+            pass
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
 def remove_stale_files(paths: Iterable[Path], older_than_s: float) -> None:
     """Delete the given files last modified more than `older_than_s` seconds ago.
 

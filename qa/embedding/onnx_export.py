@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..files import STALE_TEMPORARY_S
+from ..files import STALE_TEMPORARY_S, folder_made_whole
 from .model import ModelError
 from .onnx_cache import (FILES, META, RECIPE, ExportError, fingerprint, folder_name, model_settings, read_json,
                          remember, write_json)
@@ -45,18 +45,8 @@ def export(model_dir: str | os.PathLike, cache_dir: str | os.PathLike, model_id:
         cache_dir.mkdir(parents=True, exist_ok=True)
         _remove_stale_exports(cache_dir)
         log(f"exporting the embedding model {model_id!r} to ONNX, once, into {folder} (about a minute)")
-        temporary = cache_dir / f".{folder.name}.{os.getpid()}.tmp"
-        shutil.rmtree(temporary, ignore_errors=True)
-        temporary.mkdir()
-        try:
+        with folder_made_whole(folder) as temporary:
             _export_fp32(model_dir, temporary, settings, key, model_id)
-            shutil.rmtree(folder, ignore_errors=True)  # an earlier, incomplete one
-            try:
-                os.replace(temporary, folder)
-            except OSError:  # another process renamed its own export there first: the same files
-                pass
-        finally:
-            shutil.rmtree(temporary, ignore_errors=True)
     if quantize and not (folder / FILES[quantize]).exists():
         _quantize_int8(folder)
     remember(model_dir, cache_dir, key)

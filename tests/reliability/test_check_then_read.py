@@ -159,3 +159,20 @@ def test_a_bom_or_utf16_file_dropped_in_is_stored_once_as_utf8_and_offsets_refer
     again = make_engine(project)
     assert not again.last_report.changed and not any(name in w for w in again.last_report.warnings)
     assert path.stat().st_mtime_ns == mtime  # converted once, not at every indexing
+
+
+def test_a_folder_is_made_whole_or_not_at_all(tmp_path):
+    from qa.files import folder_made_whole
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "half.bin").write_text("left by an interrupted run")
+    with pytest.raises(RuntimeError):
+        with folder_made_whole(folder) as temporary:
+            (temporary / "model.onnx").write_text("partial")
+            raise RuntimeError("the export failed")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export"] and (folder / "half.bin").exists()
+    with folder_made_whole(folder) as temporary:
+        (temporary / "model.onnx").write_text("whole")
+    assert sorted(p.name for p in folder.iterdir()) == ["model.onnx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]  # no temporary folder left
