@@ -146,3 +146,11 @@ def test_a_refresh_ticks_a_new_source_unless_the_user_limited_the_choice_and_nev
     outlet = next(s.meta.outlet for s in seed_engine.sources() if s.source_id == new)
     update, _ = choice.ticks(rest, offered, outlet, True)
     assert new in update["value"] and unticked not in update["value"]
+
+
+def test_a_tick_for_a_source_deleted_meanwhile_is_dropped_not_an_error():
+    from qa.ui.source_filter import SourceCheckboxes
+
+    boxes = SourceCheckboxes(choices=[("Turan — A", "a"), ("Geghard — B", "b")])
+    assert boxes.get_block_name() == "checkboxgroup"
+    assert boxes.preprocess(["a", "gone", "b"]) == ["a", "b"] and boxes.preprocess([]) == []

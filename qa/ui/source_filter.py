@@ -26,6 +26,17 @@ def labels_of(sources) -> list[tuple[str, str]]:
     return [(source_name(s.meta, s.source_id), s.source_id) for s in sources]
 
 
+class SourceCheckboxes(gr.CheckboxGroup):
+    """Gradio's checkbox group, but a tick for a source its choices no longer hold (deleted while the page still
+    showed it: choices and ticks reach the page in two steps) is dropped instead of failing the question."""
+
+    is_template = True  # the page draws it as a CheckboxGroup
+
+    def preprocess(self, payload):
+        known = {value for _, value in self.choices}
+        return super().preprocess([value for value in payload or [] if value in known])
+
+
 @dataclass
 class SourceFilter:
     """The components. A question is limited by `chosen` of `offered` as they are when it is sent, and only
@@ -50,7 +61,7 @@ class SourceFilter:
         with gr.Accordion("Sources to ask", open=False, elem_id="qa-filter"):
             outlet = gr.Dropdown(label="Only this outlet", choices=[ALL, *outlets_of(sources)], value=ALL,
                                  elem_id="qa-filter-outlet", interactive=True)
-            chosen = gr.CheckboxGroup(label="Ask only the ticked sources", elem_id="qa-filter-sources",
+            chosen = SourceCheckboxes(label="Ask only the ticked sources", elem_id="qa-filter-sources",
                                       choices=labels_of(sources), value=ids, interactive=True)
         made = cls(engine, outlet, chosen, gr.State(ids), gr.State(False))
         private = dict(queue=False, show_progress="hidden", api_visibility="private")
