@@ -95,6 +95,22 @@ def test_the_cache_key_changes_with_any_model_file(tmp_path):
     assert locate(folder, tmp_path / "empty-cache") is None
 
 
+def test_a_model_found_by_its_content_is_remembered_so_the_next_start_hashes_nothing(tmp_path, monkeypatch):
+    import qa.embedding.onnx_cache as cache
+
+    folder, exports = tmp_path / "moved-model", tmp_path / "onnx"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    key = fingerprint(folder)
+    export = exports / f"model-{key[:16]}"
+    export.mkdir(parents=True)
+    (export / FILES["fp32"]).write_bytes(b"graph")
+    (export / META).write_text(json.dumps({"key": key, "checks": {"fp32": {}}}))
+    assert locate(folder, exports) == export  # found by hashing the files: not in index.json yet
+    monkeypatch.setattr(cache, "fingerprint", lambda *_: pytest.fail("hashed the model files again"))
+    assert locate(folder, exports) == export
+
+
 def test_a_model_the_export_cannot_reproduce_is_refused_before_torch_and_auto_falls_back(tmp_path, caplog):
     folder = cls_pooling_model(tmp_path / "cls-model")
     with pytest.raises(ExportError, match="mean pooling"):

@@ -98,11 +98,14 @@ def locate(model_dir: str | os.PathLike, cache_dir: str | os.PathLike, quantize:
     Reads the content key from `<cache_dir>/index.json` by stat key; hashes the files only when that misses.
     """
     cache_dir = Path(cache_dir)
-    key = read_json(cache_dir / "index.json", {}).get(stat_key(model_dir)) or fingerprint(model_dir)
+    known = read_json(cache_dir / "index.json", {}).get(stat_key(model_dir))
+    key = known or fingerprint(model_dir)
     variant = quantize or "fp32"
     for folder in cache_dir.glob(f"*-{key[:16]}"):
         meta = read_json(folder / META, None)
         if meta and meta.get("key") == key and variant in meta.get("checks", {}) and (folder / FILES[variant]).exists():
+            if not known:  # the same files in another place or with new times: hash them only once
+                remember(model_dir, cache_dir, key)
             return folder
     return None
 
