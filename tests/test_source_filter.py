@@ -135,22 +135,14 @@ def test_the_page_asks_every_source_unless_the_user_ticked_some_but_not_all():
 def test_a_refresh_ticks_a_new_source_unless_the_user_limited_the_choice_and_never_reticks_one(seed_engine):
     from qa.ui.source_filter import ALL, SourceFilter
 
-    choice = SourceFilter(seed_engine, None, None, None, None)  # ticks() reads only the engine
+    choice = SourceFilter(seed_engine, None, None, None, None, None)  # ticks() reads only the engine
     ids = [s.source_id for s in seed_engine.sources()]
     new, unticked, rest = ids[0], ids[1], ids[2:]
     offered = ids[1:]  # `new` arrived since the list was sent
-    update, now_offered = choice.ticks(rest, offered, ALL, False)  # `unticked` just unticked, not yet limited
-    assert now_offered == ids and update["value"] == [new, *rest]
-    update, _ = choice.ticks(rest, offered, ALL, True)
-    assert update["value"] == rest
+    update, picked, now_offered = choice.ticks(rest, offered, ALL, False)  # `unticked` just unticked, not yet limited
+    assert now_offered == ids and update["value"] == picked == [new, *rest]
+    update, picked, _ = choice.ticks(rest + ["deleted-meanwhile"], offered, ALL, True)
+    assert update["value"] == picked == rest
     outlet = next(s.meta.outlet for s in seed_engine.sources() if s.source_id == new)
-    update, _ = choice.ticks(rest, offered, outlet, True)
-    assert new in update["value"] and unticked not in update["value"]
-
-
-def test_a_tick_for_a_source_deleted_meanwhile_is_dropped_not_an_error():
-    from qa.ui.source_filter import SourceCheckboxes
-
-    boxes = SourceCheckboxes(choices=[("Turan — A", "a"), ("Geghard — B", "b")])
-    assert boxes.get_block_name() == "checkboxgroup"
-    assert boxes.preprocess(["a", "gone", "b"]) == ["a", "b"] and boxes.preprocess([]) == []
+    update, picked, _ = choice.ticks(rest, offered, outlet, True)
+    assert new in picked and unticked not in picked

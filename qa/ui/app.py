@@ -163,7 +163,7 @@ def build_app(engine: Engine) -> gr.Blocks:
             with gr.Tab("Evaluation", id="evaluation"):
                 evaluation_tab.build(engine, temp_dir)
 
-        chat_io = dict(inputs=[question, chatbot, asked, source_filter.chosen, source_filter.offered,
+        chat_io = dict(inputs=[question, chatbot, asked, source_filter.picked, source_filter.offered,
                                source_filter.limited],
                        outputs=[question, chatbot, asked, passages, answered],
                        concurrency_limit=ask_limit, concurrency_id="ask", api_visibility="private")

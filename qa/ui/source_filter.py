@@ -26,30 +26,23 @@ def labels_of(sources) -> list[tuple[str, str]]:
     return [(source_name(s.meta, s.source_id), s.source_id) for s in sources]
 
 
-class SourceCheckboxes(gr.CheckboxGroup):
-    """Gradio's checkbox group, but a tick for a source its choices no longer hold (deleted while the page still
-    showed it: choices and ticks reach the page in two steps) is dropped instead of failing the question."""
-
-    is_template = True  # the page draws it as a CheckboxGroup
-
-    def preprocess(self, payload):
-        known = {value for _, value in self.choices}
-        return super().preprocess([value for value in payload or [] if value in known])
-
-
 @dataclass
 class SourceFilter:
-    """The components. A question is limited by `chosen` of `offered` as they are when it is sent, and only
-    once the user has `limited` the choice (unticked a box, chose an outlet): the ticks the page itself sets
-    (on load, after a source is added) never limit a question, so a refresh that lands late or drops a tick
-    cannot silently narrow it.
+    """The components. A question is limited by the ticks (`picked`) of the sources `offered` as they are
+    when it is sent, and only once the user has `limited` the choice (unticked a box, chose an outlet): the
+    ticks the page itself sets (on load, after a source is added) never limit a question, so a refresh that
+    lands late or drops a tick cannot silently narrow it.
 
     Every refresh sends the boxes' choices first and their ticks in a second step: sent together, the page
-    may apply the ticks before the new choices and drop those of the new sources."""
+    may apply the ticks before the new choices and drop those of the new sources. Questions and refreshes
+    read the ticks from `picked`, a state kept with the boxes, never from the boxes themselves: Gradio
+    refuses a box's value that its choices no longer hold (a source deleted while the page still showed it),
+    which would fail the question."""
 
     engine: Engine
     outlet: gr.Dropdown
     chosen: gr.CheckboxGroup
+    picked: gr.State
     offered: gr.State
     limited: gr.State
 
@@ -61,12 +54,12 @@ class SourceFilter:
         with gr.Accordion("Sources to ask", open=False, elem_id="qa-filter"):
             outlet = gr.Dropdown(label="Only this outlet", choices=[ALL, *outlets_of(sources)], value=ALL,
                                  elem_id="qa-filter-outlet", interactive=True)
-            chosen = SourceCheckboxes(label="Ask only the ticked sources", elem_id="qa-filter-sources",
+            chosen = gr.CheckboxGroup(label="Ask only the ticked sources", elem_id="qa-filter-sources",
                                       choices=labels_of(sources), value=ids, interactive=True)
-        made = cls(engine, outlet, chosen, gr.State(ids), gr.State(False))
+        made = cls(engine, outlet, chosen, gr.State(ids), gr.State(ids), gr.State(False))
         private = dict(queue=False, show_progress="hidden", api_visibility="private")
-        outlet.input(made.only_outlet, outlet, [chosen, made.limited], **private)
-        chosen.input(made.ticked_by_user, [chosen, made.offered], made.limited, **private)
+        outlet.input(made.only_outlet, outlet, [chosen, made.picked, made.limited], **private)
+        chosen.input(made.ticked_by_user, [chosen, made.offered], [made.picked, made.limited], **private)
         return made
 
     def choices(self, outlet: str | None = None):
@@ -85,17 +78,21 @@ class SourceFilter:
         ids, offered, kept = [s.source_id for s in sources], set(offered or []), set(chosen or [])
         of_outlet = set(outlets_of(sources).get(outlet or ALL, []))
         ticked = [sid for sid in ids if sid in kept or sid not in offered and (not limited or sid in of_outlet)]
-        return gr.update(value=ticked), ids
+        return gr.update(value=ticked), ticked, ids
 
     def only_outlet(self, outlet: str):
         sources = self.engine.sources()
         if outlet == ALL or not outlet:
-            return [s.source_id for s in sources], False
-        return outlets_of(sources).get(outlet, []), True
+            ids = [s.source_id for s in sources]
+            return ids, ids, False
+        ids = outlets_of(sources).get(outlet, [])
+        return ids, ids, True
 
     @staticmethod
-    def ticked_by_user(chosen: list[str] | None, offered: list[str] | None) -> bool:
-        return not set(chosen or []) >= set(offered or [])
+    def ticked_by_user(chosen: list[str] | None, offered: list[str] | None) -> tuple[list[str], bool]:
+        """The user's ticks, and whether they leave some source out."""
+        chosen = list(chosen or [])
+        return chosen, not set(chosen) >= set(offered or [])
 
     def wire(self, demo: gr.Blocks) -> None:
         """On page load: the sources as they are now (the page may have been laid out before some were added)."""
@@ -111,5 +108,5 @@ class SourceFilter:
     def _refresh_after(self, trigger) -> None:
         private = dict(queue=False, show_progress="hidden", api_visibility="private")
         trigger(self.choices, self.outlet, [self.outlet, self.chosen], **private).then(
-            self.ticks, [self.chosen, self.offered, self.outlet, self.limited], [self.chosen, self.offered],
-            **private)
+            self.ticks, [self.picked, self.offered, self.outlet, self.limited],
+            [self.chosen, self.picked, self.offered], **private)
