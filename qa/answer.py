@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .abstention import Verdict, abstain_message
-from .disagreement import by_date, conflict_message, figure_rows, find_conflict
+from .disagreement import (by_date, conflict_message, each_source_first, figure_rows, find_conflict,
+                           rows_of_other_sources)
 from .furniture import Furniture, is_whole_sentence, prose_span
 from .grounding import Grounding, uncovered
 from .question import Question
@@ -53,10 +54,12 @@ def select_quotes(ranked: list[ScoredSentence], margin: float, max_quotes: int) 
 
 def compose(question: Question, ranked: list[ScoredSentence], passages: list[Passage],
             sources: dict[str, Source], furniture: dict[str, list[Furniture]], grounding: Grounding, verdict: Verdict,
-            margin: float, max_quotes: int, max_conflict_quotes: int) -> Answer:
+            margin: float, max_quotes: int, max_conflict_quotes: int,
+            deeper: list[ScoredSentence] | None = None) -> Answer:
     """The answer: an abstention with its reason, or quotes with citations numbered by first appearance;
     for a figure the sources disagree on, one quote per sentence stating it, in the order of the articles'
-    dates, and the conflict's rows (who says what, when)."""
+    dates, and the conflict's rows (who says what, when). `deeper`: sentences of passages ranked below the
+    pool, read only for the figure of a source the pool's disagreement has no row from."""
     bodies = {sid: s.body for sid, s in sources.items()}
     if verdict.abstain:
         terms = grounding.missing_words + tuple(t for t in grounding.never_mentioned if t not in grounding.missing_words)
@@ -68,8 +71,11 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
     rows = figure_rows(question, ranked, bodies) if question.asks_figure else []
     values = find_conflict(rows) if rows else None
     if values is not None:
-        rows = sorted(rows, key=lambda r: (by_date(sources[r.sentence.source_id]), r.sentence.source_id,
-                                           r.sentence.start))[:max_conflict_quotes]
+        if deeper:
+            rows = rows + rows_of_other_sources(figure_rows(question, deeper, bodies), rows)
+            values = find_conflict(rows)
+        rows = sorted(each_source_first(rows, max_conflict_quotes),
+                      key=lambda r: (by_date(sources[r.sentence.source_id]), r.sentence.source_id, r.sentence.start))
         chosen = [r.sentence for r in rows]
     elif rows:  # the sources agree (or one states it): its sentence from each source, best first
         stating = list({r.sentence.source_id: r.sentence for r in reversed(rows)}.values())[::-1]

@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass, replace
 
 from .attribution import attribution
-from .figures import Figure, asked, disagree, figures_in, matches
+from .figures import Asked, Figure, asked, disagree, figures_in, matches
 from .grounding import mentions
+from .lexical import fold, stem, word_spans
 from .question import Question
 from .scoring import ScoredSentence
 from .types import ConflictRow, Source
@@ -15,6 +16,13 @@ from .types import ConflictRow, Source
 YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 NAME_WINDOW = 1000  # characters around a figure's sentence where the question's names must appear
 UNDATED = "9999"  # sorts undated articles after dated ones
+# Dates and prison terms: many events of one family ("sentenced", "acknowledged") happen on different occasions
+OCCASION_KINDS = frozenset({"date", "duration"})
+# words of such a question that say nothing about which occasion it asks for ("when did it become known",
+# "what prison terms did they receive")
+LIGHT_WORDS = frozenset(stem(w) for w in (
+    "take taken place happen occur become known use used against term terms sentence sentences prison jail "
+    "receive received get got serve served give given").split())
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,8 @@ def figure_rows(question: Question, ranked: list[ScoredSentence], bodies: dict[s
                  if matches(question, f, wanted, sentence.text)]
         if not found or not _names_near(names, body, sentence) or not _states(sentence.text, question.figures):
             continue
+        if question.kind in OCCASION_KINDS and not _same_occasion(question, wanted, sentence.text):
+            continue
         part = _clause_sentence(sentence, found[0])
         who = attribution(part.text, before=found[0].start - part.start)
         rows.append(FigureRow(part, tuple(f for f in found if part.start <= f.start < part.end), who))
@@ -66,6 +76,19 @@ def _clause_sentence(sentence: ScoredSentence, figure: Figure) -> ScoredSentence
     return replace(sentence, start=start, end=end, text=sentence.text[start - sentence.start:end - sentence.start])
 
 
+def _same_occasion(question: Question, wanted: Asked, text: str) -> bool:
+    """A date or a term is the one asked for only if its sentence also says at least half of what else the
+    question names (its names, its words beside the event: "the *new* verdicts", "the *Military* Prosecutor",
+    "convicted of *treason*")."""
+    words = [w for w in wanted.specific if w not in LIGHT_WORDS]
+    wanted_count = len(words) + len(question.names)
+    if not wanted_count:
+        return True
+    stems = {stem(fold(w)) for w, _, _ in word_spans(text)}
+    said = sum(w in stems for w in words) + sum(mentions(text, phrase) for phrase in question.names)
+    return said >= wanted_count / 2
+
+
 def _states(text: str, figures: tuple[str, ...]) -> bool:
     """Every number or year the question gives ("acquitted in 2018") is in the sentence."""
     found = {f.value.split("-")[0] for f in figures_in(text)} | {f.value for f in figures_in(text)}
@@ -81,6 +104,21 @@ def find_conflict(rows: list[FigureRow]) -> dict[str, list[str]] | None:
     if len(values) < 2 or not disagree(values):
         return None
     return values
+
+
+def rows_of_other_sources(found: list[FigureRow], rows: list[FigureRow]) -> list[FigureRow]:
+    """The rows of `found` from sources that have none in `rows`."""
+    have = {row.sentence.source_id for row in rows}
+    return [row for row in found if row.sentence.source_id not in have]
+
+
+def each_source_first(rows: list[FigureRow], limit: int) -> list[FigureRow]:
+    """At most `limit` rows, each source's first row before any source's second: a cut never drops a source."""
+    firsts, seconds, seen = [], [], set()
+    for row in rows:
+        (seconds if row.sentence.source_id in seen else firsts).append(row)
+        seen.add(row.sentence.source_id)
+    return (firsts + seconds)[:limit]
 
 
 def conflict_message(rows: list[ConflictRow], sources: dict[str, Source]) -> str:

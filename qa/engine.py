@@ -38,7 +38,7 @@ from .ingest.web import fetch
 from .sources import (AddResult, PreparedSource, SourceScan, edit_source_meta, prepare_fetched, prepare_source,
                       remove_source, scan_sources, sources_signature, store_source)
 from .ingest.errors import SourceError
-from .types import Answer, Passage, Source, SourceMeta
+from .types import Answer, ChunkHit, Passage, Source, SourceMeta
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -341,16 +341,20 @@ class Engine:
         tokens = tokenize(query, cfg.use_phonetic)
         # figures and dates are where sources disagree: look at more passages to find every version
         pool = max(cfg.passages_k, cfg.conflict_passages_k) if analysed.asks_figure else cfg.passages_k
+        sweep = cfg.conflict_sweep_k if analysed.asks_figure else 0
         with self._lock:
             self._refresh_if_changed()
             sources = self._sources
             found = self.retriever(self.backend, vector if cfg.use_dense else None,
                                    tokens if cfg.use_lexical else [], cfg.dense_k, cfg.lexical_k, cfg.rrf_k,
-                                   max(pool, depth, cfg.grounding_passages_k), cfg.rrf_lexical_weight, **only)
+                                   max(pool, depth, cfg.grounding_passages_k, sweep), cfg.rrf_lexical_weight, **only)
             lap("search")
             ranked_hits = [h for h in found.hits if h.source_id in sources]
             hits = [h for h in found.hits[:pool] if h.source_id in sources]
+            deeper_hits = best_per_source([h for h in found.hits[pool:sweep] if h.source_id in sources],
+                                          cfg.conflict_sweep_per_source)
             records = self.backend.sentences([h.key for h in hits])
+            deeper_records = self.backend.sentences([h.key for h in deeper_hits]) if deeper_hits else []
             doc_freqs = self.backend.doc_freqs(tokens)
             term_freqs = self.backend.doc_freqs(grounding_keys(analysed), **only) if cfg.use_grounding else (0, {})
         ranking = [
@@ -366,6 +370,14 @@ class Engine:
                                  {h.key: h.score for h in hits}, doc_freqs, weights, cfg.use_answer_type)
         furniture = {sid: self._furniture.of(sources[sid]) for sid in {r.source_id for r in records} if sid in sources}
         ranked = prose_only(ranked, bodies, furniture)
+        deeper = []
+        if deeper_records:  # scored against the same best passage, so their scores read like the pool's
+            deeper = score_sentences(analysed, vector, tokens, [r for r in deeper_records if r.source_id in bodies],
+                                     bodies, {h.key: h.score for h in hits + deeper_hits}, doc_freqs, weights,
+                                     cfg.use_answer_type)
+            furniture.update({sid: self._furniture.of(sources[sid]) for sid in {s.source_id for s in deeper}
+                              if sid not in furniture})
+            deeper = prose_only(deeper, bodies, furniture)
         lap("sentences")
         if self.reranker is not None and cfg.reranker:
             ranked = rerank_sentences(query, ranked, self.reranker, cfg.reranker_k)
@@ -374,7 +386,7 @@ class Engine:
                        self.embedder.multilingual)
         grounding, verdict = judged.grounding, judged.verdict
         answer = compose(analysed, ranked, passages, sources, furniture, grounding, verdict, cfg.quote_margin,
-                         cfg.max_quotes, cfg.max_conflict_quotes)
+                         cfg.max_quotes, cfg.max_conflict_quotes, deeper)
         answer = with_language(answer, language, judged)
         lap("compose")
         timings["total"] = round(sum(timings.values()), 3)
@@ -393,6 +405,17 @@ class Engine:
         if previous and is_follow_up(question):
             return f"{previous} {question}"
         return question
+
+
+def best_per_source(hits: list[ChunkHit], per_source: int) -> list[ChunkHit]:
+    """The first `per_source` hits of each source, in the order given."""
+    taken: dict[str, int] = {}
+    kept = []
+    for hit in hits:
+        if taken.get(hit.source_id, 0) < per_source:
+            taken[hit.source_id] = taken.get(hit.source_id, 0) + 1
+            kept.append(hit)
+    return kept
 
 
 def in_background(work: Callable[[], T], threads: int, nice: int) -> T:

@@ -56,6 +56,9 @@ NEGATIONS = frozenset({"not", "no", "never", "nor", "without", "n't"})
 # "those who died", "the servicemen who had been tortured": says whom a question counts, not what happened
 RELATIVE_CLAUSE = re.compile(r"\b(?:who|that|which|whom)\s+(?:(?:had|has|have|were|was)\s+(?:been\s+)?)?"
                              r"(?:\w+ly\s+)?\w+(?:ed|died)\b(?:\s+(?:under|of|from|in|during)\s+\w+)?", re.I)
+# "after they died", "after their arrest", "posthumously": when the counted thing happened, not what is counted
+TEMPORAL_CLAUSE = re.compile(r"\b(?:after|before|once)\s+(?:(?:they|he|she)\s+(?:had\s+|were\s+|was\s+)?(?:\w+ly\s+)?"
+                             r"\w+(?:ed|died)|(?:their|his|her)\s+\w+)\b|\bposthumous(?:ly)?\b", re.I)
 # The auxiliary of a question's main clause: "… were acquitted" (the participle follows), "did the
 # authorities admit" (the verb follows the subject, within SUBJECT_WORDS content words)
 AUXILIARY = re.compile(r"\b(?:(?P<be>were|was|are|is|have been|has been|had been)|did|do|does|have|has|had)\b"
@@ -66,6 +69,9 @@ ORPHAN_CLAUSE = re.compile(r"(?<=,)\s*(?:were|was|are|is|have been|has been|had 
 NEAR_BEFORE = 6  # words before a figure whose events it may carry ("admitted only 102 victims")
 NEAR_AFTER = 8  # words after a figure ("9 people were tortured to death")
 DATE_AFTER = 3  # a date next to a verb belongs to it only when this close ("acknowledged in 2021")
+SUBORDINATORS = frozenset("when who whom which where while as after before since because if though although".split())
+AUXILIARIES = frozenset("is are was were be been had has have".split())
+LEADING_DATE_CLAUSE = 14  # words of the main clause a sentence-opening date belongs to (its subjects may be a list)
 
 
 @dataclass(frozen=True)
@@ -136,7 +142,9 @@ def _figures(text: str, context_year: str) -> tuple[Figure, ...]:
     placed = []
     for f in found:
         before, after = _context(text, f)
-        events = _families(after) + _families(before[::-1])
+        counted = _counted_noun(after, f.unit)  # "102 victims": the noun counted is not what happened to them
+        events = _families(after[1:] if counted else after) + _families(before[::-1]) + (
+            _families(after[:1]) if counted else [])
         if not events and f.kind == "count":  # "Hundreds of soldiers … in Terter, Agdam, … suffered."
             events = _families(_content_stems(text[f.end:]))[:1]
         if f.kind == "count":  # "20 people convicted of treason, as well as 16 …, were acquitted"
@@ -163,7 +171,9 @@ def asked(question: Question) -> Asked:
     or a participle before the main verb ("people convicted under other articles") restricts whom it counts."""
     text = question.query
     restrictions = [_first_family(m.group(0)) for m in RELATIVE_CLAUSE.finditer(text)]
-    main_text = RELATIVE_CLAUSE.sub(" ", text)
+    restrictions += ["death" if m.group(0).lower().startswith("posthum") else _first_family(m.group(0))
+                     for m in TEMPORAL_CLAUSE.finditer(text)]
+    main_text = TEMPORAL_CLAUSE.sub(" ", RELATIVE_CLAUSE.sub(" ", text))
     head = main_text
     if question.unit:
         at = re.search(rf"\b{re.escape(question.unit)}\b", main_text)
@@ -344,6 +354,26 @@ def _content_stems(text: str) -> list[str]:
     return stems
 
 
+def _opened_clause(text: str, cuts: list[int]) -> list[str]:
+    """Stems of the clause a sentence-opening date leads into ("In December 2021, the A, the B and the C
+    acknowledged …"): comma-separated parts while they are a list of names (no verb, no "when"/"who" clause),
+    up to the first with an event word."""
+    stems: list[str] = []
+    for at, following in zip(cuts, cuts[1:] + [len(text)]):
+        part = text[at + 1:following]
+        words = [fold(w) for w, _, _ in word_spans(part)]
+        stems += _content_stems(part)
+        if _families(stems) or not words or words[0] in SUBORDINATORS or AUXILIARIES & set(words):
+            break
+    return stems[:LEADING_DATE_CLAUSE]
+
+
+def _counted_noun(after: list[str], unit: str) -> bool:
+    """Is the first stem after a count its own noun ("102 victims … admitted"), an event word only by its
+    spelling? Read last, after the clause's verbs."""
+    return bool(unit) and bool(after) and after[0] == stem(fold(unit))
+
+
 def _families(stems: list[str]) -> list[str]:
     """Event families of the stems, in order; "tortured to death" names a death."""
     found = []
@@ -369,9 +399,7 @@ def _context(text: str, figure: Figure) -> tuple[list[str], list[str]]:
     after = _content_stems(text[figure.end:stop])
     if figure.kind == "date":
         if start == 0 and len(after) <= 1 and following:
-            clause_end = following[1] if len(following) > 1 else len(text)
-            after = _content_stems(text[stop:clause_end])
-        else:
-            after = after[:DATE_AFTER]
+            return before[-DATE_AFTER:], _opened_clause(text, [s for s, e in breaks if s >= stop])
+        after = after[:DATE_AFTER]
         before = before[-DATE_AFTER:]
     return before, after[:NEAR_AFTER]

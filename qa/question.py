@@ -44,7 +44,8 @@ FAMILY_OF = {stem(word): family for family, words in EVENTS for word in words.sp
 # The answer a question asks for, from the wh-phrase that opens it (or opens its main clause).
 KINDS = (
     ("age", re.compile(r"^how old\b")),
-    ("duration", re.compile(r"^(how long|for how long|how many (years|months|weeks|days|hours|minutes))\b")),
+    ("duration", re.compile(r"^(how long|for how long|how many (years|months|weeks|days|hours|minutes)|"
+                            r"(what|which) (\w+ )?(prison |jail )?(terms?|sentences?)\b(?! (of|for|in|to)\b))\b")),
     ("count", re.compile(r"^(how many|how much|what (is|was|were|are) the (total |overall |exact |official )?"
                          r"(number|count|toll) of (?!the\b|a\b|this\b|that\b)|what (number|total|percentage|share|"
                          r"proportion)|what total|what (\w+ )?(toll|number|count)\b(?! of (the|a|this|that)\b))\b")),

@@ -15,6 +15,7 @@ from qa.evaluation import command
 from qa.evaluation.dataset import DatasetError, Gold, Question, load_questions, select_split
 from qa.evaluation.metrics import Case, evaluate_case, token_f1
 from qa.evaluation.relevance import locate_gold
+from qa.evaluation.report import previous_report
 from qa.evaluation.retrieval_metrics import evaluate_rankings, passage_ranking
 from qa.types import Answer, Citation, Quote, Span
 
@@ -162,6 +163,16 @@ def test_passage_ranking_counts_each_gold_span_once():
     values = evaluate_rankings({"q": qrels}, {"q": run}, ["recall@1", "recall@2", "recall@3", "recall@4", "mrr@10"])
     assert [values[f"recall@{k}"]["q"] for k in (1, 2, 3, 4)] == [0.0, 0.5, 0.5, 1.0]
     assert values["mrr@10"]["q"] == 0.5
+
+
+def test_a_run_is_compared_with_the_last_run_of_the_same_split(tmp_path):
+    for name, split in (("20261201-000001", "test"), ("20261201-000002", "tune"), ("20261201-000003", "test")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "report.json").write_text(json.dumps({"dataset": "questions", "split": split}))
+    assert previous_report(tmp_path, "questions", "tune")["name"] == "20261201-000002"
+    assert previous_report(tmp_path, "questions", "test")["name"] == "20261201-000003"
+    assert previous_report(tmp_path, "questions", "all") is None
+    assert previous_report(tmp_path, "other", "test") is None
 
 
 # ---- qa eval on the seed articles ---------------------------------------------------------------------

@@ -37,6 +37,9 @@ def figure(text: str, value: str):
      "articles of the Criminal Code, were acquitted.", "16", "count", "individuals", "acquittal"),
     ("Hundreds of soldiers and officers serving in Terter, Agdam, Beylagan and other directions suffered.",
      "hundreds", "count", "soldiers", "torture"),
+    # the noun counted ("victims") is read after the clause's verb: what the authorities did is admit them
+    ("The Azerbaijani authorities admitted only 102 victims, but no one received compensation for the damage "
+     "caused.", "102", "count", "victims", "acknowledgement"),
 ])
 def test_a_count_is_paired_with_what_it_counts_and_the_event_next_to_it(sentence, value, kind, unit, event):
     found = figure(sentence, value)
@@ -74,6 +77,15 @@ def test_dates_are_normalised_and_a_late_date_belongs_to_the_event_it_follows_cl
     assert [f.value for f in figures_in("On December 7, victims gathered in Baku.")] == ["--12-07"]
 
 
+def test_a_date_opening_a_sentence_belongs_to_its_main_clause_past_a_list_of_subjects_not_past_a_when_clause():
+    listed = figures_in("In December of the same year, the General Prosecutor's Office, the Interior Ministry and the "
+                        "State Security Service acknowledged the tortures and crimes and launched a new investigation.",
+                        context_year="2021")
+    assert [(f.value, f.events[0]) for f in listed] == [("2021-12", "acknowledgement")]
+    again = figure('In 2021, when the "Tartar case" was reopened, they were arrested again.', "2021")
+    assert again.events == ()  # the clause after the date is a "when" clause: the 2021 arrest is not this date's
+
+
 @pytest.mark.parametrize("question, kind", [
     (DEATHS, "count"),
     ("What is the total number of victims in the Tartar case?", "count"),
@@ -82,6 +94,9 @@ def test_dates_are_normalised_and_a_late_date_belongs_to_the_event_it_follows_cl
     ("According to PACE, how many servicemen died?", "count"),
     ("How old is general Mais Barkhudarov?", "age"),
     ("How many years in prison were those convicted of treason sentenced to?", "duration"),
+    ("What prison terms did those convicted of treason receive?", "duration"),
+    ("What sentence did Mirhafiz Jafarzadeh receive?", "duration"),
+    ("What sentence of the Criminal Code applies?", ""),  # a sentence *of* something is not a prison term
     ("Had Hikmat Hasanov already been removed from his post when Mais Barkhudarov was dismissed?", "yesno"),
     ("Who was dismissed as commander of the Second Army Corps?", "person"),
 ])
@@ -100,6 +115,9 @@ def test_the_kind_of_answer_comes_from_the_phrase_that_opens_the_question(questi
     ("When did the Azerbaijani authorities acknowledge that the servicemen had been tortured?", "acknowledgement", ()),
     ("What death toll did the Council of Europe give?", "death", ()),
     ("How many defendants in the Tartar case remain in prison?", "", ()),
+    ("How many soldiers were exonerated after they died?", "acquittal", ("death",)),
+    ("How many were posthumously exonerated?", "acquittal", ("death",)),
+    ("How many people were released after their arrest?", "release", ("detention",)),
 ])
 def test_the_event_asked_about_is_the_main_verbs(question, event, restrictions):
     wanted = asked(analyze(question))

@@ -73,6 +73,40 @@ def test_no_disagreement_is_claimed_where_the_sources_agree_or_give_one_answer(s
     assert not answer.abstained and answer.conflict is None, answer.message
 
 
+def test_a_date_or_term_of_another_occasion_is_no_disagreement_and_the_same_occasion_is(seed_engine):
+    """Dates and prison terms of one event family ("sentenced", "acknowledged") on other occasions are not
+    figures for the one asked; the same occasion's different dates and terms are a disagreement."""
+    for question in ("When were the new verdicts issued?",  # not 2022's review proposal, not a 1994 verdict
+                     "When did the Military Prosecutor acknowledge mass torture?"):  # not the General Prosecutor's
+        answer = seed_engine.ask(question)
+        assert not answer.abstained and answer.conflict is None, (question, answer.message)
+    for question, expected in (
+            ("When did the Prosecutor General's Office admit that torture had taken place?",
+             {("Turan", "2021-12"), ("PanARMENIAN.Net", "2021-11-01")}),
+            ("What prison terms did those convicted of treason receive?",
+             {("Geghard", "P12Y/P20Y"), ("chernayakobra.ru", "P7Y/P20Y")})):
+        answer = seed_engine.ask(question)
+        assert answer.conflict is not None, question
+        assert {(r.outlet, v) for r in answer.conflict.rows for v in r.values} == expected
+
+
+def test_a_disagreement_reads_each_other_sources_figure_further_down_but_never_starts_one_there(seed_engine):
+    """Passages below the pool add the rows of sources the pool has none from; they never create a note."""
+    from dataclasses import replace
+
+    no_sweep = replace(seed_engine.config, conflict_sweep_k=0)
+    questions = [q["question"] for q in seed_questions() if q["type"] in ("conflict", "figure")] + [
+        "How many soldiers suffered torture in the Terter case?"]
+    for question in questions:
+        narrow, wide = seed_engine.ask(question, options=no_sweep), seed_engine.ask(question)
+        assert (narrow.conflict is None) == (wide.conflict is None), question
+        if wide.conflict is not None:
+            narrow_sources = {r.source_id for r in narrow.conflict.rows}
+            assert narrow_sources <= {r.source_id for r in wide.conflict.rows}, question
+    wide = seed_engine.ask("How many soldiers suffered torture in the Terter case?")
+    assert "chernayakobra.ru" in {r.outlet for r in wide.conflict.rows}  # its passage ranks 31st
+
+
 def test_every_quote_of_every_answer_is_verbatim_prose_never_page_furniture(seed_engine):
     """Over every question of the evaluation sets: quotes and disagreement rows are body[start:end] and
     overlap no furniture span (datelines, captions, headlines, teasers, breadcrumbs)."""

