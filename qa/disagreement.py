@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 
 from .attribution import attribution
-from .figures import Asked, Figure, asked, disagree, figures_in, matches
+from .figures import Asked, Figure, asked, disagree, figures_in, matches, of_asked_kind
 from .grounding import mentions
 from .lexical import fold, stem, word_spans
 from .question import Question
@@ -74,6 +74,18 @@ def _clause_sentence(sentence: ScoredSentence, figure: Figure) -> ScoredSentence
     if (start, end) == (sentence.start, sentence.end):
         return sentence
     return replace(sentence, start=start, end=end, text=sentence.text[start - sentence.start:end - sentence.start])
+
+
+def states_asked_kind(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> bool:
+    """Does any candidate sentence state a figure of the kind asked for (an age, a count of the asked group, a
+    date…) with the question's names near it, whatever event it is paired with? When none does ("How old is
+    Nemat Maharramov?": the one age in the sources is another man's), the sources do not give it."""
+    for sentence in ranked:
+        body = bodies[sentence.source_id]
+        found = figures_in(sentence.text, sentence.start, _last_year(body[:sentence.start]))
+        if any(of_asked_kind(question, f, sentence.text) for f in found) and _names_near(question.names, body, sentence):
+            return True
+    return False
 
 
 def _same_occasion(question: Question, wanted: Asked, text: str) -> bool:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from .abstention import abstain_message
+from .abstention import abstain_message, without_figure
 from .answer import compose, prose_only
 from .bridging import judge, with_language
 from .config import Config
@@ -69,7 +69,7 @@ class Trace:
     ranking: list[Passage]  # fused passages, best first, max(passages_k, depth) of them
     sentences: list[ScoredSentence]  # every quotable sentence scored for the answer, best first
     question: Question | None = None  # the question as analysed once (kind, names, focus, figures)
-    grounded_abstention: bool = False  # abstained on grounding (a name or focus no source mentions)
+    grounded_abstention: bool = False  # abstained on grounding (a name or focus no source mentions, no figure)
 
 
 class Engine:
@@ -385,6 +385,8 @@ class Engine:
         judged = judge(analysed, language, ranked, ranking[:cfg.grounding_passages_k], sources, term_freqs, cfg,
                        self.embedder.multilingual)
         grounding, verdict = judged.grounding, judged.verdict
+        if not verdict.abstain and cfg.abstain_without_figure:
+            verdict = without_figure(analysed, ranked, bodies) or verdict
         answer = compose(analysed, ranked, passages, sources, furniture, grounding, verdict, cfg.quote_margin,
                          cfg.max_quotes, cfg.max_conflict_quotes, deeper)
         answer = with_language(answer, language, judged)
@@ -395,7 +397,7 @@ class Engine:
             message = abstain_message(verdict, limited=True) if answer.abstained else answer.message
             answer = replace(answer, limited_to=sorted(chosen), message=message)
         return Trace(_with_timings(answer, timings), ranking, ranked, analysed,
-                     grounded_abstention=verdict.reason in ("never_mentioned", "never_together"))
+                     grounded_abstention=verdict.reason in ("never_mentioned", "never_together", "no_figure"))
 
     def _with_context(self, question: str, previous: str | None) -> str:
         try:  # the previous question gets the same cleaning (a lone surrogate breaks the tokenizer)

@@ -207,10 +207,10 @@ def matches(question: Question, figure: Figure, wanted: Asked | None = None, sen
     the nearest before it): "13 servicemen died" answers how many died, "5 of whom were not prosecuted" does
     not; "9 people were tortured to death" counts deaths, not people tortured. A question that names no
     event needs one of its other words next to the figure."""
-    if not _same_kind(question.kind, figure.kind):
+    if not of_asked_kind(question, figure, sentence):
         return False
-    if figure.kind == "count" and question.unit and not _same_unit(question.unit, figure.unit, sentence):
-        return False  # "how many teenagers" is not answered by "200 people", "how many tanks" by "9 people"
+    if figure.kind == "age":
+        return True  # "How old is X?": an age is of no event; the rows keep those with X's names near
     wanted = asked(question) if wanted is None else wanted
     if not wanted.event and not wanted.specific:
         return False  # nothing says which figure is meant ("and when?" on its own)
@@ -223,6 +223,14 @@ def matches(question: Question, figure: Figure, wanted: Asked | None = None, sen
         present = set(_families(_content_stems(sentence)))
         return all(r in present for r in wanted.restrictions)
     return True
+
+
+def of_asked_kind(question: Question, figure: Figure, sentence: str = "") -> bool:
+    """The kind of figure the question asks for (a count, a date, an age…); for a count, of a compatible group:
+    "how many teenagers" is not answered by "200 people", "how many tanks" by "9 people"."""
+    if not _same_kind(question.kind, figure.kind):
+        return False
+    return not (figure.kind == "count" and question.unit and not _same_unit(question.unit, figure.unit, sentence))
 
 
 def _covers(context: set[str], wanted: tuple[str, ...]) -> bool:

@@ -33,12 +33,18 @@ def quoted_spans(answer):
     ("Who is the mayor of Baku?", "never_mentioned", "mayor"),
     ("How many medals did Mais Barkhudarov receive?", "never_together", "medals"),
     ("Who is the prime minister of Armenia?", "never_mentioned", "prime"),
+    ("How old is Nemat Maharramov?", "no_figure", "No passage gives an age near Nemat Maharramov"),
 ])
 def test_questions_the_sources_do_not_answer_abstain_and_say_why(seed_engine, question, reason, named):
     answer = seed_engine.ask(question)
     assert answer.abstained and answer.answer == [] and answer.conflict is None
     assert answer.reason == reason
     assert answer.message.startswith("The sources do not say.") and named in answer.message
+
+
+def test_an_age_is_the_one_given_near_the_person_asked_about(seed_engine):
+    answer = seed_engine.ask("How old is general Mais Barkhudarov?")
+    assert not answer.abstained and "(48 years old)" in answer.answer[0].quote
 
 
 def test_the_json_of_an_abstention_names_what_the_sources_lack(seed_engine):
