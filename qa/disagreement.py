@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 
 from .attribution import attribution
-from .figures import Asked, Figure, asked, disagree, figures_in, matches, of_asked_kind
+from .figures import SAME_YEAR, Asked, Figure, asked, disagree, figures_in, matches, of_asked_kind
 from .grounding import mentions
 from .lexical import fold, stem, word_spans
 from .question import Question
@@ -46,8 +46,7 @@ def figure_rows(question: Question, ranked: list[ScoredSentence], bodies: dict[s
             continue
         seen.add(key)
         body = bodies[sentence.source_id]
-        context_year = _last_year(body[:sentence.start])
-        found = [f for f in figures_in(sentence.text, sentence.start, context_year)
+        found = [f for f in figures_in(sentence.text, sentence.start, _context_year(body, sentence))
                  if matches(question, f, wanted, sentence.text)]
         if not found or not _names_near(names, body, sentence) or not _states(sentence.text, question.figures):
             continue
@@ -82,7 +81,7 @@ def states_asked_kind(question: Question, ranked: list[ScoredSentence], bodies: 
     Nemat Maharramov?": the one age in the sources is another man's), the sources do not give it."""
     for sentence in ranked:
         body = bodies[sentence.source_id]
-        found = figures_in(sentence.text, sentence.start, _last_year(body[:sentence.start]))
+        found = figures_in(sentence.text, sentence.start, _context_year(body, sentence))
         if any(of_asked_kind(question, f, sentence.text) for f in found) and _names_near(question.names, body, sentence):
             return True
     return False
@@ -147,6 +146,12 @@ def conflict_message(rows: list[ConflictRow], sources: dict[str, Source]) -> str
 def by_date(source: Source) -> str:
     """The sort key of an article's date: dated articles in order, undated ones last."""
     return source.meta.date or UNDATED
+
+
+def _context_year(body: str, sentence: ScoredSentence) -> str:
+    """The year "the same year" in this sentence refers to: the last one written before it (read only when the
+    sentence says "same year")."""
+    return _last_year(body[:sentence.start]) if SAME_YEAR.search(sentence.text) else ""
 
 
 def _last_year(text: str) -> str:

@@ -164,6 +164,7 @@ class Asked:
     specific: tuple[str, ...] = ()  # stems of the question's other words, for a question with no event
 
 
+@lru_cache(maxsize=1024)
 def asked(question: Question) -> Asked:
     """The main event: of the participle after a form of "be" ("… were acquitted", "… were tortured to
     death"), of the verb after "did"/"have" and its subject ("did the authorities admit"), else of the first

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
@@ -161,6 +162,7 @@ class _Vocabulary:
         self._texts = texts
         self._sequence: list[str] | None = None
         self._words: set[str] = set()
+        self._ordered: list[str] | None = None  # the words sorted, for finding those a word is a prefix of
 
     @property
     def sequence(self) -> list[str]:
@@ -175,11 +177,18 @@ class _Vocabulary:
         return self._words
 
     def has_variant(self, word: str) -> bool:
-        if word in self.words:
+        """`word`, a prefix of it, or a word it is a prefix of (prefixes at least MIN_PREFIX long)."""
+        words = self.words
+        if word in words:
             return True
         if len(word) < MIN_PREFIX:
             return False
-        return any(_variants(word, other) for other in self.words if len(other) >= MIN_PREFIX)
+        if any(word[:k] in words for k in range(MIN_PREFIX, len(word))):
+            return True
+        if self._ordered is None:
+            self._ordered = sorted(words)
+        at = bisect_left(self._ordered, word)
+        return at < len(self._ordered) and self._ordered[at].startswith(word)
 
     def adjacent(self, first: str, second: str) -> bool:
         """`first` followed by `second` (spelling variants allowed), at most NAME_GAP words between."""

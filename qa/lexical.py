@@ -132,12 +132,3 @@ def tokenize(text: str, phonetic: bool = True) -> list[str]:
 def idf(n_docs: int, doc_freq: int) -> float:
     """BM25's idf: log(1 + (N - df + 0.5) / (df + 0.5)); an unseen term gets the highest value."""
     return math.log(1.0 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
-
-
-def coverage(query_tokens: list[str], text_tokens: set[str], weights: dict[str, float]) -> float:
-    """Share of the query's idf mass found in a text: sum(idf(t), t in q ∩ s) / sum(idf(t), t in q)."""
-    unique = set(query_tokens)
-    total = sum(weights.get(t, 0.0) for t in unique)
-    if total <= 0:
-        return 0.0
-    return sum(weights.get(t, 0.0) for t in unique if t in text_tokens) / total

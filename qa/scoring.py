@@ -9,7 +9,7 @@ from functools import lru_cache
 import numpy as np
 
 from .figures import Figure, figures_in, matches
-from .lexical import coverage, fold, idf, tokenize
+from .lexical import fold, idf, tokenize
 from .question import Question
 from .types import SentenceRecord
 
@@ -67,13 +67,20 @@ def score_sentences(question: Question, vector: np.ndarray | None, query_tokens:
         return []
     n_docs, freqs = doc_freqs
     idf_weights = {t: idf(n_docs, freqs.get(t, 0)) for t in set(query_tokens)}
+    idf_total = sum(idf_weights.values())
+
+    def covered(terms: set[str]) -> float:
+        """idf-coverage of the question terms a text has: sum(idf(t), t in terms) / sum(idf(t), t in q)."""
+        return sum(idf_weights[t] for t in terms) / idf_total if idf_total > 0 else 0.0
+
     best_passage = max(passage_scores.values(), default=0.0) or 1.0
     dense_scores = (np.stack([r.vector for r in records]) @ np.asarray(vector, np.float32)
                     if vector is not None else np.zeros(len(records)))
     if weights.dense_floor:
         dense_scores = (dense_scores - weights.dense_floor) / (1.0 - weights.dense_floor)
     texts = [bodies[r.source_id][r.start:r.end] for r in records]
-    token_sets = [sentence_tokens(text) for text in texts]
+    asked_terms = set(idf_weights)
+    found_terms = [asked_terms & sentence_tokens(text) for text in texts]  # the question's terms in each sentence
     scored: dict[tuple[str, int, int], ScoredSentence] = {}
     for i, (record, dense) in enumerate(zip(records, dense_scores)):
         key = (record.source_id, record.start, record.end)
@@ -83,10 +90,10 @@ def score_sentences(question: Question, vector: np.ndarray | None, query_tokens:
         text = texts[i]
         lexical = 0.0
         if query_tokens:
-            own = coverage(query_tokens, token_sets[i], idf_weights)
-            window = token_sets[i].union(*(token_sets[j] for j in (i - 1, i + 1)
-                                           if 0 <= j < len(records) and records[j].chunk_key == record.chunk_key))
-            lexical = (1 - weights.context) * own + weights.context * coverage(query_tokens, window, idf_weights)
+            own = covered(found_terms[i])
+            window = found_terms[i].union(*(found_terms[j] for j in (i - 1, i + 1)
+                                            if 0 <= j < len(records) and records[j].chunk_key == record.chunk_key))
+            lexical = (1 - weights.context) * own + weights.context * covered(window)
         typed = has_answer_type(text, question, figures_in(text)) if use_answer_type and question.kind else 0.0
         evidence = weights.dense * float(dense) + weights.lexical * lexical
         total = evidence + weights.passage * passage + weights.answer_type * typed

@@ -24,6 +24,7 @@ from qa import Config, Engine  # noqa: E402
 from qa.embedding import (Embedder, ExportError, ModelError, OnnxEmbedder, SentenceTransformerEmbedder,  # noqa: E402
                           resolve_model)
 from qa.embedding.onnx_cache import FILES, META, fingerprint, locate, model_settings, read_json  # noqa: E402
+from qa.embedding.base import cpu_threads  # noqa: E402
 
 HEAVY = ("torch", "transformers", "sentence_transformers")
 TEXTS = ["How many servicemen died as a result of torture?", "", "  padded  ", "Tərtər işi",
@@ -166,7 +167,9 @@ def test_length_sorted_batches_return_vectors_in_the_order_given(embedders, vari
 
 def test_threads_are_set_explicitly_and_the_progress_bar_counts_texts(embedders, tmp_path, capsys):
     embedder = OnnxEmbedder.load(Config(root=tmp_path, onnx_dir=ONNX_DIR, embed_threads=1, batch_size=2))
-    assert (embedder.threads, embedder.query_threads, embedder.batch_size) == (1, 1, 2)
+    assert (embedder.threads, embedder.query_threads, embedder.batch_size) == (1, min(2, cpu_threads()), 2)
+    many = OnnxEmbedder.load(Config(root=tmp_path, onnx_dir=ONNX_DIR, query_threads=10_000))
+    assert many.query_threads == cpu_threads()  # never more than the CPUs this process may use
     embedder.encode_passages(TEXTS, progress=True, desc="embedding")
     err = capsys.readouterr().err
     assert "embedding: 100%" in err and f"{len(TEXTS)}/{len(TEXTS)}" in err and "texts/s" in err

@@ -27,10 +27,10 @@ class OnnxEmbedder(Embedder, kind="onnx"):
     """Unit vectors from an export folder (`onnx_cache.py`), fp32 or int8 (`quantize`).
 
     `threads`: intra-op threads for `encode_passages` (0: one per CPU this process may use);
-    `query_threads` for `encode_queries` (1: a ~12-token question gains nothing from a second thread, and on
-    a busy machine it waits for one). Each thread count gets its own session, made on first use, so an
-    answering process holds one copy of the weights and only indexing adds the second. Idle worker threads
-    do not spin (they would take the cores the rest of the answer needs).
+    `query_threads` for `encode_queries` (`Config.query_threads`). Each thread count gets its own session,
+    made on first use, so an answering process holds one copy of the weights and indexing with another
+    count adds a second. Idle worker threads do not spin (they would take the cores the rest of the answer
+    needs).
     """
 
     def __init__(self, folder: str | Path, quantize: str = "", device: str = "cpu", batch_size: int = 32,
@@ -59,7 +59,7 @@ class OnnxEmbedder(Embedder, kind="onnx"):
             raise ModelError("--quantize int8 runs on the CPU only; on a GPU use fp32")
         self._ort = onnxruntime
         self._providers = _providers(onnxruntime, device)
-        self._sessions: dict[int, object] = {}
+        self._sessions: dict[tuple[int, bool], object] = {}
         self._lock = threading.Lock()
         # The model's tokenizer.json truncates at 128 tokens and pads every text to 128: truncate where
         # sentence-transformers does (max_seq_length) and pad each batch to its longest text instead.
@@ -82,7 +82,8 @@ class OnnxEmbedder(Embedder, kind="onnx"):
                              "local folder or an installed package (use --embedder torch)")
         model_settings(path)  # fails fast, before torch is imported, on a model the export cannot reproduce
         options = dict(quantize=config.quantize, device=config.device, batch_size=config.batch_size,
-                       threads=config.embed_threads, model_name=config.model, similarity_floor=similarity_floor)
+                       threads=config.embed_threads, query_threads=min(cpu_threads(config.query_threads), cpu_threads()),
+                       model_name=config.model, similarity_floor=similarity_floor)
         folder = locate(path, config.onnx_dir, config.quantize)
         if folder is None:
             folder = export(path, config.onnx_dir, model_id, config.quantize, log=_say)
@@ -97,9 +98,9 @@ class OnnxEmbedder(Embedder, kind="onnx"):
 
     # ---- running --------------------------------------------------------------------------------------
 
-    def _session(self, threads: int):
+    def _session(self, threads: int, spinning: bool = False):
         with self._lock:
-            session = self._sessions.get(threads)
+            session = self._sessions.get((threads, spinning))
             if session is None:
                 ort = self._ort
                 options = ort.SessionOptions()
@@ -107,14 +108,14 @@ class OnnxEmbedder(Embedder, kind="onnx"):
                 options.inter_op_num_threads = 1
                 options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
                 options.add_session_config_entry("session.inter_op.allow_spinning", "0")
                 options.log_severity_level = 3
                 session = ort.InferenceSession(str(self._path), options, providers=self._providers)
                 if self.device.startswith("cuda") and session.get_providers()[0] != "CUDAExecutionProvider":
                     raise ModelError(f"onnxruntime runs on {session.get_providers()[0]}, not the GPU "
                                      "(CUDA libraries missing?); use --embedder torch or --device cpu")
-                self._sessions[threads] = session
+                self._sessions[(threads, spinning)] = session
             return session
 
     def _prepare(self, texts: list[str]) -> list:
@@ -131,15 +132,15 @@ class OnnxEmbedder(Embedder, kind="onnx"):
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         prompt = self.prompts.get("query", "")
-        return self._run(self._prepare([prompt + t for t in texts]), self.query_threads)
+        return self._run(self._prepare([prompt + t for t in texts]), self.query_threads, spinning=True)
 
     def encode_passages(self, texts: list[str], progress: bool = False, desc: str = "embedding") -> np.ndarray:
         prompt = self.prompts.get("passage", "")
         return super().encode_passages([prompt + t for t in texts] if prompt else texts, progress, desc)
 
-    def _run(self, encodings: list, threads: int) -> np.ndarray:
+    def _run(self, encodings: list, threads: int, spinning: bool = False) -> np.ndarray:
         """Vectors of `encodings` in order, `batch_size` at a time, each batch padded to its longest."""
-        session = self._session(threads)
+        session = self._session(threads, spinning)
         vectors = np.empty((len(encodings), self.dimension), dtype=np.float32)
         for lo in range(0, len(encodings), self.batch_size):
             batch = encodings[lo:lo + self.batch_size]
