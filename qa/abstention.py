@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .disagreement import states_asked_kind
 from .grounding import Grounding
 from .question import Question
 from .scoring import ScoredSentence
 
 ABSTAIN_MESSAGE = "The sources do not say."
-FIGURE_WORDS = {"count": "number", "date": "date", "duration": "length of time", "age": "age",
-                "identifier": "number"}
-# Kinds of figure whose absence near the question's names means the sources do not give it. Only ages: counts
-# and dates are written in more ways than qa/figures.py reads ("the 10th and 11th centuries", "168,637
-# Victorians"); checking them turned away 15 more of SQuAD's 705 answerable questions.
-FIGURE_CHECKED = frozenset({"age"})
 
 
 @dataclass(frozen=True)
@@ -48,15 +41,6 @@ def decide(question: Question, grounding: Grounding, ranked: list[ScoredSentence
     if max(s.evidence for s in ranked) < evidence_threshold:
         return Verdict(True, "weak_evidence")
     return Verdict(False)
-
-
-def without_figure(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> Verdict | None:
-    """Abstain on a question that asks for an age when no candidate sentence gives one with the question's
-    names near it."""
-    if question.kind not in FIGURE_CHECKED or states_asked_kind(question, ranked, bodies):
-        return None
-    names = tuple(" ".join(phrase) for phrase in question.names)
-    return Verdict(True, "no_figure", (FIGURE_WORDS.get(question.kind, "figure"),) + names)
 
 
 def abstain_message(verdict: Verdict, limited: bool = False) -> str:

@@ -7,12 +7,29 @@ from dataclasses import replace
 
 from .abstention import Verdict, abstain_message
 from .disagreement import (by_date, conflict_message, each_source_first, figure_rows, find_conflict,
-                           rows_of_other_sources)
+                           rows_of_other_sources, states_asked_kind)
 from .furniture import Furniture, is_whole_sentence, prose_span
 from .grounding import Grounding, uncovered
 from .question import Question
 from .scoring import ScoredSentence
 from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Source
+
+
+FIGURE_WORDS = {"count": "number", "date": "date", "duration": "length of time", "age": "age",
+                "identifier": "number"}
+# Kinds of figure whose absence near the question's names means the sources do not give it. Only ages: counts
+# and dates are written in more ways than qa/figures.py reads ("the 10th and 11th centuries", "168,637
+# Victorians"); checking them turned away 15 more of SQuAD's 705 answerable questions.
+FIGURE_CHECKED = frozenset({"age"})
+
+
+def without_figure(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> Verdict | None:
+    """Abstain (reason no_figure) on a question that asks for an age when no candidate sentence gives one with
+    the question's names near it."""
+    if question.kind not in FIGURE_CHECKED or states_asked_kind(question, ranked, bodies):
+        return None
+    names = tuple(" ".join(phrase) for phrase in question.names)
+    return Verdict(True, "no_figure", (FIGURE_WORDS.get(question.kind, "figure"),) + names)
 
 
 def prose_only(ranked: list[ScoredSentence], bodies: dict[str, str],

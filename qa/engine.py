@@ -11,11 +11,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from .abstention import abstain_message, without_figure
-from .answer import compose, prose_only
+from .abstention import abstain_message
+from .answer import compose, prose_only, without_figure
 from .bridging import judge, with_language
 from .config import Config
 from .embedding import Embedder
@@ -70,6 +70,7 @@ class Trace:
     sentences: list[ScoredSentence]  # every quotable sentence scored for the answer, best first
     question: Question | None = None  # the question as analysed once (kind, names, focus, figures)
     grounded_abstention: bool = False  # abstained on grounding (a name or focus no source mentions, no figure)
+    deeper: list[ScoredSentence] = field(default_factory=list)  # below the pool, read for other sources' figures
 
 
 class Engine:
@@ -381,11 +382,12 @@ class Engine:
         lap("sentences")
         if self.reranker is not None and cfg.reranker:
             ranked = rerank_sentences(query, ranked, self.reranker, cfg.reranker_k)
+            deeper = rerank_sentences(query, deeper, self.reranker, cfg.reranker_k) if deeper else deeper
             lap("rerank")
         judged = judge(analysed, language, ranked, ranking[:cfg.grounding_passages_k], sources, term_freqs, cfg,
                        self.embedder.multilingual)
         grounding, verdict = judged.grounding, judged.verdict
-        if not verdict.abstain and cfg.abstain_without_figure:
+        if not verdict.abstain and cfg.use_grounding and cfg.abstain_without_figure:
             verdict = without_figure(analysed, ranked, bodies) or verdict
         answer = compose(analysed, ranked, passages, sources, furniture, grounding, verdict, cfg.quote_margin,
                          cfg.max_quotes, cfg.max_conflict_quotes, deeper)
@@ -397,7 +399,8 @@ class Engine:
             message = abstain_message(verdict, limited=True) if answer.abstained else answer.message
             answer = replace(answer, limited_to=sorted(chosen), message=message)
         return Trace(_with_timings(answer, timings), ranking, ranked, analysed,
-                     grounded_abstention=verdict.reason in ("never_mentioned", "never_together", "no_figure"))
+                     grounded_abstention=verdict.reason in ("never_mentioned", "never_together", "no_figure"),
+                     deeper=deeper)
 
     def _with_context(self, question: str, previous: str | None) -> str:
         try:  # the previous question gets the same cleaning (a lone surrogate breaks the tokenizer)

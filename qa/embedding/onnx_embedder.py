@@ -28,9 +28,9 @@ class OnnxEmbedder(Embedder, kind="onnx"):
 
     `threads`: intra-op threads for `encode_passages` (0: one per CPU this process may use);
     `query_threads` for `encode_queries` (`Config.query_threads`). Each thread count gets its own session,
-    made on first use, so an answering process holds one copy of the weights and indexing with another
-    count adds a second. Idle worker threads do not spin (they would take the cores the rest of the answer
-    needs).
+    made on first use, so an answering process holds one copy of the weights and indexing adds a second.
+    A question's worker threads spin while it runs (3.1 ms instead of 3.7 ms on two threads here);
+    indexing's do not (they would take the cores that answers need meanwhile).
     """
 
     def __init__(self, folder: str | Path, quantize: str = "", device: str = "cpu", batch_size: int = 32,
