@@ -3,6 +3,7 @@ abstention or a disagreement said as such."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from .abstention import Verdict, abstain_message
@@ -72,11 +73,12 @@ def select_quotes(ranked: list[ScoredSentence], margin: float, max_quotes: int) 
 def compose(question: Question, ranked: list[ScoredSentence], passages: list[Passage],
             sources: dict[str, Source], furniture: dict[str, list[Furniture]], grounding: Grounding, verdict: Verdict,
             margin: float, max_quotes: int, max_conflict_quotes: int,
-            deeper: list[ScoredSentence] | None = None) -> Answer:
+            deeper: Callable[[], list[ScoredSentence]] | None = None) -> Answer:
     """The answer: an abstention with its reason, or quotes with citations numbered by first appearance;
     for a figure the sources disagree on, one quote per sentence stating it, in the order of the articles'
-    dates, and the conflict's rows (who says what, when). `deeper`: sentences of passages ranked below the
-    pool, read only for the figure of a source the pool's disagreement has no row from."""
+    dates, and the conflict's rows (who says what, when). `deeper`: the sentences of passages ranked below
+    the pool, asked for only when the pool shows a disagreement, for the figures of the sources it has no row
+    from."""
     bodies = {sid: s.body for sid, s in sources.items()}
     if verdict.abstain:
         terms = grounding.missing_words + tuple(t for t in grounding.never_mentioned if t not in grounding.missing_words)
@@ -88,8 +90,8 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
     rows = figure_rows(question, ranked, bodies) if question.asks_figure else []
     values = find_conflict(rows) if rows else None
     if values is not None:
-        if deeper:
-            rows = rows + rows_of_other_sources(figure_rows(question, deeper, bodies), rows)
+        if deeper is not None:
+            rows = rows + rows_of_other_sources(figure_rows(question, deeper(), bodies), rows)
             values = find_conflict(rows)
         rows = sorted(each_source_first(rows, max_conflict_quotes),
                       key=lambda r: (by_date(sources[r.sentence.source_id]), r.sentence.source_id, r.sentence.start))

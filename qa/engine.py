@@ -71,6 +71,7 @@ class Trace:
     question: Question | None = None  # the question as analysed once (kind, names, focus, figures)
     grounded_abstention: bool = False  # abstained on grounding (a name or focus no source mentions, no figure)
     deeper: list[ScoredSentence] = field(default_factory=list)  # below the pool, read for other sources' figures
+    # (only when the pool showed a disagreement)
 
 
 class Engine:
@@ -371,18 +372,24 @@ class Engine:
                                  {h.key: h.score for h in hits}, doc_freqs, weights, cfg.use_answer_type)
         furniture = {sid: self._furniture.of(sources[sid]) for sid in {r.source_id for r in records} if sid in sources}
         ranked = prose_only(ranked, bodies, furniture)
-        deeper = []
-        if deeper_records:  # scored against the same best passage, so their scores read like the pool's
-            deeper = score_sentences(analysed, vector, tokens, [r for r in deeper_records if r.source_id in bodies],
-                                     bodies, {h.key: h.score for h in hits + deeper_hits}, doc_freqs, weights,
-                                     cfg.use_answer_type)
-            furniture.update({sid: self._furniture.of(sources[sid]) for sid in {s.source_id for s in deeper}
+        reranking = self.reranker is not None and bool(cfg.reranker)
+        deeper: list[ScoredSentence] = []
+
+        def read_deeper() -> list[ScoredSentence]:
+            """The sentences below the pool, scored only when a disagreement asks for them; scored against the
+            pool's best passage, so their scores read like the pool's."""
+            records = [r for r in deeper_records if r.source_id in bodies]
+            found = score_sentences(analysed, vector, tokens, records, bodies, {h.key: h.score for h in hits + deeper_hits},
+                                    doc_freqs, weights, cfg.use_answer_type)
+            furniture.update({sid: self._furniture.of(sources[sid]) for sid in {r.source_id for r in records}
                               if sid not in furniture})
-            deeper = prose_only(deeper, bodies, furniture)
+            found = prose_only(found, bodies, furniture)
+            deeper[:] = rerank_sentences(query, found, self.reranker, cfg.reranker_k) if reranking and found else found
+            return deeper
+
         lap("sentences")
-        if self.reranker is not None and cfg.reranker:
+        if reranking:
             ranked = rerank_sentences(query, ranked, self.reranker, cfg.reranker_k)
-            deeper = rerank_sentences(query, deeper, self.reranker, cfg.reranker_k) if deeper else deeper
             lap("rerank")
         judged = judge(analysed, language, ranked, ranking[:cfg.grounding_passages_k], sources, term_freqs, cfg,
                        self.embedder.multilingual)
@@ -390,7 +397,7 @@ class Engine:
         if not verdict.abstain and cfg.use_grounding and cfg.abstain_without_figure:
             verdict = without_figure(analysed, ranked, bodies) or verdict
         answer = compose(analysed, ranked, passages, sources, furniture, grounding, verdict, cfg.quote_margin,
-                         cfg.max_quotes, cfg.max_conflict_quotes, deeper)
+                         cfg.max_quotes, cfg.max_conflict_quotes, read_deeper if deeper_records else None)
         answer = with_language(answer, language, judged)
         lap("compose")
         timings["total"] = round(sum(timings.values()), 3)
