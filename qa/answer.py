@@ -16,12 +16,11 @@ from .scoring import ScoredSentence
 from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Source
 
 
-FIGURE_WORDS = {"count": "number", "date": "date", "duration": "length of time", "age": "age",
-                "identifier": "number"}
-# Kinds of figure whose absence near the question's names means the sources do not give it. Only ages: counts
-# and dates are written in more ways than qa/figures.py reads ("the 10th and 11th centuries", "168,637
-# Victorians"); checking them turned away 15 more of SQuAD's 705 answerable questions.
-FIGURE_CHECKED = frozenset({"age"})
+# Kinds of figure whose absence near the question's names means the sources do not give it, with the word the
+# abstention uses. Only ages: counts and dates are written in more ways than qa/figures.py reads ("the 10th
+# and 11th centuries", "168,637 Victorians"); checking them turned away 15 more of SQuAD's 705 answerable
+# questions.
+FIGURE_CHECKED = {"age": "age"}
 
 
 def without_figure(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> Verdict | None:
@@ -30,7 +29,7 @@ def without_figure(question: Question, ranked: list[ScoredSentence], bodies: dic
     if question.kind not in FIGURE_CHECKED or states_asked_kind(question, ranked, bodies):
         return None
     names = tuple(" ".join(phrase) for phrase in question.names)
-    return Verdict(True, "no_figure", (FIGURE_WORDS.get(question.kind, "figure"),) + names)
+    return Verdict(True, "no_figure", (FIGURE_CHECKED[question.kind],) + names)
 
 
 def prose_only(ranked: list[ScoredSentence], bodies: dict[str, str],

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from .attribution import attribution
 from .figures import SAME_YEAR, Asked, Figure, asked, disagree, figures_in, matches, of_asked_kind
 from .grounding import mentions
-from .lexical import fold, stem, word_spans
+from .lexical import stem, stems_of
 from .question import Question
 from .scoring import ScoredSentence
 from .types import ConflictRow, Source
@@ -95,7 +95,7 @@ def _same_occasion(question: Question, wanted: Asked, text: str) -> bool:
     wanted_count = len(words) + len(question.names)
     if not wanted_count:
         return True
-    stems = {stem(fold(w)) for w, _, _ in word_spans(text)}
+    stems = stems_of(text)
     said = sum(w in stems for w in words) + sum(mentions(text, phrase) for phrase in question.names)
     return said >= wanted_count / 2
 

@@ -31,14 +31,14 @@ from .lexical import tokenize
 from .question import Question, analyze
 from .rerank import Reranker, rerank_sentences
 from .scoring import ScoredSentence, Weights, score_sentences
-from .retrieval import Retriever, retrieve
+from .retrieval import Retriever, best_per_source, retrieve
 from .selection import SelectionError, choose_sources
 from .spelling import NameSpellings
 from .ingest.web import fetch
 from .sources import (AddResult, PreparedSource, SourceScan, edit_source_meta, prepare_fetched, prepare_source,
                       remove_source, scan_sources, sources_signature, store_source)
 from .ingest.errors import SourceError
-from .types import Answer, ChunkHit, Passage, Source, SourceMeta
+from .types import Answer, Passage, Source, SourceMeta
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -356,6 +356,7 @@ class Engine:
             deeper_hits = best_per_source([h for h in found.hits[pool:sweep] if h.source_id in sources],
                                           cfg.conflict_sweep_per_source)
             records = self.backend.sentences([h.key for h in hits])
+            # read now, under the lock, so they match `sources` even if a writer swaps the index meanwhile
             deeper_records = self.backend.sentences([h.key for h in deeper_hits]) if deeper_hits else []
             doc_freqs = self.backend.doc_freqs(tokens)
             term_freqs = self.backend.doc_freqs(grounding_keys(analysed), **only) if cfg.use_grounding else (0, {})
@@ -378,13 +379,13 @@ class Engine:
         def read_deeper() -> list[ScoredSentence]:
             """The sentences below the pool, scored only when a disagreement asks for them; scored against the
             pool's best passage, so their scores read like the pool's."""
-            records = [r for r in deeper_records if r.source_id in bodies]
-            found = score_sentences(analysed, vector, tokens, records, bodies, {h.key: h.score for h in hits + deeper_hits},
-                                    doc_freqs, weights, cfg.use_answer_type)
-            furniture.update({sid: self._furniture.of(sources[sid]) for sid in {r.source_id for r in records}
+            below = [r for r in deeper_records if r.source_id in bodies]
+            scored = score_sentences(analysed, vector, tokens, below, bodies, {h.key: h.score for h in hits + deeper_hits},
+                                     doc_freqs, weights, cfg.use_answer_type)
+            furniture.update({sid: self._furniture.of(sources[sid]) for sid in {r.source_id for r in below}
                               if sid not in furniture})
-            found = prose_only(found, bodies, furniture)
-            deeper[:] = rerank_sentences(query, found, self.reranker, cfg.reranker_k) if reranking and found else found
+            scored = prose_only(scored, bodies, furniture)
+            deeper[:] = rerank_sentences(query, scored, self.reranker, cfg.reranker_k) if reranking and scored else scored
             return deeper
 
         lap("sentences")
@@ -417,17 +418,6 @@ class Engine:
         if previous and is_follow_up(question):
             return f"{previous} {question}"
         return question
-
-
-def best_per_source(hits: list[ChunkHit], per_source: int) -> list[ChunkHit]:
-    """The first `per_source` hits of each source, in the order given."""
-    taken: dict[str, int] = {}
-    kept = []
-    for hit in hits:
-        if taken.get(hit.source_id, 0) < per_source:
-            taken[hit.source_id] = taken.get(hit.source_id, 0) + 1
-            kept.append(hit)
-    return kept
 
 
 def in_background(work: Callable[[], T], threads: int, nice: int) -> T:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from .lexical import STOPWORDS, fold, stem, word_spans
+from .lexical import STOPWORDS, fold, stem, stems_of, word_spans
 from .question import FAMILY_OF, NUMBER_WORDS, Question
 
 MONTHS = {name: n for n, names in enumerate((
@@ -248,7 +248,7 @@ def _same_unit(asked_unit: str, stated_unit: str, sentence: str) -> bool:
     the figure's own noun, or be named in its sentence when the figure has none ("30 were sentenced")."""
     asked_stem = stem(fold(asked_unit))
     if not stated_unit:
-        return asked_stem in PERSON_UNITS or asked_stem in {stem(fold(w)) for w, _, _ in word_spans(sentence)}
+        return asked_stem in PERSON_UNITS or asked_stem in stems_of(sentence)
     stated_stem = stem(fold(stated_unit))
     return asked_stem == stated_stem or (asked_stem in PERSON_UNITS and stated_stem in PERSON_UNITS)
 
