@@ -82,10 +82,9 @@ class Config:
     rrf_lexical_weight: float = 1.4  # BM25's weight in the fusion, dense gets 2 minus it (chosen on the tune split)
     passages_k: int = 8  # fused passages returned and used for quote selection
     conflict_passages_k: int = 24  # passages searched for every source's figure when a question asks for one
-    # once those show a disagreement, every other source's best passages this deep in the fused list are read
-    # for its own figure (they add rows to it, never start one)
+    # once those show a disagreement, the sentences stating a figure of the asked kind in the passages this deep
+    # in the fused list are read for the other sources' own figures (they add rows to it, never start one)
     conflict_sweep_k: int = 60
-    conflict_sweep_per_source: int = 3
     use_dense: bool = True
     use_lexical: bool = True
     use_phonetic: bool = True  # spelling-variant keys in the lexical index

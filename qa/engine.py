@@ -19,6 +19,7 @@ from .answer import compose, prose_only, without_figure
 from .bridging import judge, with_language
 from .config import Config
 from .embedding import Embedder
+from .figures import states_figure_kind
 from .files import atomic_write_bytes, writer_lock
 from .furniture import FurnitureCache
 from .grounding import grounding_keys
@@ -31,7 +32,7 @@ from .lexical import tokenize
 from .question import Question, analyze
 from .rerank import Reranker, rerank_sentences
 from .scoring import ScoredSentence, Weights, score_sentences
-from .retrieval import Retriever, best_per_source, retrieve
+from .retrieval import Retriever, retrieve
 from .selection import SelectionError, choose_sources
 from .spelling import NameSpellings
 from .ingest.web import fetch
@@ -353,8 +354,7 @@ class Engine:
             lap("search")
             ranked_hits = [h for h in found.hits if h.source_id in sources]
             hits = [h for h in found.hits[:pool] if h.source_id in sources]
-            deeper_hits = best_per_source([h for h in found.hits[pool:sweep] if h.source_id in sources],
-                                          cfg.conflict_sweep_per_source)
+            deeper_hits = [h for h in found.hits[pool:sweep] if h.source_id in sources]
             records = self.backend.sentences([h.key for h in hits])
             # read now, under the lock, so they match `sources` even if a writer swaps the index meanwhile
             deeper_records = self.backend.sentences([h.key for h in deeper_hits]) if deeper_hits else []
@@ -379,7 +379,8 @@ class Engine:
         def read_deeper() -> list[ScoredSentence]:
             """The sentences below the pool, scored only when a disagreement asks for them; scored against the
             pool's best passage, so their scores read like the pool's."""
-            below = [r for r in deeper_records if r.source_id in bodies]
+            below = [r for r in deeper_records if r.source_id in bodies
+                     and states_figure_kind(analysed, bodies[r.source_id][r.start:r.end])]
             scored = score_sentences(analysed, vector, tokens, below, bodies, {h.key: h.score for h in hits + deeper_hits},
                                      doc_freqs, weights, cfg.use_answer_type)
             furniture.update({sid: self._furniture.of(sources[sid]) for sid in {r.source_id for r in below}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from .lexical import STOPWORDS, fold, stem, stems_of, word_spans
-from .question import FAMILY_OF, NUMBER_WORDS, Question
+from .question import FAMILY_OF, NUMBER_WORDS, PERSON_UNITS, Question
 
 MONTHS = {name: n for n, names in enumerate((
     ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
@@ -47,9 +47,6 @@ NOT_UNITS = frozenset("""of whom which were was are is had have has died dying a
 a an who that these those people's""".split())
 # Words for the people a case counts, used interchangeably ("9 people", "13 servicemen", "eight suspects");
 # a narrower group ("teenagers", "journalists", "civilians") must be named as such.
-PERSON_UNITS = frozenset(stem(w) for w in """people person persons servicemen serviceman soldiers soldier officers
-officer individuals individual victims victim suspects suspect defendants defendant convicts convict prisoners
-prisoner detainees detainee troops military personnel accused""".split())
 
 SENT_TO = frozenset({"sent", "put", "thrown", "land"})
 NEGATIONS = frozenset({"not", "no", "never", "nor", "without", "n't"})
@@ -58,12 +55,15 @@ RELATIVE_CLAUSE = re.compile(r"\b(?:who|that|which|whom)\s+(?:(?:had|has|have|we
                              r"(?:\w+ly\s+)?\w+(?:ed|died)\b(?:\s+(?:under|of|from|in|during)\s+\w+)?", re.I)
 # "after they died", "after their arrest", "posthumously": when the counted thing happened, not what is counted
 TEMPORAL_CLAUSE = re.compile(r"\b(?:after|before|once)\s+(?:(?:they|he|she)\s+(?:had\s+|were\s+|was\s+)?(?:\w+ly\s+)?"
-                             r"\w+(?:ed|died)|(?:their|his|her)\s+\w+)\b|\bposthumous(?:ly)?\b", re.I)
+                             r"\w+(?:ed|died)|(?:their|his|her)\s+\w+|death)\b|\bposthumous(?:ly)?\b", re.I)
 # The auxiliary of a question's main clause: "… were acquitted" (the participle follows), "did the
 # authorities admit" (the verb follows the subject, within SUBJECT_WORDS content words)
 AUXILIARY = re.compile(r"\b(?:(?P<be>were|was|are|is|have been|has been|had been)|did|do|does|have|has|had)\b"
                        r"(?:\s+(?:\w+ly)\b)?", re.I)
 SUBJECT_WORDS = 3
+SUBJECT = re.compile(r"^\W*\w+\s+(?:were|was|are|is|did|do|does|have|has|had)\s+(?:the\s+|these\s+|those\s+)?"
+                     r"(?P<whom>\w+)", re.I)
+DETERMINERS = frozenset("the a an this that these those their its his her our".split())
 # A clause with no subject of its own, after a comma: its verb is the one of the counts before it.
 ORPHAN_CLAUSE = re.compile(r"(?<=,)\s*(?:were|was|are|is|have been|has been|had been)\s+(?:\w+ly\s+)?\w+ed\b")
 NEAR_BEFORE = 6  # words before a figure whose events it may carry ("admitted only 102 victims")
@@ -179,18 +179,38 @@ def asked(question: Question) -> Asked:
     if question.unit:
         at = re.search(rf"\b{re.escape(question.unit)}\b", main_text)
         head = main_text[at.end():] if at else main_text
+        restrictions.append(_first_family(main_text[:at.start()]) if at else "")  # "how many *dead* servicemen"
     auxiliary = AUXILIARY.search(head)
     if auxiliary and auxiliary.group("be"):
         event = _first_family(head[auxiliary.end():][:40])
         restrictions.append(_first_family(head[:auxiliary.start()]))
     elif auxiliary:  # do-support or have: the verb comes after the subject
-        event = _first_family(" ".join(_content_words(head[auxiliary.end():])[:SUBJECT_WORDS + 1]))
+        event = _verb_family(head[auxiliary.end():])
     else:
         event = _first_family(head) or _first_family(main_text)
     if not event and auxiliary and not question.unit:  # "What death toll did …": the event is in the wh-phrase
         event = _first_family(head[:auxiliary.start()])
-    specific = tuple(p for p in question.predicates if p not in FAMILY_OF)
+    subject = SUBJECT.search(text)  # "when were the servicemen arrested": whom, not which occasion
+    whom = stem(fold(subject.group("whom"))) if subject else ""
+    specific = tuple(p for p in question.predicates if p not in FAMILY_OF and not (p == whom and p in PERSON_UNITS))
     return Asked(event, tuple(dict.fromkeys(r for r in restrictions if r and r != event)), specific)
+
+
+def _verb_family(text: str) -> str:
+    """The event of the verb after a subject ("did *the torture* kill": death, not torture): the first event
+    word among the next few content words that no article or possessive puts in a noun phrase."""
+    words = [w for w, _, _ in word_spans(text)]
+    content = 0
+    for i, word in enumerate(words):
+        if fold(word) in STOPWORDS:
+            continue
+        content += 1
+        if content > SUBJECT_WORDS + 1:
+            break
+        family = _first_family(word)
+        if family and not (i and fold(words[i - 1]) in DETERMINERS):
+            return family
+    return _first_family(" ".join(_content_words(text)[:SUBJECT_WORDS + 1]))
 
 
 def _content_words(text: str) -> list[str]:
@@ -234,6 +254,12 @@ def of_asked_kind(question: Question, figure: Figure, sentence: str = "") -> boo
     return not (figure.kind == "count" and question.unit and not _same_unit(question.unit, figure.unit, sentence))
 
 
+def states_figure_kind(question: Question, text: str) -> bool:
+    """Does `text` state a figure of the kind `question` asks for (of a compatible group, for a count)? The
+    cheap test a sentence passes before it is scored for a disagreement's rows."""
+    return any(of_asked_kind(question, f, text) for f in figures_in(text))
+
+
 def _covers(context: set[str], wanted: tuple[str, ...]) -> bool:
     """A question naming no event: its other words must stand next to the figure (all of up to three,
     two thirds of more): "remain in prison" is not "were sentenced … in prison"."""
@@ -255,7 +281,8 @@ def _same_unit(asked_unit: str, stated_unit: str, sentence: str) -> bool:
 
 def disagree(values: dict[str, list[str]]) -> bool:
     """Two sources disagree when their most specific values have nothing in common: "2021" is compatible
-    with "2021-12" (one says less), "2021-12" is not with "2021-11-01"."""
+    with "2021-12" (one says less), "2021-12" is not with "2021-11-01"; "hundreds" with 400 only when the
+    source says no number."""
     sets = [set(_most_specific(v)) for v in values.values() if v]
     return any(not any(_compatible(a, b) for a in x for b in y) for i, x in enumerate(sets) for y in sets[i + 1:])
 
@@ -268,7 +295,11 @@ def _compatible(a: str, b: str) -> bool:
 
 
 def _most_specific(values: list[str]) -> list[str]:
-    return [v for v in values if not any(o != v and o.startswith(v + "-") for o in values)]
+    """A source's values less those another of its values makes more precise: "2021" beside "2021-12", and
+    "hundreds" beside any number (a source that says "approximately 400" and, in a quote, "hundreds" gives 400)."""
+    precise = [v for v in values if v not in VAGUE]
+    kept = precise or values
+    return [v for v in kept if not any(o != v and o.startswith(v + "-") for o in kept)]
 
 
 def _same_kind(asked: str, stated: str) -> bool:
@@ -384,11 +415,13 @@ def _counted_noun(after: list[str], unit: str) -> bool:
 
 
 def _families(stems: list[str]) -> list[str]:
-    """Event families of the stems, in order; "tortured to death" names a death."""
+    """Event families of the stems, in order; "tortured to death" and "lost their lives" name a death."""
     found = []
     for i, word in enumerate(stems):
         if word in SENT_TO and stems[i + 1:i + 2] == ["prison"]:
             found.append("conviction")  # "sent to prison", "put in prison"
+        if word == "lost" and stems[i + 1:i + 2] == ["live"]:
+            found.append("death")  # "lost their lives"
         if word in FAMILY_OF:
             if stems[i + 1:i + 2] == ["death"] and FAMILY_OF[word] == "torture":
                 found.append("death")

@@ -13,6 +13,8 @@ from .question import FAMILY_OF, NUMBER_WORDS, Question, Term
 FOCUS_STATED = ("attribute", "count", "verb")  # the sources must say it: "population", "tanks", "live"
 FOCUS_WITH_NAMES = ("attribute", "count")  # … and say it about the question's names ("Which prison …" is not)
 MIN_PREFIX = 5  # 'Europe'/'European', 'Nasirov'/'NasirovAssessing': one word a prefix of the other, this long
+MIN_SHARED = 6  # 'detainees'/'detained': two forms of one word share this much of their start …
+MAX_ENDING = 3  # … and differ in at most this many letters at the end of the question's word
 DECISIVE_NUMBER = 100  # a number this large (or a year) that no source states cannot be what they are about
 NAME_GAP = 1  # words allowed between two words of a name found in a source ("Hikmet Hasanov", "Hikmet A. Hasanov")
 
@@ -44,10 +46,20 @@ def term_keys(term: Term) -> list[str]:
 
 
 def grounding_keys(question: Question) -> list[str]:
-    """The index keys `ground` looks up for a question (one `doc_freqs` call)."""
+    """The index keys `ground` looks up for a question (one `doc_freqs` call), with the words of its
+    focus's event family."""
     terms = [t for t in question.terms if not t.is_figure]
-    return sorted({k for t in terms for k in term_keys(t)} | set(question.figures)
+    family = {k for w in question.focus.split() for k in family_stems(stem(fold(w)))}
+    return sorted({k for t in terms for k in term_keys(t)} | set(question.figures) | family
                   | {w for f in question.figures for w in _number_words(f)})
+
+
+@lru_cache(maxsize=64)
+def family_stems(word_stem: str) -> tuple[str, ...]:
+    """The stems of the words of the same event family as `word_stem` ("jail" → "sentenc", "convict"…); none
+    when it is in no family."""
+    family = FAMILY_OF.get(word_stem)
+    return tuple(s for s, f in FAMILY_OF.items() if f == family) if family else ()
 
 
 def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: list[str],
@@ -82,7 +94,8 @@ def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: lis
         # the head noun ("population"; "coach" of "head coach"); a modifier too when it names a role of a
         # who-question ("prime minister"), not when it describes ("the unproven assumption": reworded)
         checked = focus_words if question.kind == "person" else focus_words[-1:]
-        absent = [w for w in checked if not found(Term(w, stem(fold(w))))]
+        absent = [w for w in checked if not found(Term(w, stem(fold(w))))
+                  and not any(freqs.get(k, 0) > 0 for k in family_stems(stem(fold(w))))]
         if absent:
             missing_focus = " ".join(absent)
     apart = bool(question.focus_kind in FOCUS_WITH_NAMES and question.names and not missing_focus
@@ -177,7 +190,9 @@ class _Vocabulary:
         return self._words
 
     def has_variant(self, word: str) -> bool:
-        """`word`, a prefix of it, or a word it is a prefix of (prefixes at least MIN_PREFIX long)."""
+        """`word`, a prefix of it, a word it is a prefix of (prefixes at least MIN_PREFIX long), or a word that
+        shares all of it but its last MAX_ENDING letters, at least MIN_SHARED of them ('detainees',
+        'detained')."""
         words = self.words
         if word in words:
             return True
@@ -187,8 +202,9 @@ class _Vocabulary:
             return True
         if self._ordered is None:
             self._ordered = sorted(words)
-        at = bisect_left(self._ordered, word)
-        return at < len(self._ordered) and self._ordered[at].startswith(word)
+        shared = word[:max(MIN_SHARED, len(word) - MAX_ENDING)]
+        at = bisect_left(self._ordered, shared)
+        return at < len(self._ordered) and self._ordered[at].startswith(shared)
 
     def adjacent(self, first: str, second: str) -> bool:
         """`first` followed by `second` (spelling variants allowed), at most NAME_GAP words between."""

@@ -25,7 +25,7 @@ NUMBER_WORDS = {
 # Events by families of words (stems): what a figure's clause says happened (a count of deaths is not a count of
 # people tortured, though both sentences say "torture".
 EVENTS = (
-    ("death", "die died dying dead death deaths kill killed killing executed execution murdered fatal"),
+    ("death", "die died dying dead death deaths kill killed killing executed execution murdered fatal perished"),
     ("acquittal", "acquit acquitted acquittal exonerated exonerate cleared rehabilitated overturned dropped"),
     ("release", "released release freed pardoned pardon"),
     ("conviction", "convicted convict conviction sentenced sentence guilty jailed imprisoned prosecuted "
@@ -39,6 +39,10 @@ EVENTS = (
     ("investigation", "investigation investigated investigate probe proceedings"),
 )
 FAMILY_OF = {stem(word): family for family, words in EVENTS for word in words.split()}
+# Words for people, whoever they are: a count of one is a count of any other.
+PERSON_UNITS = frozenset(stem(w) for w in """people person persons servicemen serviceman soldiers soldier officers
+officer individuals individual victims victim suspects suspect defendants defendant convicts convict prisoners
+prisoner detainees detainee troops military personnel accused""".split())
 
 
 # The answer a question asks for, from the wh-phrase that opens it (or opens its main clause).
@@ -48,7 +52,8 @@ KINDS = (
                             r"(what|which) (\w+ )?(prison |jail )?(terms?|sentences?)\b(?! (of|for|in|to)\b))\b")),
     ("count", re.compile(r"^(how many|how much|what (is|was|were|are) the (total |overall |exact |official )?"
                          r"(number|count|toll) of (?!the\b|a\b|this\b|that\b)|what (number|total|percentage|share|"
-                         r"proportion)|what total|what (\w+ )?(toll|number|count)\b(?! of (the|a|this|that)\b))\b")),
+                         r"proportion)|what total|what (\w+ )?(toll|number|count)\b(?! of (the|a|this|that)\b)|"
+                         r"what (is|was|were|are) the (\w+ )?(toll|tally)\b)\b")),
     ("date", re.compile(r"^(when|since when|until when|by when|(in|on|during|by|since|from)?\s*(what|which) "
                         r"(year|date|month|day|decade)|what (year|date|month|day)|on what date)\b")),
     ("identifier", re.compile(r"^(what|which) (article|document|law|resolution|case) (number|no)\b|"
@@ -185,6 +190,7 @@ COPULAR = re.compile(r"^(?:what|which|who|whom)\s+(?:is|was|are|were)\s+(?:the|a
 HOW_MANY = re.compile(r"^how (?:many|much)\s+(?:(?:is|are|was|were|did|does|do)\s+(?:the|a|an)?\s*)?"
                       r"(?P<words>(?:[^\W\d_][\w’'-]*\s*){1,3})", re.I)
 CATEGORY = re.compile(r"^(?:what|which)\s+(?P<word>[^\W\d_][\w’'-]*)", re.I)
+TALLY_WORDS = frozenset("toll tally count number total figure".split())  # "the death toll": a count of deaths
 MODIFIERS = frozenset("first last new total exact official main largest biggest average current most other".split())
 NP_END = frozenset("""of in for at on to from by with about that who which whose when where than as given taken written
 chosen known shown seen made held told found called""".split())
@@ -199,9 +205,13 @@ def _focus(text: str, kind: str) -> tuple[str, str, str]:
     head = LEAD.sub("", text.strip(), count=1).strip()
     number_of = re.search(r"\b(?:number|count|toll) of (?:the )?([^\W\d_][\w’'-]*)", head, re.I)
     unit = number_of.group(1) if kind == "count" and number_of else ""
+    if re.search(r"\b(?:toll|tally)\b", head, re.I):
+        unit = ""  # "the death toll of the torture" counts deaths, of anyone: the event is in the wh-phrase
     copular, how_many = COPULAR.match(head), HOW_MANY.match(head)
     if copular:
         phrase = _noun_phrase(copular.group("words").split())
+        if len(phrase) == 2 and fold(phrase[-1]) in TALLY_WORDS:
+            phrase = phrase[:1]
         if phrase and fold(phrase[-1]) in FRAME_WORDS:  # "what is the name of X's lawyer": lawyer
             after = re.search(rf"\b{re.escape(phrase[0])}\s+of\s+(?:the\s+|a\s+)?(?:[A-Z][\w’'-]*\s+)*(?P<rest>.*)",
                               head)
@@ -212,7 +222,12 @@ def _focus(text: str, kind: str) -> tuple[str, str, str]:
         first = words[0]
         if first[:1].isupper() or fold(first) in STOPWORDS or fold(first) in QUESTION_WORDS:
             return "", unit, ""
+        if re.match(r"how many\s+(?:is|are|was|were|have|has|had)\s+(?!the\b|a\b|an\b)", head, re.I):
+            return first, unit, "verb"  # "how many were jailed": no noun counted, the verb is asked about
         unit = first if kind in ("count", "duration") and head.lower().startswith("how many") else unit
+        event_noun = len(words) > 1 and stem(fold(words[1])) in FAMILY_OF and not words[1].endswith("ed")
+        if (stem(fold(unit)) in FAMILY_OF and stem(fold(unit)) not in PERSON_UNITS) or (unit == first and event_noun):
+            unit = ""  # "how many (treason) convictions / deaths": a count of events, of whoever they happened to
         if fold(first) in FRAME_WORDS:
             following = [w for w in words[1:] if fold(w) not in STOPWORDS and fold(w) not in AUXILIARIES]
             return (following[0] if following and not following[0][:1].isupper() else ""), unit, "verb"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -65,14 +64,3 @@ def retrieve(backend: Backend, vector: np.ndarray | None, tokens: list[str], den
                "search_fusion": end - after_lexical}
     return Retrieved(hits=hits, dense=dense, lexical=lexical,
                      timings_ms={name: round(seconds * 1000, 3) for name, seconds in timings.items()})
-
-
-def best_per_source(hits: list[ChunkHit], per_source: int) -> list[ChunkHit]:
-    """The first `per_source` hits of each source, in the order given."""
-    taken: Counter[str] = Counter()
-    kept = []
-    for hit in hits:
-        taken[hit.source_id] += 1
-        if taken[hit.source_id] <= per_source:
-            kept.append(hit)
-    return kept

@@ -118,10 +118,29 @@ def test_the_kind_of_answer_comes_from_the_phrase_that_opens_the_question(questi
     ("How many soldiers were exonerated after they died?", "acquittal", ("death",)),
     ("How many were posthumously exonerated?", "acquittal", ("death",)),
     ("How many people were released after their arrest?", "release", ("detention",)),
+    ("What number of people did the torture kill?", "death", ()),  # the subject 'the torture' is no event
+    ("How many soldiers perished because of the abuse?", "death", ()),
+    ("How many servicemen lost their lives under torture?", "death", ()),
+    ("How many dead servicemen were exonerated?", "acquittal", ("death",)),
+    ("How many people were rehabilitated after death?", "acquittal", ("death",)),
+    ("How many treason convictions were there?", "conviction", ()),
+    ("What was the death toll of the torture in the Tartar case?", "death", ()),
 ])
 def test_the_event_asked_about_is_the_main_verbs(question, event, restrictions):
     wanted = asked(analyze(question))
     assert (wanted.event, wanted.restrictions) == (event, restrictions)
+
+
+@pytest.mark.parametrize("question, unit, focus", [
+    ("How many were jailed for treason in the Terter case?", "", "jailed"),  # no counted noun: the verb
+    ("How many treason convictions were there?", "", "treason"),  # a count of events, not of a group
+    ("What was the death toll of the torture in the Tartar case?", "", "death"),
+    ("How many convicts did the Prosecutor General want the Supreme Court to review?", "convicts", "convicts"),
+    ("How many soldiers suffered torture?", "soldiers", "soldiers"),
+])
+def test_what_a_count_counts(question, unit, focus):
+    analysed = analyze(question)
+    assert (analysed.kind, analysed.unit, analysed.focus) == ("count", unit, focus)
 
 
 def test_a_figure_matches_only_the_same_kind_event_and_group_of_people():
@@ -147,4 +166,5 @@ def test_sources_disagree_only_when_their_most_specific_values_have_nothing_in_c
     assert disagree({"a": ["2021", "2021-12"], "b": ["2021-11-01"]})
     assert not disagree({"a": ["hundreds"], "b": ["400"]})
     assert disagree({"a": ["hundreds"], "b": ["400"], "c": ["200"]})
+    assert disagree({"a": ["400", "hundreds"], "b": ["200"]})  # a number beside "hundreds" is what it says
     assert not disagree({"a": ["24"]})

@@ -78,6 +78,25 @@ def test_words_no_source_uses_and_words_the_quotes_lack(seeds):
     assert uncovered(analyze("How many servicemen died?"), ["At least 13 servicemen died."]) == ()
 
 
+@pytest.mark.parametrize("text", [
+    "How many were jailed for treason in the Terter case?",  # 'jailed': another word of the conviction family
+    "How many detainees were tortured to death?",  # 'detainees' is another form of 'detained'
+    "What was the death toll of the torture in the Tartar case?",  # the toll counts deaths
+    "How many people were rehabilitated after death?",
+])
+def test_a_focus_the_sources_say_in_other_words_is_not_missing(seeds, text):
+    assert grounding_of(seeds, text).missing_focus == ""
+
+
+@pytest.mark.parametrize("text, missing", [
+    ("What is the population of Sumgait?", "population"),
+    ("How many tanks does the Azerbaijani army have?", "tanks"),
+    ("How many barrels of oil per day does Azerbaijan produce?", "barrels"),
+])
+def test_a_focus_no_source_says_in_any_form_is_missing(seeds, text, missing):
+    assert grounding_of(seeds, text).missing_focus == missing
+
+
 def test_a_focus_that_never_stands_with_the_questions_names_is_apart(seeds):
     assert grounding_of(seeds, "How many medals did Mais Barkhudarov receive?").focus_apart
     assert not grounding_of(seeds, "How many medals did Hikmet Hasanov receive?").focus_apart

@@ -53,7 +53,10 @@ def test_the_json_of_an_abstention_names_what_the_sources_lack(seed_engine):
 
 
 def test_a_disagreement_lists_every_sources_figure_for_the_same_thing_with_who_and_when(seed_engine):
-    for question in (DEATHS, "How many people were tortured to death?"):
+    for question in (DEATHS, "How many people were tortured to death?",
+                     # in words no source uses ("toll", "lost their lives"), the subject an event word ("the torture")
+                     "What was the death toll of the torture in the Tartar case?",
+                     "How many servicemen lost their lives under torture?", "What number of people did the torture kill?"):
         answer = seed_engine.ask(question)
         assert answer.conflict is not None, question
         rows = [(r.outlet, r.values, r.attribution) for r in answer.conflict.rows]
