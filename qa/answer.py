@@ -10,8 +10,9 @@ from .abstention import Verdict, abstain_message
 from .disagreement import (by_date, conflict_message, each_source_first, figure_rows, find_conflict,
                            rows_of_other_sources, states_asked_kind)
 from .furniture import Furniture, is_whole_sentence, prose_span
-from .grounding import Grounding, uncovered
-from .question import Question
+from .grounding import Grounding, new_names, uncovered
+from .lexical import fold, stem, stems_of
+from .question import INSTITUTIONS, Question
 from .scoring import ScoredSentence
 from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Source
 
@@ -30,6 +31,20 @@ def without_figure(question: Question, ranked: list[ScoredSentence], bodies: dic
         return None
     names = tuple(" ".join(phrase) for phrase in question.names)
     return Verdict(True, "no_figure", (FIGURE_CHECKED[question.kind],) + names)
+
+
+def without_place(question: Question, quoted: list[ScoredSentence]) -> Verdict | None:
+    """Abstain (reason no_place) on "which court / prison / city …" when no sentence the answer would quote
+    names one: a name the question does not give, and for an institution its word beside it ("the new verdicts
+    were issued on June 4" names no court; "remain in prison" names no prison)."""
+    if question.kind != "place" or question.focus_kind != "category":
+        return None
+    focus = stem(fold(question.focus))
+    for sentence in quoted:
+        if new_names(question, sentence.text) and (question.focus not in INSTITUTIONS
+                                                   or focus in stems_of(sentence.text)):
+            return None
+    return Verdict(True, "no_place", (question.focus,) + tuple(" ".join(phrase) for phrase in question.names))
 
 
 def prose_only(ranked: list[ScoredSentence], bodies: dict[str, str],

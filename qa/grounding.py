@@ -7,8 +7,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
-from .lexical import fold, idf, phonetic_key, stem, word_spans, word_stem
-from .question import FAMILY_OF, NUMBER_WORDS, Question, Term
+from .lexical import STOPWORDS, fold, idf, phonetic_key, stem, word_spans, word_stem
+from .question import FAMILY_OF, NUMBER_WORDS, TITLES, Question, Term
+
+MONTH_NAMES = frozenset("""january february march april may june july august september october november december
+monday tuesday wednesday thursday friday saturday sunday""".split())
+SENTENCE_OPENERS = ".!?…:“\"«"  # after one of these a capital letter may just open a sentence or a quotation
 
 FOCUS_STATED = ("attribute", "count", "verb")  # the sources must say it: "population", "tanks", "live"
 FOCUS_WITH_NAMES = ("attribute", "count")  # … and say it about the question's names ("Which prison …" is not)
@@ -159,6 +163,23 @@ def uncovered(question: Question, quoted: list[str]) -> tuple[str, ...]:
             continue
         missing.append(term.text)
     return tuple(dict.fromkeys(missing))
+
+
+def new_names(question: Question, text: str) -> tuple[str, ...]:
+    """The names in `text` that the question does not give: capitalised words that do not open a sentence or
+    a quotation, are no function word, month or title, and match none of the question's words in any spelling."""
+    asked = {fold(t.text) for t in question.terms} | {t.stem for t in question.terms}
+    keys = {phonetic_key(t.text) for t in question.terms if t.is_name} - {""}
+    found, previous_end = [], None
+    for word, start, end in word_spans(text):
+        opens = previous_end is None or any(mark in text[previous_end:start] for mark in SENTENCE_OPENERS)
+        previous_end = end
+        folded = fold(word)
+        if (opens or not word[:1].isupper() or folded in STOPWORDS or folded in MONTH_NAMES or folded in TITLES
+                or folded in asked or word_stem(word) in asked or (keys and phonetic_key(word) in keys)):
+            continue
+        found.append(word)
+    return tuple(dict.fromkeys(found))
 
 
 def mentions(text: str, phrase: tuple[str, ...]) -> bool:

@@ -45,6 +45,12 @@ officer individuals individual victims victim suspects suspect defendants defend
 prisoner detainees detainee troops military personnel accused""".split())
 
 
+# What "which X" asks for when it asks for a place; the first six are institutions, named with the word itself
+# ("the Supreme Court", "Gobustan prison"), the others by a name alone ("Baku").
+PLACES = ("court", "prison", "unit", "hospital", "base", "camp", "city", "region", "country", "village", "town",
+          "district")
+INSTITUTIONS = PLACES[:6]
+
 # The answer a question asks for, from the wh-phrase that opens it (or opens its main clause).
 KINDS = (
     ("age", re.compile(r"^how old\b")),
@@ -60,7 +66,7 @@ KINDS = (
                               r"^which (article|paragraph|section)\b|^what (is|was) the number of (the|a|this|that)\b")),
     ("person", re.compile(r"^(who|whom|whose|which (general|officer|official|person|minister|prosecutor|"
                           r"journalist|leader|commander|politician|activist|lawyer|judge))\b")),
-    ("place", re.compile(r"^(where|which (city|region|country|village|town|prison|court|unit))\b")),
+    ("place", re.compile(rf"^(where|((in|at|from|to|into) )?which (\w+ )?({'|'.join(PLACES)}))\b")),
 )
 # A leading phrase before the wh-word: "According to PACE, how many…", "In which year…", "And when…".
 LEAD = re.compile(r"^(?:(?:and|but|so|also|then|besides [^,]*,|apart from [^,]*,)\s+)?"
@@ -189,7 +195,8 @@ COPULAR = re.compile(r"^(?:what|which|who|whom)\s+(?:is|was|are|were)\s+(?:the|a
                      r"(?P<words>(?:[^\W\d_][\w’'-]*\s*){1,4})", re.I)
 HOW_MANY = re.compile(r"^how (?:many|much)\s+(?:(?:is|are|was|were|did|does|do)\s+(?:the|a|an)?\s*)?"
                       r"(?P<words>(?:[^\W\d_][\w’'-]*\s*){1,3})", re.I)
-CATEGORY = re.compile(r"^(?:what|which)\s+(?P<word>[^\W\d_][\w’'-]*)", re.I)
+CATEGORY = re.compile(r"^(?:(?:in|at|from|to|into)\s+)?(?:what|which)\s+(?P<word>[^\W\d_][\w’'-]*)"
+                      r"(?:\s+(?P<place>[^\W\d_][\w’'-]*))?", re.I)
 TALLY_WORDS = frozenset("toll tally count number total figure".split())  # "the death toll": a count of deaths
 MODIFIERS = frozenset("first last new total exact official main largest biggest average current most other".split())
 NP_END = frozenset("""of in for at on to from by with about that who which whose when where than as given taken written
@@ -235,7 +242,8 @@ def _focus(text: str, kind: str) -> tuple[str, str, str]:
     category = CATEGORY.match(head)
     if category and not category.group("word")[:1].isupper() and fold(category.group("word")) not in STOPWORDS \
             and fold(category.group("word")) not in AUXILIARIES:
-        return category.group("word"), unit, "category"
+        place = category.group("place") or ""
+        return (place if place.lower() in PLACES else category.group("word")), unit, "category"
     return "", unit, ""
 
 

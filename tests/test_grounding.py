@@ -9,7 +9,7 @@ import pytest
 from seed_data import QUESTIONS, SOURCES, seed_questions
 
 from qa.furniture import furniture_spans, is_whole_sentence, prose_span
-from qa.grounding import ground, grounding_keys, uncovered
+from qa.grounding import ground, grounding_keys, new_names, uncovered
 from qa.question import analyze
 from qa.sources import load_sources
 from qa.spelling import NameSpellings
@@ -95,6 +95,14 @@ def test_a_focus_the_sources_say_in_other_words_is_not_missing(seeds, text):
 ])
 def test_a_focus_no_source_says_in_any_form_is_missing(seeds, text, missing):
     assert grounding_of(seeds, text).missing_focus == missing
+
+
+def test_the_names_a_sentence_adds_to_the_question():
+    question = analyze("Which court issued the new verdicts against Senan Mashyev on June 4?")
+    assert new_names(question, "The new verdicts were issued on June 4. Senan Mashyev was sentenced.") == ()
+    # "Court" is the question's own word; "The" opens the quotation
+    assert new_names(question, "He said: “The Supreme Court of Azerbaijan ruled.”") == ("Supreme", "Azerbaijan")
+    assert new_names(analyze("Which region is Hikmat Hasanov from?"), "Hikmet Hasanov was in Tartar.") == ("Tartar",)
 
 
 def test_a_focus_that_never_stands_with_the_questions_names_is_apart(seeds):

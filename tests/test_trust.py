@@ -34,12 +34,25 @@ def quoted_spans(answer):
     ("How many medals did Mais Barkhudarov receive?", "never_together", "medals"),
     ("Who is the prime minister of Armenia?", "never_mentioned", "prime"),
     ("How old is Nemat Maharramov?", "no_figure", "No passage gives an age near Nemat Maharramov"),
+    ("Which court issued the new verdicts against Senan Mashyev on June 4?", "no_place",
+     "No passage names the court for Senan Mashyev"),
+    ("In which prison are the ten Tartar case defendants held?", "no_place", "No passage names the prison"),
 ])
 def test_questions_the_sources_do_not_answer_abstain_and_say_why(seed_engine, question, reason, named):
     answer = seed_engine.ask(question)
     assert answer.abstained and answer.answer == [] and answer.conflict is None
     assert answer.reason == reason
     assert answer.message.startswith("The sources do not say.") and named in answer.message
+
+
+@pytest.mark.parametrize("question, named", [
+    ("Which region were the servicemen taken to?", "Tartar region"),
+    ("Which army corps did Mais Barkhudarov command?", "Second Army Corps"),
+    ("Which court did the Prosecutor General appeal to in 2022?", "Supreme Court"),
+])
+def test_a_place_the_quotes_name_is_answered(seed_engine, question, named):
+    answer = seed_engine.ask(question)
+    assert not answer.abstained and any(named in q.quote for q in answer.answer), answer.message
 
 
 def test_an_age_is_the_one_given_near_the_person_asked_about(seed_engine):
