@@ -16,7 +16,7 @@ class Verdict:
     """Whether the sources answer, and if not, why (for the message and the JSON)."""
 
     abstain: bool
-    reason: str = ""  # never_mentioned, never_together, no_figure, no_place, weak_evidence, no_sentences, reranker, language
+    reason: str = ""  # never_mentioned, never_together, no_figure, no_name, weak_evidence, no_sentences, reranker, language
     missing: tuple[str, ...] = ()  # what the sources never mention, as typed
 
 
@@ -53,11 +53,11 @@ def abstain_message(verdict: Verdict, limited: bool = False) -> str:
         focus, *names = verdict.missing
         where = "No passage of the chosen sources mentions" if limited else "No passage mentions"
         return f"{ABSTAIN_MESSAGE} {where} “{focus}” together with {', '.join(names)}."
-    if verdict.reason == "no_place" and verdict.missing:
-        place, *names = verdict.missing
+    if verdict.reason == "no_name" and verdict.missing:
+        named, *names = verdict.missing
         where = "No passage of the chosen sources names" if limited else "No passage names"
         near = f" for {', '.join(names)}" if names else ""
-        return f"{ABSTAIN_MESSAGE} {where} the {place}{near}."
+        return f"{ABSTAIN_MESSAGE} {where} the {named}{near}."
     if verdict.reason == "no_figure" and verdict.missing:
         kind, *names = verdict.missing
         article = "an" if kind[0] in "aeiou" else "a"

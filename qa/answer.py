@@ -33,18 +33,19 @@ def without_figure(question: Question, ranked: list[ScoredSentence], bodies: dic
     return Verdict(True, "no_figure", (FIGURE_CHECKED[question.kind],) + names)
 
 
-def without_place(question: Question, quoted: list[ScoredSentence]) -> Verdict | None:
-    """Abstain (reason no_place) on "which court / prison / city …" when no sentence the answer would quote
-    names one: a name the question does not give, and for an institution its word beside it ("the new verdicts
-    were issued on June 4" names no court; "remain in prison" names no prison)."""
-    if question.kind != "place" or question.focus_kind != "category":
+def without_name(question: Question, quoted: list[ScoredSentence]) -> Verdict | None:
+    """Abstain (reason no_name) on a question asking for a name (who, which court / prison / city, what is the
+    name of) when no sentence the answer would quote gives one: a name the question does not give, and for an
+    institution its word beside it ("the new verdicts were issued on June 4" names no court; "remain in
+    prison" names no prison; "an officer was forced…" names no officer)."""
+    if not question.asks_name:
         return None
-    focus = stem(fold(question.focus))
+    institution = question.focus if question.focus in INSTITUTIONS else ""
     for sentence in quoted:
-        if new_names(question, sentence.text) and (question.focus not in INSTITUTIONS
-                                                   or focus in stems_of(sentence.text)):
+        if new_names(question, sentence.text) and (not institution or stem(fold(institution)) in stems_of(sentence.text)):
             return None
-    return Verdict(True, "no_place", (question.focus,) + tuple(" ".join(phrase) for phrase in question.names))
+    named = question.focus if question.focus_kind in ("category", "attribute") and question.focus else "person"
+    return Verdict(True, "no_name", (named,) + tuple(" ".join(phrase) for phrase in question.names))
 
 
 def prose_only(ranked: list[ScoredSentence], bodies: dict[str, str],

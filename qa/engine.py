@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from .abstention import abstain_message
-from .answer import compose, prose_only, select_quotes, without_figure, without_place
+from .answer import compose, prose_only, select_quotes, without_figure, without_name
 from .bridging import judge, with_language
 from .config import Config
 from .embedding import Embedder
@@ -398,7 +398,7 @@ class Engine:
         grounding, verdict = judged.grounding, judged.verdict
         if not verdict.abstain and cfg.use_grounding and cfg.abstain_without_figure:
             quoted = select_quotes(ranked, cfg.quote_margin, cfg.max_quotes)
-            verdict = without_figure(analysed, ranked, bodies) or without_place(analysed, quoted) or verdict
+            verdict = without_figure(analysed, ranked, bodies) or without_name(analysed, quoted) or verdict
         answer = compose(analysed, ranked, passages, sources, furniture, grounding, verdict, cfg.quote_margin,
                          cfg.max_quotes, cfg.max_conflict_quotes, read_deeper if deeper_records else None)
         answer = with_language(answer, language, judged)
@@ -409,7 +409,7 @@ class Engine:
             message = abstain_message(verdict, limited=True) if answer.abstained else answer.message
             answer = replace(answer, limited_to=sorted(chosen), message=message)
         return Trace(_with_timings(answer, timings), ranking, ranked, analysed,
-                     grounded_abstention=verdict.reason in ("never_mentioned", "never_together", "no_figure", "no_place"),
+                     grounded_abstention=verdict.reason in ("never_mentioned", "never_together", "no_figure", "no_name"),
                      deeper=deeper)
 
     def _with_context(self, question: str, previous: str | None) -> str:

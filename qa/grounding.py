@@ -166,17 +166,24 @@ def uncovered(question: Question, quoted: list[str]) -> tuple[str, ...]:
 
 
 def new_names(question: Question, text: str) -> tuple[str, ...]:
-    """The names in `text` that the question does not give: capitalised words that do not open a sentence or
-    a quotation, are no function word, month or title, and match none of the question's words in any spelling."""
+    """The names in `text` that the question does not give: capitalised words that are no function word, month
+    or title and match none of the question's words in any spelling. A word opening a sentence or a quotation
+    is a name only when it looks like one there: capitals inside ("BSkyB"), a possessive ("Cobham's"), or a
+    capitalised word after it ("Hikmet Hasanov was …"), not "Police were present"."""
     asked = {fold(t.text) for t in question.terms} | {t.stem for t in question.terms}
     keys = {phonetic_key(t.text) for t in question.terms if t.is_name} - {""}
-    found, previous_end = [], None
-    for word, start, end in word_spans(text):
-        opens = previous_end is None or any(mark in text[previous_end:start] for mark in SENTENCE_OPENERS)
-        previous_end = end
+    spans = word_spans(text)
+    found = []
+    for i, (word, start, _) in enumerate(spans):
         folded = fold(word)
-        if (opens or not word[:1].isupper() or folded in STOPWORDS or folded in MONTH_NAMES or folded in TITLES
+        if (not word[:1].isupper() or folded in STOPWORDS or folded in MONTH_NAMES or folded in TITLES
                 or folded in asked or word_stem(word) in asked or (keys and phonetic_key(word) in keys)):
+            continue
+        opens = i == 0 or any(mark in text[spans[i - 1][2]:start] for mark in SENTENCE_OPENERS)
+        looks_named = (any(c.isupper() for c in word[1:]) or text[spans[i][2]:spans[i][2] + 2] in ("'s", "’s")
+                       or (i + 1 < len(spans) and spans[i + 1][0][:1].isupper()
+                           and text[spans[i][2]:spans[i + 1][1]].strip() == ""))
+        if opens and not looks_named:
             continue
         found.append(word)
     return tuple(dict.fromkeys(found))

@@ -45,6 +45,7 @@ officer individuals individual victims victim suspects suspect defendants defend
 prisoner detainees detainee troops military personnel accused""".split())
 
 
+NAME_OF = re.compile(r"^(?:what|which)\s+(?:is|was|are|were)\s+the\s+names?\s+of\b", re.I)
 # What "which X" asks for when it asks for a place; the first six are institutions, named with the word itself
 # ("the Supreme Court", "Gobustan prison"), the others by a name alone ("Baku").
 PLACES = ("court", "prison", "unit", "hospital", "base", "camp", "city", "region", "country", "village", "town",
@@ -104,6 +105,12 @@ class Question:
     @property
     def asks_figure(self) -> bool:
         return self.kind in ("count", "date", "duration", "age", "identifier")
+
+    @property
+    def asks_name(self) -> bool:
+        """Who, which court / prison / city, what is the name of: the answer names someone or somewhere."""
+        return (self.kind == "person" or (self.kind == "place" and self.focus_kind == "category")
+                or bool(NAME_OF.match(LEAD.sub("", self.text.strip(), count=1).strip())))
 
 
 def question_kind(text: str) -> str:

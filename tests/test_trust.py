@@ -34,9 +34,9 @@ def quoted_spans(answer):
     ("How many medals did Mais Barkhudarov receive?", "never_together", "medals"),
     ("Who is the prime minister of Armenia?", "never_mentioned", "prime"),
     ("How old is Nemat Maharramov?", "no_figure", "No passage gives an age near Nemat Maharramov"),
-    ("Which court issued the new verdicts against Senan Mashyev on June 4?", "no_place",
+    ("Which court issued the new verdicts against Senan Mashyev on June 4?", "no_name",
      "No passage names the court for Senan Mashyev"),
-    ("In which prison are the ten Tartar case defendants held?", "no_place", "No passage names the prison"),
+    ("In which prison are the ten Tartar case defendants held?", "no_name", "No passage names the prison"),
 ])
 def test_questions_the_sources_do_not_answer_abstain_and_say_why(seed_engine, question, reason, named):
     answer = seed_engine.ask(question)
