@@ -9,6 +9,8 @@ from .question import Question
 from .scoring import ScoredSentence
 
 ABSTAIN_MESSAGE = "The sources do not say."
+# Abstentions on what the sources contain (not on a score): a name, a word, a figure or a name asked for is absent
+GROUNDED_REASONS = ("never_mentioned", "never_together", "no_figure", "no_name")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from .abstention import abstain_message
+from .abstention import GROUNDED_REASONS, abstain_message
 from .answer import compose, prose_only, select_quotes, without_figure, without_name
 from .bridging import judge, with_language
 from .config import Config
@@ -409,7 +409,7 @@ class Engine:
             message = abstain_message(verdict, limited=True) if answer.abstained else answer.message
             answer = replace(answer, limited_to=sorted(chosen), message=message)
         return Trace(_with_timings(answer, timings), ranking, ranked, analysed,
-                     grounded_abstention=verdict.reason in ("never_mentioned", "never_together", "no_figure", "no_name"),
+                     grounded_abstention=verdict.reason in GROUNDED_REASONS,
                      deeper=deeper)
 
     def _with_context(self, question: str, previous: str | None) -> str:
