@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 
 from .attribution import attribution
-from .figures import SAME_YEAR, Asked, Figure, asked, disagree, figures_in, matches, of_asked_kind
+from .figures import Asked, Figure, asked, disagree, figures_in, matches, of_asked_kind, says_same_year
 from .grounding import mentions
 from .lexical import stem, stems_of
 from .question import Question
@@ -46,10 +46,11 @@ def figure_rows(question: Question, ranked: list[ScoredSentence], bodies: dict[s
             continue
         seen.add(key)
         body = bodies[sentence.source_id]
-        found = [f for f in figures_in(sentence.text, sentence.start, _context_year(body, sentence))
+        found = [f for f in figures_in(sentence.text, 0, _context_year(body, sentence))
                  if matches(question, f, wanted, sentence.text)]
         if not found or not _names_near(names, body, sentence) or not _states(sentence.text, question.figures):
             continue
+        found = [replace(f, start=f.start + sentence.start, end=f.end + sentence.start) for f in found]
         if question.kind in OCCASION_KINDS and not _same_occasion(question, wanted, sentence.text):
             continue
         part = _clause_sentence(sentence, found[0])
@@ -151,7 +152,7 @@ def by_date(source: Source) -> str:
 def _context_year(body: str, sentence: ScoredSentence) -> str:
     """The year "the same year" in this sentence refers to: the last one written before it (read only when the
     sentence says "same year")."""
-    return _last_year(body[:sentence.start]) if SAME_YEAR.search(sentence.text) else ""
+    return _last_year(body[:sentence.start]) if says_same_year(sentence.text) else ""
 
 
 def _last_year(text: str) -> str:

@@ -90,10 +90,16 @@ class Figure:
 
 def figures_in(text: str, offset: int = 0, context_year: str = "") -> list[Figure]:
     """Every figure of `text` (one sentence), in order. `context_year` resolves "December of the same year"."""
-    found = _figures(text, context_year if SAME_YEAR.search(text) else "")
+    found = _figures(text, context_year if says_same_year(text) else "")
     if not offset:
         return list(found)
     return [replace(f, start=f.start + offset, end=f.end + offset) for f in found]
+
+
+@lru_cache(maxsize=65_536)
+def says_same_year(text: str) -> bool:
+    """Does the sentence say "the same year" (whose year is the one written before it)?"""
+    return bool(SAME_YEAR.search(text))
 
 
 @lru_cache(maxsize=65_536)

@@ -81,13 +81,16 @@ def score_sentences(question: Question, vector: np.ndarray | None, query_tokens:
     texts = [bodies[r.source_id][r.start:r.end] for r in records]
     asked_terms = set(idf_weights)
     found_terms = [asked_terms & sentence_tokens(text) for text in texts]  # the question's terms in each sentence
-    scored: dict[tuple[str, int, int], ScoredSentence] = {}
-    for i, (record, dense) in enumerate(zip(records, dense_scores)):
+    # a sentence in several overlapping chunks is scored once, as it stands in its best passage's chunk
+    chosen: dict[tuple[str, int, int], tuple[float, int]] = {}
+    for i, record in enumerate(records):
         key = (record.source_id, record.start, record.end)
         passage = passage_scores.get(record.chunk_key, 0.0) / best_passage
-        if key in scored and scored[key].passage >= passage:
-            continue
-        text = texts[i]
+        if key not in chosen or passage > chosen[key][0]:
+            chosen[key] = (passage, i)
+    scored = []
+    for (source_id, start, end), (passage, i) in chosen.items():
+        record, dense, text = records[i], dense_scores[i], texts[i]
         lexical = 0.0
         if query_tokens:
             own = covered(found_terms[i])
@@ -97,9 +100,9 @@ def score_sentences(question: Question, vector: np.ndarray | None, query_tokens:
         typed = has_answer_type(text, question, figures_in(text)) if use_answer_type and question.kind else 0.0
         evidence = weights.dense * float(dense) + weights.lexical * lexical
         total = evidence + weights.passage * passage + weights.answer_type * typed
-        scored[key] = ScoredSentence(record.source_id, record.start, record.end, total, float(dense),
-                                     lexical, passage, typed, text, evidence)
-    return sorted(scored.values(), key=lambda s: (-s.score, s.source_id, s.start))
+        scored.append(ScoredSentence(source_id, start, end, total, float(dense), lexical, passage, typed, text,
+                                     evidence))
+    return sorted(scored, key=lambda s: (-s.score, s.source_id, s.start))
 
 
 @lru_cache(maxsize=65_536)
