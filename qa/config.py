@@ -104,7 +104,7 @@ class Config:
     abstain_threshold: float = 0.33  # best sentence evidence (w_dense·cos + w_lexical·coverage) under this
     use_grounding: bool = True  # abstain when a name, year or large number of the question is in no source
     abstain_on_missing_focus: bool = True  # … or the word the question asks about ("population") is in none
-    abstain_without_figure: bool = True  # … or it asks for an age, or a court, prison, city…, no passage gives
+    abstain_without_figure: bool = True  # … or it asks for an age or a name (who, which court…) none gives
     grounding_passages_k: int = 20  # best passages read for name phrases and word variants
     # optional cross-encoder (qa/rerank.py): package, local folder or hub name; "" = off (none ships offline)
     reranker: str = ""

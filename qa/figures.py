@@ -45,9 +45,6 @@ MODIFIERS = frozenset("""more than less fewer at least least most about around a
 only new other former further additional young old azerbaijani armenian russian""".split())
 NOT_UNITS = frozenset("""of whom which were was are is had have has died dying and or to in on at by for with from as the
 a an who that these those people's""".split())
-# Words for the people a case counts, used interchangeably ("9 people", "13 servicemen", "eight suspects");
-# a narrower group ("teenagers", "journalists", "civilians") must be named as such.
-
 SENT_TO = frozenset({"sent", "put", "thrown", "land"})
 NEGATIONS = frozenset({"not", "no", "never", "nor", "without", "n't"})
 # "those who died", "the servicemen who had been tortured": says whom a question counts, not what happened

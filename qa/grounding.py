@@ -59,10 +59,10 @@ def grounding_keys(question: Question) -> list[str]:
 
 
 @lru_cache(maxsize=64)
-def family_stems(word_stem: str) -> tuple[str, ...]:
-    """The stems of the words of the same event family as `word_stem` ("jail" → "sentenc", "convict"…); none
-    when it is in no family."""
-    family = FAMILY_OF.get(word_stem)
+def family_stems(stemmed: str) -> tuple[str, ...]:
+    """The stems of the words of the same event family as the stem `stemmed` ("jail" → "sentenc",
+    "convict"…); none when it is in no family."""
+    family = FAMILY_OF.get(stemmed)
     return tuple(s for s, f in FAMILY_OF.items() if f == family) if family else ()
 
 

@@ -39,12 +39,13 @@ EVENTS = (
     ("investigation", "investigation investigated investigate probe proceedings"),
 )
 FAMILY_OF = {stem(word): family for family, words in EVENTS for word in words.split()}
-# Words for people, whoever they are: a count of one is a count of any other.
+# Words for the people a case counts, used interchangeably ("9 people", "13 servicemen", "eight suspects");
+# a narrower group ("teenagers", "journalists", "civilians") must be named as such.
 PERSON_UNITS = frozenset(stem(w) for w in """people person persons servicemen serviceman soldiers soldier officers
 officer individuals individual victims victim suspects suspect defendants defendant convicts convict prisoners
 prisoner detainees detainee troops military personnel accused""".split())
 
-
+# "What is the name of …": asks for a name, whatever its focus word ("the officer", "the aunt")
 NAME_OF = re.compile(r"^(?:what|which)\s+(?:is|was|are|were)\s+the\s+names?\s+of\b", re.I)
 # What "which X" asks for when it asks for a place; the first six are institutions, named with the word itself
 # ("the Supreme Court", "Gobustan prison"), the others by a name alone ("Baku").
