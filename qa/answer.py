@@ -18,15 +18,15 @@ from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Sour
 
 
 # Kinds of figure whose absence near the question's names means the sources do not give it, with the word the
-# abstention uses. Only ages: counts and dates are written in more ways than qa/figures.py reads ("the 10th
-# and 11th centuries", "168,637 Victorians"); checking them turned away 15 more of SQuAD's 705 answerable
-# questions.
-FIGURE_CHECKED = {"age": "age"}
+# abstention uses. Ages and durations ("how long"): counts and dates are written in more ways than
+# qa/figures.py reads ("the 10th and 11th centuries", "168,637 Victorians"); checking them turned away 15 more
+# of SQuAD's 705 answerable questions (durations: none, and one more unanswerable one caught).
+FIGURE_CHECKED = {"age": "age", "duration": "duration"}
 
 
 def without_figure(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> Verdict | None:
-    """Abstain (reason no_figure) on a question that asks for an age when no candidate sentence gives one with
-    the question's names near it."""
+    """Abstain (reason no_figure) on a question that asks for an age or a duration when no candidate sentence
+    gives one with the question's names near it."""
     if question.kind not in FIGURE_CHECKED or states_asked_kind(question, ranked, bodies):
         return None
     names = tuple(" ".join(phrase) for phrase in question.names)

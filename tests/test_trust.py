@@ -34,6 +34,7 @@ def quoted_spans(answer):
     ("How many medals did Mais Barkhudarov receive?", "never_together", "medals"),
     ("Who is the prime minister of Armenia?", "never_mentioned", "prime"),
     ("How old is Nemat Maharramov?", "no_figure", "No passage gives an age near Nemat Maharramov"),
+    ("How long was Nemat Maharramov in prison?", "no_figure", "No passage gives a duration near Nemat Maharramov"),
     ("Which court issued the new verdicts against Senan Mashyev on June 4?", "no_name",
      "No passage names the court for Senan Mashyev"),
     ("In which prison are the ten Tartar case defendants held?", "no_name", "No passage names the prison"),
