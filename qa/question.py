@@ -46,6 +46,7 @@ officer individuals individual victims victim suspects suspect defendants defend
 prisoner detainees detainee troops military personnel accused""".split())
 
 # "What is the name of …": asks for a name, whatever its focus word ("the officer", "the aunt")
+WHO_IS_NAMED = re.compile(r"^[Ww]ho\s+(?:is|was|are|were)\s+(?:[a-z]\w*\s+)?[A-Z]")  # "Who is (general) Mais Barkhudarov?"
 NAME_OF = re.compile(r"^(?:what|which)\s+(?:is|was|are|were)\s+the\s+names?\s+of\b", re.I)
 # What "which X" asks for when it asks for a place; the first six are institutions, named with the word itself
 # ("the Supreme Court", "Gobustan prison"), the others by a name alone ("Baku").
@@ -109,9 +110,11 @@ class Question:
 
     @property
     def asks_name(self) -> bool:
-        """Who, which court / prison / city, what is the name of: the answer names someone or somewhere."""
-        return (self.kind == "person" or (self.kind == "place" and self.focus_kind == "category")
-                or bool(NAME_OF.match(LEAD.sub("", self.text.strip(), count=1).strip())))
+        """Who, which court / prison / city, what is the name of: the answer names someone or somewhere ("Who
+        is Hikmet Hasanov?" asks who he is, not for a name)."""
+        head = LEAD.sub("", self.text.strip(), count=1).strip()
+        return ((self.kind == "person" and not WHO_IS_NAMED.match(head))
+                or (self.kind == "place" and self.focus_kind == "category") or bool(NAME_OF.match(head)))
 
 
 def question_kind(text: str) -> str:
