@@ -22,7 +22,9 @@ OCCASION_KINDS = frozenset({"date", "duration"})
 # "what prison terms did they receive")
 LIGHT_WORDS = frozenset(stem(w) for w in (
     "take taken place happen occur become known use used against term terms sentence sentences prison jail "
-    "receive received get got serve served give given").split())
+    "receive received get got serve served give given other others").split())
+PREVIOUS_SENTENCE = 400  # characters read back for whom a "they" stands for
+PRONOUN = re.compile(r"\b(?:they|he|she|them|him|her|their|his)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ def figure_rows(question: Question, ranked: list[ScoredSentence], bodies: dict[s
         if not found or not _names_near(names, body, sentence) or not _states(sentence.text, question.figures):
             continue
         found = [replace(f, start=f.start + sentence.start, end=f.end + sentence.start) for f in found]
-        if question.kind in OCCASION_KINDS and not _same_occasion(question, wanted, sentence.text):
+        if question.kind in OCCASION_KINDS and not _same_occasion(question, wanted, body, sentence):
             continue
         part = _clause_sentence(sentence, found[0])
         who = attribution(part.text, before=found[0].start - part.start)
@@ -88,16 +90,22 @@ def states_asked_kind(question: Question, ranked: list[ScoredSentence], bodies: 
     return False
 
 
-def _same_occasion(question: Question, wanted: Asked, text: str) -> bool:
+def _same_occasion(question: Question, wanted: Asked, body: str, sentence: ScoredSentence) -> bool:
     """A date or a term is the one asked for only if its sentence also says at least half of what else the
     question names (its names, its words beside the event: "the *new* verdicts", "the *Military* Prosecutor",
-    "convicted of *treason*")."""
+    "convicted of *treason*"). A sentence that speaks of them as "they" / "he" / "she" names whom the sentence
+    before it names ("… Senan Mashyev … were sentenced in March 2019. On October 1, 2020, they were released")."""
     words = [w for w in wanted.specific if w not in LIGHT_WORDS]
     wanted_count = len(words) + len(question.names)
     if not wanted_count:
         return True
+    text = sentence.text
     stems = stems_of(text)
-    said = sum(w in stems for w in words) + sum(mentions(text, phrase) for phrase in question.names)
+    named = text
+    if PRONOUN.search(text):
+        before = body.rfind(".", 0, max(0, sentence.start - 2)) + 1  # where the sentence before it starts
+        named = body[max(before, sentence.start - PREVIOUS_SENTENCE):sentence.start] + text
+    said = sum(w in stems for w in words) + sum(mentions(named, phrase) for phrase in question.names)
     return said >= wanted_count / 2
 
 

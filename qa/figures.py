@@ -145,6 +145,8 @@ def _figures(text: str, context_year: str) -> tuple[Figure, ...]:
     placed = []
     for f in found:
         before, after = _context(text, f)
+        if f.kind == "date":  # "On December 7, victims … gathered": whom a clause is about is not what happened
+            after = [w for w in after if w not in PERSON_UNITS] + [w for w in after if w in PERSON_UNITS]
         counted = _counted_noun(after, f.unit)  # "102 victims": the noun counted is not what happened to them
         events = _families(after[1:] if counted else after) + _families(before[::-1]) + (
             _families(after[:1]) if counted else [])

@@ -40,8 +40,11 @@ def figure(text: str, value: str):
     # the noun counted ("victims") is read after the clause's verb: what the authorities did is admit them
     ("The Azerbaijani authorities admitted only 102 victims, but no one received compensation for the damage "
      "caused.", "102", "count", "victims", "acknowledgement"),
+    # whom the clause a date opens is about ("victims") is not what happened on that date
+    ("On December 7, victims of the “Tartar case” and their relatives gathered in Baku, in front of the "
+     "Presidential Administration building.", "--12-07", "date", "", "protest"),
 ])
-def test_a_count_is_paired_with_what_it_counts_and_the_event_next_to_it(sentence, value, kind, unit, event):
+def test_a_figure_is_paired_with_what_it_counts_and_the_event_next_to_it(sentence, value, kind, unit, event):
     found = figure(sentence, value)
     assert (found.kind, found.unit, found.events[0]) == (kind, unit, event)
     assert sentence[found.start:found.end] == found.text  # offsets point at the figure as written

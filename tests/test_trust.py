@@ -114,6 +114,17 @@ def test_a_date_or_term_of_another_occasion_is_no_disagreement_and_the_same_occa
         assert {(r.outlet, v) for r in answer.conflict.rows for v in r.values} == expected
 
 
+@pytest.mark.parametrize("question, date", [
+    # "they" in the date's sentence stands for the names of the sentence before it
+    ("When were Senan Mashyev and the others released to fight?", "October 1, 2020"),
+    # the date's clause is about victims, what happened is the gathering
+    ("When did the protest in front of the Presidential Administration take place?", "December 7"),
+])
+def test_a_when_question_quotes_the_sentence_with_its_date_first(seed_engine, question, date):
+    answer = seed_engine.ask(question)
+    assert answer.conflict is None and date in answer.answer[0].quote, [q.quote for q in answer.answer]
+
+
 def test_a_disagreement_reads_each_other_sources_figure_further_down_but_never_starts_one_there(seed_engine):
     """Passages below the pool add the rows of sources the pool has none from; they never create a note."""
     from dataclasses import replace
