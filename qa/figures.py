@@ -402,11 +402,15 @@ def _content_stems(text: str) -> list[str]:
 def _opened_clause(text: str, cuts: list[int]) -> list[str]:
     """Stems of the clause a sentence-opening date leads into ("In December 2021, the A, the B and the C
     acknowledged …"): comma-separated parts while they are a list of names (no verb, no "when"/"who" clause),
-    up to the first with an event word."""
+    up to the first with an event word; a clause inside a part ("since the country joined …") is left out."""
     stems: list[str] = []
     for at, following in zip(cuts, cuts[1:] + [len(text)]):
         part = text[at + 1:following]
-        words = [fold(w) for w, _, _ in word_spans(part)]
+        spans = word_spans(part)
+        words = [fold(w) for w, _, _ in spans]
+        inner = next((start for (_, start, _), w in zip(spans[1:], words[1:]) if w in SUBORDINATORS), None)
+        if inner is not None:  # "… reached its highest level since the country joined …": not the date's verb
+            part = part[:inner]
         stems += _content_stems(part)
         if _families(stems) or not words or words[0] in SUBORDINATORS or AUXILIARIES & set(words):
             break

@@ -162,6 +162,15 @@ def test_a_figure_matches_only_the_same_kind_event_and_group_of_people():
     assert [f.value for f in figures_in(years) if matches(deaths, f, sentence=years)] == []
 
 
+def test_a_leading_date_belongs_to_the_main_verb_not_to_a_clause_inside():
+    sentence = ("In 2024, the number of political prisoners in Azerbaijan reached its highest level since the country "
+                "joined the Council of Europe.")
+    assert not matches(analyze("In what year did Azerbaijan join the Council of Europe?"), figure(sentence, "2024"),
+                       sentence=sentence)
+    assert matches(analyze("In what year did the number of political prisoners reach its highest level?"),
+                   figure(sentence, "2024"), sentence=sentence)
+
+
 def test_sources_disagree_only_when_their_most_specific_values_have_nothing_in_common():
     assert disagree({"a": ["9"], "b": ["13"]})
     assert not disagree({"a": ["11"], "b": ["8", "11"]})  # one source gives both: they share 11
