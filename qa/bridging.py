@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 from .abstention import Verdict, decide
 from .config import Config
+from .furniture import Furniture, split_prose
 from .grounding import Grounding, ground
 from .language import cross_language_note, english_only_hint, unbridged_hint
 from .lexical import tokenize
@@ -30,7 +31,7 @@ class Judgement:
 
 def judge(question: Question, language: str, ranked: list[ScoredSentence], found: list[Passage],
           sources: dict[str, Source], term_freqs: tuple[int, dict[str, int]], cfg: Config,
-          multilingual: bool) -> Judgement:
+          multilingual: bool, furniture: dict[str, list[Furniture]] | None = None) -> Judgement:
     """Ground and decide as for any question, except across languages.
 
     A question in another language than every passage it found (`found`: the best passages) cannot have its
@@ -38,12 +39,16 @@ def judge(question: Question, language: str, ranked: list[ScoredSentence], found
     threshold's dense share, `threshold`). An English-only model cannot bridge at all: it says so instead of
     answering from a ranking that means nothing. A multilingual model whose best sentence is in another
     language than the question is not abstained on for words the question lacks: they may be there, translated.
+    `furniture` (by source id): the page furniture of the passages, whose words alone ground nothing.
     """
     languages = {sources[p.source_id].meta.language for p in found} - {""}
     cross = (bool(language and languages and language not in languages)
              and not written_alike(question, ranked[:SENTENCES_READ], cfg.same_language_coverage))
     unbridged = () if multilingual or not language else tuple(sorted(languages - {language}))
-    grounding = ground(question, term_freqs, [p.text for p in found], enabled=cfg.use_grounding and not cross)
+    furniture = furniture or {}
+    split = [split_prose(sources[p.source_id].body, p.start, p.end, furniture.get(p.source_id, [])) for p in found]
+    grounding = ground(question, term_freqs, [prose for prose, _ in split], enabled=cfg.use_grounding and not cross,
+                       furniture=[piece for _, pieces in split for piece in pieces])
     verdict = decide(question, grounding, ranked, threshold(cfg, cross), cfg.reranker_threshold,
                      cfg.use_grounding and cfg.abstain_on_missing_focus)
     if cross and not multilingual:

@@ -393,8 +393,11 @@ class Engine:
         if reranking:
             ranked = rerank_sentences(query, ranked, self.reranker, cfg.reranker_k)
             lap("rerank")
-        judged = judge(analysed, language, ranked, ranking[:cfg.grounding_passages_k], sources, term_freqs, cfg,
-                       self.embedder.multilingual)
+        grounding_passages = ranking[:cfg.grounding_passages_k]
+        furniture.update({sid: self._furniture.of(sources[sid]) for sid in {p.source_id for p in grounding_passages}
+                          if sid not in furniture})
+        judged = judge(analysed, language, ranked, grounding_passages, sources, term_freqs, cfg,
+                       self.embedder.multilingual, furniture)
         grounding, verdict = judged.grounding, judged.verdict
         if not verdict.abstain and cfg.use_grounding and cfg.abstain_without_figure:
             quoted = select_quotes(ranked, cfg.quote_margin, cfg.max_quotes) if analysed.asks_name else []

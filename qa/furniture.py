@@ -103,8 +103,8 @@ def _line_kind(text: str, key: str, counts: dict[str, int], title: str) -> str:
         return "caption"
     if BOILERPLATE.search(stripped):
         return "boilerplate"
-    if title and title in key and GLUED.search(stripped):
-        return "breadcrumb"
+    if title and title in key and GLUED.search(stripped) and not stripped.endswith(TERMINAL):
+        return "breadcrumb"  # not a sentence that names "FitzGibbons" beside the title's word
     if BREADCRUMB.search(stripped) and not stripped.endswith(TERMINAL):
         return "breadcrumb"
     if not stripped.endswith(TERMINAL) and len(words) <= LABEL_MAX_WORDS:
@@ -145,6 +145,17 @@ def prose_span(start: int, end: int, body: str, furniture: list[Furniture]) -> S
     while end > start and body[end - 1].isspace():
         end -= 1
     return Span(start, end) if end > start else None
+
+
+def split_prose(body: str, start: int, end: int, furniture: list[Furniture]) -> tuple[str, list[str]]:
+    """The passage [start, end) with its furniture blanked out (offsets kept), and the furniture's own texts."""
+    inside = [(max(f.start, start), min(f.end, end)) for f in furniture if f.start < end and f.end > start]
+    if not inside:
+        return body[start:end], []
+    text = list(body[start:end])
+    for a, b in inside:
+        text[a - start:b - start] = " " * (b - a)
+    return "".join(text), [body[a:b] for a, b in inside]
 
 
 def is_whole_sentence(body: str, start: int, end: int, furniture: list[Furniture] = ()) -> bool:

@@ -67,10 +67,12 @@ def family_stems(stemmed: str) -> tuple[str, ...]:
 
 
 def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: list[str],
-           enabled: bool = True) -> Grounding:
+           enabled: bool = True, furniture: list[str] = ()) -> Grounding:
     """Check every term of `question` against the whole index (`doc_freqs` of `grounding_keys`) and, for
     word variants and name phrases the index cannot show, against `texts` (the best retrieved passages, where
-    a name the sources use would be found).
+    a name the sources use would be found). `furniture`: the page furniture of those passages (other
+    stories' teasers, captions; blanked out of `texts`): a word said there and nowhere in their prose is not
+    said by the sources ("Stepanakert" in a "Top stories" teaser).
 
     grounded_share = sum(idf(t), t found) / sum(idf(t), t in question).
     """
@@ -80,8 +82,11 @@ def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: lis
     n_docs, freqs = doc_freqs
     seen = _Vocabulary(texts)
 
+    aside = said_only_in(furniture, texts) if furniture else frozenset()
+
     def found(term: Term) -> bool:
-        return any(freqs.get(k, 0) > 0 for k in term_keys(term)) or seen.has_variant(fold(term.text))
+        indexed = any(freqs.get(k, 0) > 0 for k in term_keys(term)) and term.stem not in aside
+        return indexed or seen.has_variant(fold(term.text))
 
     weights = {t.stem: idf(n_docs, min((freqs.get(k, 0) for k in term_keys(t)), default=0)) for t in terms}
     total = sum(weights.values())
@@ -99,13 +104,18 @@ def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: lis
         # who-question ("prime minister"), not when it describes ("the unproven assumption": reworded)
         checked = focus_words if question.kind == "person" else focus_words[-1:]
         absent = [w for w in checked if not found(Term(w, stem(fold(w))))
-                  and not any(freqs.get(k, 0) > 0 for k in family_stems(stem(fold(w))))]
+                  and not any(freqs.get(k, 0) > 0 and k not in aside for k in family_stems(stem(fold(w))))]
         if absent:
             missing_focus = " ".join(absent)
     apart = bool(question.focus_kind in FOCUS_WITH_NAMES and question.names and not missing_focus
                  and not missing_names and not _together(question, texts))
     return Grounding(missing_names, missing_figures, missing_words, grounded / total if total > 0 else 1.0,
                      missing_focus, apart)
+
+
+def said_only_in(furniture: list[str], prose: list[str]) -> frozenset[str]:
+    """The stems of the words of `furniture` that no text of `prose` has."""
+    return frozenset(word_stems(" ".join(furniture))) - {w for text in prose for w in word_stems(text)}
 
 
 def _together(question: Question, texts: list[str]) -> bool:

@@ -237,6 +237,9 @@ def _focus(text: str, kind: str) -> tuple[str, str, str]:
         return " ".join(phrase), unit, "attribute" if phrase else ""
     if how_many:
         words = how_many.group("words").split()
+        if re.match(r"[Hh]ow (?:many|much)\s+[A-Z]", head):  # "how many Azerbaijani troops": troops
+            while len(words) > 1 and words[0][:1].isupper():
+                words = words[1:]
         first = words[0]
         if first[:1].isupper() or fold(first) in STOPWORDS or fold(first) in QUESTION_WORDS:
             return "", unit, ""

@@ -155,6 +155,23 @@ def test_furniture_of_a_page_is_found_and_prose_is_left_alone():
     assert not is_whole_sentence(body, judge + 4, body.index("continue.") + 9)  # starts mid-sentence
 
 
+def test_a_sentence_with_the_titles_word_and_a_glued_name_is_prose_not_a_breadcrumb():
+    body = ("The Normans had a profound effect on Irish culture. These included Fitzgerald, FitzGibbons (Gibbons) "
+            "dynasty, Fitzmaurice.\nHomeNormansHistory")
+    assert [(body[f.start:f.end], f.kind) for f in furniture_spans(body, "Normans")] == [
+        ("HomeNormansHistory", "breadcrumb")]
+
+
+def test_words_said_only_in_page_furniture_ground_nothing():
+    teaser = "Azerbaijani authorities report that they have already resettled 3,000 people in Stepanakert."
+    prose = "The authorities of Azerbaijan acknowledged that these reprisals had taken place in the army."
+    question = analyze("How many people did the Azerbaijani authorities resettle in Stepanakert?")
+    keys = grounding_keys(question)
+    freqs = (2, {k: 1 for k in keys})  # the index has every word: it holds the teaser too
+    assert ground(question, freqs, [prose], furniture=[teaser]).never_mentioned == ("Stepanakert",)
+    assert ground(question, freqs, [prose + " " + teaser]).never_mentioned == ()
+
+
 def test_names_are_searched_in_the_spelling_the_sources_use_most(seeds):
     spellings = NameSpellings.of_texts([s.body for s in seeds.values()])
     assert spellings.in_source_spelling("What happened in Terter?") == "What happened in Tartar?"
