@@ -40,6 +40,7 @@ TEASER_HEADING = re.compile(
     r"^(?:top stories|partner news|related (?:news|articles|stories|posts)|read (?:also|more)|more (?:news|stories|"
     r"from)|most (?:read|popular|viewed)|latest news|recommended|you may also like|popular|trending|see also|"
     r"other news|news feed)\b[\s:]*$", re.I)
+NOT_THE_ARTICLE = ("teaser", "boilerplate", "breadcrumb", "counter")  # other stories, menus, share counts
 TERMINAL = tuple(".!?…\"”»’)")
 MARKER = re.compile(r"^[*•·▪►>#]+\s*")
 GLUED = re.compile(r"[a-zà-ÿəğışçöü][A-Z]")  # "səhifəPoliticsVictims": menu items run together
@@ -148,8 +149,11 @@ def prose_span(start: int, end: int, body: str, furniture: list[Furniture]) -> S
 
 
 def split_prose(body: str, start: int, end: int, furniture: list[Furniture]) -> tuple[str, list[str]]:
-    """The passage [start, end) with its furniture blanked out (offsets kept), and the furniture's own texts."""
-    inside = [(max(f.start, start), min(f.end, end)) for f in furniture if f.start < end and f.end > start]
+    """The passage [start, end) with the furniture that is not the article's own words (NOT_THE_ARTICLE)
+    blanked out (offsets kept), and that furniture's texts. Headlines, captions, datelines and bylines stay:
+    they speak of the article."""
+    inside = [(max(f.start, start), min(f.end, end)) for f in furniture
+              if f.kind in NOT_THE_ARTICLE and f.start < end and f.end > start]
     if not inside:
         return body[start:end], []
     text = list(body[start:end])
