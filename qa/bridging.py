@@ -48,7 +48,7 @@ def judge(question: Question, language: str, ranked: list[ScoredSentence], found
     furniture = furniture or {}
     split = [split_prose(sources[p.source_id].body, p.start, p.end, furniture.get(p.source_id, [])) for p in found]
     grounding = ground(question, term_freqs, [prose for prose, _ in split], enabled=cfg.use_grounding and not cross,
-                       furniture=[piece for _, pieces in split for piece in pieces])
+                       furniture=[" ".join(pieces) for _, pieces in split if pieces])
     verdict = decide(question, grounding, ranked, threshold(cfg, cross), cfg.reranker_threshold,
                      cfg.use_grounding and cfg.abstain_on_missing_focus)
     if cross and not multilingual:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
@@ -82,7 +83,7 @@ def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: lis
     n_docs, freqs = doc_freqs
     seen = _Vocabulary(texts)
 
-    aside = said_only_in(furniture, texts) if furniture else frozenset()
+    aside = said_only_in(furniture, texts, freqs) if furniture else frozenset()
 
     def found(term: Term) -> bool:
         indexed = any(freqs.get(k, 0) > 0 for k in term_keys(term)) and term.stem not in aside
@@ -113,9 +114,13 @@ def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: lis
                      missing_focus, apart)
 
 
-def said_only_in(furniture: list[str], prose: list[str]) -> frozenset[str]:
-    """The stems of the words of `furniture` that no text of `prose` has."""
-    return frozenset(word_stems(" ".join(furniture))) - {w for text in prose for w in word_stems(text)}
+def said_only_in(furniture: list[str], prose: list[str], freqs: dict[str, int]) -> frozenset[str]:
+    """The stems of the words of `furniture` (one text per passage) that no text of `prose` has, and that the
+    index (`freqs`: passages per stem) holds in no other passage: a word also said in a passage that was not
+    retrieved may be said in its prose."""
+    prose_stems = {w for text in prose for w in word_stems(text)}
+    pieces = Counter(w for text in furniture for w in word_stems(text) - prose_stems)
+    return frozenset(w for w, n in pieces.items() if freqs.get(w, 0) <= n)
 
 
 def _together(question: Question, texts: list[str]) -> bool:
