@@ -84,7 +84,7 @@ def states_asked_kind(question: Question, ranked: list[ScoredSentence], bodies: 
     Nemat Maharramov?": the one age in the sources is another man's), the sources do not give it."""
     for sentence in ranked:
         body = bodies[sentence.source_id]
-        found = figures_in(sentence.text, sentence.start, _context_year(body, sentence))
+        found = figures_in(sentence.text, 0, _context_year(body, sentence))  # the kind is asked, not where
         if any(of_asked_kind(question, f, sentence.text) for f in found) and _names_near(question.names, body, sentence):
             return True
     return False

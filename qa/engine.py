@@ -21,7 +21,7 @@ from .config import Config
 from .embedding import Embedder
 from .figures import states_figure_kind
 from .files import atomic_write_bytes, writer_lock
-from .furniture import FurnitureCache
+from .furniture import Furniture, FurnitureCache
 from .grounding import grounding_keys
 from .index import open_backend
 from .index.base import Backend, IndexedSource, IndexError_, IndexInfo
@@ -371,8 +371,15 @@ class Engine:
         bodies = {sid: s.body for sid, s in sources.items()}
         ranked = score_sentences(analysed, vector, tokens, [r for r in records if r.source_id in bodies], bodies,
                                  {h.key: h.score for h in hits}, doc_freqs, weights, cfg.use_answer_type)
-        furniture = {sid: self._furniture.of(sources[sid]) for sid in {r.source_id for r in records} if sid in sources}
-        ranked = prose_only(ranked, bodies, furniture)
+        furniture: dict[str, list[Furniture]] = {}
+
+        def furniture_of(source_ids: Iterable[str]) -> dict[str, list[Furniture]]:
+            """The furniture of these sources, added to `furniture` (found once per source and question)."""
+            furniture.update({sid: self._furniture.of(sources[sid]) for sid in set(source_ids)
+                              if sid in sources and sid not in furniture})
+            return furniture
+
+        ranked = prose_only(ranked, bodies, furniture_of(r.source_id for r in records))
         reranking = self.reranker is not None and bool(cfg.reranker)
         deeper: list[ScoredSentence] = []
 
@@ -383,9 +390,7 @@ class Engine:
                      and states_figure_kind(analysed, bodies[r.source_id][r.start:r.end])]
             scored = score_sentences(analysed, vector, tokens, below, bodies, {h.key: h.score for h in hits + deeper_hits},
                                      doc_freqs, weights, cfg.use_answer_type)
-            furniture.update({sid: self._furniture.of(sources[sid]) for sid in {r.source_id for r in below}
-                              if sid not in furniture})
-            scored = prose_only(scored, bodies, furniture)
+            scored = prose_only(scored, bodies, furniture_of(r.source_id for r in below))
             deeper[:] = rerank_sentences(query, scored, self.reranker, cfg.reranker_k) if reranking and scored else scored
             return deeper
 
@@ -394,10 +399,8 @@ class Engine:
             ranked = rerank_sentences(query, ranked, self.reranker, cfg.reranker_k)
             lap("rerank")
         grounding_passages = ranking[:cfg.grounding_passages_k]
-        furniture.update({sid: self._furniture.of(sources[sid]) for sid in {p.source_id for p in grounding_passages}
-                          if sid not in furniture})
         judged = judge(analysed, language, ranked, grounding_passages, sources, term_freqs, cfg,
-                       self.embedder.multilingual, furniture)
+                       self.embedder.multilingual, furniture_of(p.source_id for p in grounding_passages))
         grounding, verdict = judged.grounding, judged.verdict
         if not verdict.abstain and cfg.use_grounding and cfg.abstain_without_figure:
             quoted = select_quotes(ranked, cfg.quote_margin, cfg.max_quotes) if analysed.asks_name else []

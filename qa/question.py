@@ -45,8 +45,9 @@ PERSON_UNITS = frozenset(stem(w) for w in """people person persons servicemen se
 officer individuals individual victims victim suspects suspect defendants defendant convicts convict prisoners
 prisoner detainees detainee troops military personnel accused""".split())
 
+# "Who is (general) Mais Barkhudarov?" asks who he is, not for a name
+WHO_IS_NAMED = re.compile(r"^[Ww]ho\s+(?:is|was|are|were)\s+(?:[a-z]\w*\s+)?[A-Z]")
 # "What is the name of …": asks for a name, whatever its focus word ("the officer", "the aunt")
-WHO_IS_NAMED = re.compile(r"^[Ww]ho\s+(?:is|was|are|were)\s+(?:[a-z]\w*\s+)?[A-Z]")  # "Who is (general) Mais Barkhudarov?"
 NAME_OF = re.compile(r"^(?:what|which)\s+(?:is|was|are|were)\s+the\s+names?\s+of\b", re.I)
 # What "which X" asks for when it asks for a place; the first six are institutions, named with the word itself
 # ("the Supreme Court", "Gobustan prison"), the others by a name alone ("Baku").
@@ -247,7 +248,8 @@ def _focus(text: str, kind: str) -> tuple[str, str, str]:
             return first, unit, "verb"  # "how many were jailed": no noun counted, the verb is asked about
         unit = first if kind in ("count", "duration") and head.lower().startswith("how many") else unit
         event_noun = len(words) > 1 and stem(fold(words[1])) in FAMILY_OF and not words[1].endswith("ed")
-        if (stem(fold(unit)) in FAMILY_OF and stem(fold(unit)) not in PERSON_UNITS) or (unit == first and event_noun):
+        unit_stem = stem(fold(unit))
+        if (unit_stem in FAMILY_OF and unit_stem not in PERSON_UNITS) or (unit == first and event_noun):
             unit = ""  # "how many (treason) convictions / deaths": a count of events, of whoever they happened to
         if fold(first) in FRAME_WORDS:
             following = [w for w in words[1:] if fold(w) not in STOPWORDS and fold(w) not in AUXILIARIES]
