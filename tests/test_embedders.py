@@ -147,6 +147,26 @@ def test_the_command_line_chooses_the_embedder(tmp_path, capsys):
 
 # ---- the vectors -------------------------------------------------------------------------------------------
 
+
+@pytest.mark.parametrize("variant", ["onnx-fp32", "onnx-int8"])
+def test_the_cpu_graph_keeps_residual_layer_norms_unfused_and_the_rest_fused(embedders, tmp_path, variant):
+    """onnxruntime's CPU SkipLayerNormalization is slower than the Add + LayerNormalization it replaces
+    (onnx_export.UNFUSED): neither the export nor the session's own optimiser may bring it back."""
+    import onnx
+    import onnxruntime
+
+    embedder = embedders(variant)
+    exported = {node.op_type for node in onnx.load(str(embedder._path)).graph.node}
+    options = onnxruntime.SessionOptions()
+    options.optimized_model_filepath = str(tmp_path / "as-run.onnx")
+    onnxruntime.InferenceSession(str(embedder._path), options, disabled_optimizers=embedder._disabled_fusions)
+    as_run = {node.op_type for node in onnx.load(options.optimized_model_filepath).graph.node}
+    for ops in (exported, as_run):
+        assert "SkipLayerNormalization" not in ops and "LayerNormalization" in ops
+        assert "BiasGelu" in ops and ops & {"EmbedLayerNormalization", "QEmbedLayerNormalization"}
+        assert ops & {"Attention", "QAttention"}
+    assert read_json(embedder.folder / META, {})["fused"].get("SkipLayerNormalization", 0) == 0
+
 def test_fp32_vectors_equal_torch_and_int8_stay_close(embedders):
     torch_vectors = embedders("torch").encode_passages(TEXTS)
     fp32, int8 = embedders("onnx-fp32").encode_passages(TEXTS), embedders("onnx-int8").encode_passages(TEXTS)

@@ -25,7 +25,7 @@ from ..files import atomic_write_bytes
 from .model import ModelError
 
 # Part of the cache key: a change of how the graph is made invalidates every cached export.
-RECIPE = "qa-onnx/1 torchscript-opset17 eager-attention mean-pooling l2-normalise bert-fusion"
+RECIPE = "qa-onnx/2 torchscript-opset17 eager-attention mean-pooling l2-normalise bert-fusion no-skip-layernorm"
 META = "embedder.json"
 FILES = {"fp32": "model.onnx", "int8": "model.int8.onnx"}
 _SKIP_DIRS = {"onnx", "openvino", ".git", "__pycache__"}  # other exports shipped with a model

