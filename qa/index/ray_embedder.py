@@ -12,7 +12,7 @@ from ..embedding import Embedder
 
 log = logging.getLogger(__name__)
 
-TEXTS_PER_TASK = 8  # batches of `batch_size` texts handed to an actor at a time
+TEXTS_PER_TASK = 32  # batches of `batch_size` texts handed to an actor at a time (256 texts by default)
 
 
 class _EmbedBatch:
