@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -82,6 +83,27 @@ def test_the_fp32_check_measures_the_deviation_again_and_refuses_an_export_that_
         OnnxEmbedder(copy).verify()
     assert not copy.exists() and (source / FILES["fp32"]).exists()  # removed: the next run exports again
 
+
+
+def test_a_new_export_removes_this_models_exports_of_earlier_recipes_once_an_hour_old(tmp_path):
+    from qa.embedding.onnx_cache import RECIPE, folder_name, write_json
+    from qa.embedding.onnx_export import _remove_stale_exports
+
+    def made(name, model_id, recipe, age_s):
+        folder = tmp_path / name
+        folder.mkdir()
+        write_json(folder / META, {"model_id": model_id, "recipe": recipe})
+        os.utime(folder, (time.time() - age_s,) * 2)
+        return folder
+
+    old = made(folder_name("m", "a" * 16), "m", "qa-onnx/1", 7200)
+    in_use = made(folder_name("m", "b" * 16), "m", "qa-onnx/1", 60)  # may be another process's
+    current = made(folder_name("m", "c" * 16), "m", RECIPE, 7200)
+    other_model = made(folder_name("m2", "d" * 16), "m2", "qa-onnx/1", 7200)
+    interrupted = made(".m-e.tmp", "m", RECIPE, 7200)
+    _remove_stale_exports(tmp_path, "m")
+    assert not old.exists() and not interrupted.exists()
+    assert in_use.exists() and current.exists() and other_model.exists()
 
 def test_the_cache_key_changes_with_any_model_file(tmp_path):
     folder = tmp_path / "model"

@@ -49,7 +49,7 @@ def export(model_dir: str | os.PathLike, cache_dir: str | os.PathLike, model_id:
     folder = cache_dir / folder_name(model_id, key)
     if not (folder / META).exists() or not (folder / FILES["fp32"]).exists():
         cache_dir.mkdir(parents=True, exist_ok=True)
-        _remove_stale_exports(cache_dir)
+        _remove_stale_exports(cache_dir, model_id)
         log(f"exporting the embedding model {model_id!r} to ONNX, once, into {folder} (about a minute)")
         with folder_made_whole(folder) as temporary:
             _export_fp32(model_dir, temporary, settings, key, model_id)
@@ -59,13 +59,19 @@ def export(model_dir: str | os.PathLike, cache_dir: str | os.PathLike, model_id:
     return folder
 
 
-def _remove_stale_exports(cache_dir: Path) -> None:
-    """Temporary export folders an interrupted export left, once an hour old (a younger one may be another
-    process's export in progress)."""
-    for folder in cache_dir.glob(".*.tmp"):
+def _remove_stale_exports(cache_dir: Path, model_id: str) -> None:
+    """Once an hour old (a younger one may be in use by another process): temporary export folders an
+    interrupted export left, and this model's exports made by an earlier recipe (about 130 MB each, never
+    read again by this version)."""
+    for folder in [*cache_dir.glob(".*.tmp"), *cache_dir.glob(f"{folder_name(model_id, '')}*")]:
         try:
-            if folder.is_dir() and time.time() - folder.stat().st_mtime > STALE_TEMPORARY_S:
-                shutil.rmtree(folder, ignore_errors=True)
+            if not folder.is_dir() or time.time() - folder.stat().st_mtime <= STALE_TEMPORARY_S:
+                continue
+            if not folder.name.startswith("."):
+                meta = read_json(folder / META, None)
+                if meta is None or meta.get("model_id") != model_id or meta.get("recipe") == RECIPE:
+                    continue
+            shutil.rmtree(folder, ignore_errors=True)
         except OSError:
             continue
 
