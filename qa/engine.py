@@ -93,6 +93,7 @@ class Engine:
         self._sources: dict[str, Source] = {}
         self._furniture = FurnitureCache()
         self._spellings: tuple[dict[str, Source], NameSpellings] | None = None  # counted for these sources
+        self._spellings_lock = threading.Lock()  # one count at a time: a second caller waits for it
         self._set_sources(sources)
         self._lock = threading.RLock()
         self.warnings: list[str] = []  # sources skipped when the engine was opened
@@ -144,8 +145,7 @@ class Engine:
     def _set_sources(self, sources: Iterable[Source]) -> None:
         """Keep the sources; their furniture and name spellings follow on first use."""
         self._sources = {s.source_id: s for s in sources}
-        self._furniture.keep_only(set(self._sources))
-        self._spellings = None  # recounted on the next question
+        self._furniture.keep_only(set(self._sources))  # name spellings: updated on the next question
 
     def add(self, data: bytes, filename: str, meta: SourceMeta | None = None,
             progress: bool = False) -> tuple[AddResult, IndexReport | None]:
@@ -265,14 +265,20 @@ class Engine:
         return sources
 
     def spellings(self) -> NameSpellings:
-        """How the sources spell each name (counted on first use after the sources changed). The counts are
-        kept with the sources they were counted on, so a swap while counting never leaves stale counts."""
-        sources, cached = self._sources, self._spellings
-        if cached is not None and cached[0] is sources:
-            return cached[1]
-        spellings = NameSpellings.of_texts([s.body for s in sources.values()])
-        self._spellings = (sources, spellings)
-        return spellings
+        """How the sources spell each name (counted on first use, then updated with the sources that changed).
+        The counts are kept with the sources they were counted on, so a swap while counting never leaves
+        stale counts. Counting every text takes a while on a large archive (`qa serve` starts it at once)."""
+        with self._spellings_lock:
+            sources, cached = self._sources, self._spellings
+            if cached is not None and cached[0] is sources:
+                return cached[1]
+            bodies = {sid: s.body for sid, s in sources.items()}
+            if cached is None:
+                spellings = NameSpellings.of_texts(list(bodies.values()))
+            else:
+                spellings = cached[1].updated({sid: s.body for sid, s in cached[0].items()}, bodies)
+            self._spellings = (sources, spellings)
+            return spellings
 
     def sources(self) -> list[Source]:
         return sorted(self._sources.values(), key=lambda s: s.source_id)

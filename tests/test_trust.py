@@ -230,12 +230,25 @@ def test_name_spellings_counted_while_the_sources_change_are_not_kept(seed_engin
         return count(texts)
 
     monkeypatch.setattr(NameSpellings, "of_texts", staticmethod(swap_while_counting))
+    seed_engine._spellings = None
     try:
         seed_engine._set_sources(old_sources)
         seed_engine.spellings()
-        seed_engine.spellings()
-        assert counted == [len(old_sources), 1]  # counted again, on the sources now held
+        assert counted == [len(old_sources)]
+        assert seed_engine.spellings() == count([old_sources[0].body])  # updated to the sources now held
         assert seed_engine.spellings() is seed_engine.spellings()  # and then kept
-        assert counted == [len(old_sources), 1]
+        assert counted == [len(old_sources)]  # updated, not counted again
     finally:
         seed_engine._set_sources(old_sources)
+
+
+def test_name_spellings_updated_with_the_changed_texts_equal_a_fresh_count(seed_engine):
+    bodies = {s.source_id: s.body for s in seed_engine.sources()}
+    first, second, *rest = bodies
+    before = {sid: bodies[sid] for sid in [first, *rest]}
+    after = {second: bodies[second], **{sid: bodies[sid] for sid in rest},
+             rest[0]: bodies[rest[0]].replace("Tartar", "Terter")}  # added, removed, changed
+    updated = NameSpellings.of_texts(list(before.values())).updated(before, after)
+    assert updated == NameSpellings.of_texts(list(after.values()))
+    assert updated != NameSpellings.of_texts(list(before.values()))
+    assert NameSpellings.of_texts(list(after.values())).updated(after, {}) == NameSpellings()

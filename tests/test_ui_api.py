@@ -28,6 +28,18 @@ def client(app):
     return Client(app[1], verbose=False, analytics_enabled=False, download_files=False)
 
 
+def test_the_server_counts_the_name_spellings_before_the_first_question(app):
+    """Counting takes 83 s at 1M chunks: `qa serve` starts it at once, in the background (first test of the
+    module: no question has been asked yet)."""
+    import threading
+
+    engine, _ = app
+    for thread in threading.enumerate():
+        if thread.name == "qa-spellings":
+            thread.join(timeout=120)
+    assert engine._spellings is not None and engine._spellings[0] is engine._sources
+
+
 def test_the_ask_endpoint_returns_the_answer_json_with_verbatim_quotes(app, client):
     engine, _ = app
     data = client.predict(question=SEED_QUESTION, api_name="/ask")

@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,6 +126,8 @@ def build_app(engine: Engine) -> gr.Blocks:
     os.environ["GRADIO_TEMP_DIR"] = str(temp_dir)  # uploads and cached files stay in the project's data folder
     engine.background_indexing = True  # an upload is embedded while questions keep being answered
     language.warm()  # every question's language is detected: the first one should not wait for the models
+    # the sources' name spellings are counted before the first question can need them (83 s at 1M chunks)
+    threading.Thread(target=engine.spellings, name="qa-spellings", daemon=True).start()
     actions = ChatActions(engine)
     ask_limit = max(1, config.ui_concurrency)
 
