@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+
 import jellyfish
 
 from .lexical import STOPWORDS, fold, phonetic_key, word_spans
@@ -38,7 +39,7 @@ class NameSpellings:
     again, or keeping each text's words to do so, cost 83 s and 5.7 GB on the first question at 1M chunks."""
 
     counts: dict[str, Counter] = field(default_factory=dict)
-    common: Counter = field(default_factory=Counter)  # words also written in lower case (texts using them): not names
+    common: Counter = field(default_factory=Counter)  # words also written in lower case: not names (-> texts)
 
     @classmethod
     def of_texts(cls, texts: list[str]) -> "NameSpellings":
@@ -112,4 +113,4 @@ def _count(counter: Counter, items: dict[str, int], sign: int) -> None:
         if left > 0:
             counter[item] = left
         else:
-            del counter[item]
+            counter.pop(item, None)

@@ -131,8 +131,8 @@ def _export_fp32(model_dir: Path, folder: Path, settings: dict, key: str, model_
 
 
 def _fuse(raw: Path, target: Path, model_config) -> dict:
-    """onnxruntime's BERT fusions (EmbedLayerNormalization, Attention, BiasGelu; not SkipLayerNormalization) written to
-    `target`; the unfused graph, which is just as exact, when they cannot run (onnx missing)."""
+    """onnxruntime's BERT fusions (EmbedLayerNormalization, Attention, BiasGelu; not SkipLayerNormalization)
+    written to `target`; the unfused graph, which is just as exact, when they cannot run (onnx missing)."""
     try:
         from onnxruntime.transformers.fusion_options import FusionOptions
         from onnxruntime.transformers.optimizer import optimize_model
