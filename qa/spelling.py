@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import jellyfish
 
-from .lexical import STOPWORDS, fold, phonetic_key, word_spans
+from .lexical import STOPWORDS, WORD_SPAN, fold, phonetic_key
 
 MIN_CONSONANTS = 3  # a shorter skeleton is shared by unrelated words (Marry/Maria "mr", Mallee/Mail "ml")
 MIN_SIMILARITY = 0.75  # Jaro-Winkler of the folded spellings: Tartar/Terter 0.80, Hikmet/Hikmat 0.93
@@ -24,11 +24,12 @@ def skeleton(word: str) -> str:
     return re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiouy]", "", word.lower()))
 
 
-def _words_of(text: str) -> tuple[Counter, set[str]]:
-    """(capitalised words with their counts, lower-case words) of one source text."""
-    words = [w for w, _, _ in word_spans(text)]
-    return Counter(w for w in words if CAPITALISED.match(w) and fold(w) not in STOPWORDS), {
-        w for w in words if w.islower()}
+def _words_of(text: str) -> tuple[Counter, list[str]]:
+    """(capitalised words with their counts, lower-case words) of one source text; each word is looked at
+    once however often the text uses it (an archive of a million chunks has a hundred million words)."""
+    words = Counter(WORD_SPAN.findall(text))
+    return Counter({w: n for w, n in words.items() if w[0].isupper() and CAPITALISED.match(w)
+                    and fold(w) not in STOPWORDS}), [w for w in words if w.islower()]
 
 
 @dataclass
@@ -51,7 +52,10 @@ class NameSpellings:
     def add(self, text: str, sign: int = 1) -> None:
         """Count `text` in (`sign` -1: out again)."""
         names, lower = _words_of(text)
-        _count(self.common, dict.fromkeys(lower, 1), sign)
+        if sign > 0:
+            self.common.update(lower)
+        else:
+            _count(self.common, dict.fromkeys(lower, 1), sign)
         for word, n in names.items():
             key = phonetic_key(word)
             if key:
