@@ -246,7 +246,7 @@ def matches(question: Question, figure: Figure, wanted: Asked | None = None, sen
     elif not _covers(set(figure.context), wanted.specific):
         return False
     if sentence and wanted.restrictions:
-        present = set(_families(_content_stems(sentence)))
+        present = _events_of(sentence)
         return all(r in present for r in wanted.restrictions)
     return True
 
@@ -381,6 +381,12 @@ def _unit(text: str, position: int) -> str:
             continue
         return word
     return ""
+
+
+@lru_cache(maxsize=65_536)
+def _events_of(sentence: str) -> frozenset[str]:
+    """The event families a sentence names (read once: sentences recur from question to question)."""
+    return frozenset(_families(_content_stems(sentence)))
 
 
 def _content_stems(text: str) -> list[str]:

@@ -73,9 +73,11 @@ def word_spans(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(0), m.start(), m.end()) for m in WORD_SPAN.finditer(text)]
 
 
-def stems_of(text: str) -> set[str]:
-    """The stem of every word of a text, stop words included: for "does the sentence say this word" checks."""
-    return {stem(fold(w)) for w, _, _ in word_spans(text)}
+@lru_cache(maxsize=65_536)
+def stems_of(text: str) -> frozenset[str]:
+    """The stem of every word of a text, stop words included: for "does the sentence say this word" checks
+    (kept for the sentences that recur from question to question)."""
+    return frozenset(stem(fold(w)) for w in WORD_SPAN.findall(text))
 
 
 @lru_cache(maxsize=200_000)

@@ -584,10 +584,9 @@ class FaissBackend:
             vectors = self._sentence_vectors(source_id, entry)
             if vectors is None:
                 continue
-            lo, hi = entry.chunk_sentences[int(n)]
-            for local in range(int(lo), int(hi)):
-                start, end = entry.sentences[local]
-                records.append(SentenceRecord(key, source_id, int(start), int(end), vectors[local]))
+            lo, hi = entry.chunk_sentences[int(n)].tolist()
+            records.extend(SentenceRecord(key, source_id, start, end, vector)
+                           for (start, end), vector in zip(entry.sentences[lo:hi].tolist(), vectors[lo:hi]))
         return records
 
     def doc_freqs(self, tokens: list[str], sources: Collection[str] | None = None) -> tuple[int, dict[str, int]]:
