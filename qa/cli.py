@@ -140,6 +140,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(f"error: no usable sources in {config.sources_dir}", file=sys.stderr)
         return 1
     report = engine.index(rebuild=args.rebuild, progress=True)
+    engine.spellings()  # counted now and saved beside the index, so that no first question waits for it
     print_warnings(report.warnings)  # the skipped sources among them
     print(report.summary())
     return 0

@@ -34,7 +34,7 @@ from .rerank import Reranker, rerank_sentences
 from .scoring import ScoredSentence, Weights, score_sentences
 from .retrieval import Retriever, retrieve
 from .selection import SelectionError, choose_sources
-from .spelling import NameSpellings
+from .spelling import NameSpellings, current_spellings, load_spellings, save_spellings
 from .ingest.web import fetch
 from .sources import (AddResult, PreparedSource, SourceScan, edit_source_meta, prepare_fetched, prepare_source,
                       remove_source, scan_sources, sources_signature, store_source)
@@ -44,6 +44,7 @@ from .types import Answer, Passage, Source, SourceMeta
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+SPELLINGS_FILE = "name_spellings.json"  # in the index folder: how the sources spell names, and on which texts
 METADATA_STAMP = ".metadata-edited"  # in the index folder: rewritten by every metadata edit
 SYNC_ROUNDS = 3  # reads of the sources folder per indexing, while files keep changing during the embedding
 FOLLOW_UP_MAX_TOKENS = 1  # a question with this few content words cannot stand on its own
@@ -265,18 +266,29 @@ class Engine:
         return sources
 
     def spellings(self) -> NameSpellings:
-        """How the sources spell each name (counted on first use, then updated with the sources that changed).
-        The counts are kept with the sources they were counted on, so a swap while counting never leaves
-        stale counts. Counting every text takes a while on a large archive (`qa serve` starts it at once)."""
+        """How the sources spell each name: on first use read from beside the index (the texts added since
+        counted), then updated with the sources that changed, and saved again. The counts are kept with the
+        sources they were counted on, so a swap while counting never leaves stale counts. Counting every
+        text takes a while on a large archive (`qa serve` starts it at once; the saved counts spare it)."""
         with self._spellings_lock:
             sources, cached = self._sources, self._spellings
             if cached is not None and cached[0] is sources:
                 return cached[1]
             bodies = {sid: s.body for sid, s in sources.items()}
+            hashes = {sid: s.content_hash for sid, s in sources.items()}
+            path = self.config.index_dir / SPELLINGS_FILE
             if cached is None:
-                spellings = NameSpellings.of_texts(list(bodies.values()))
+                saved = load_spellings(path)
+                spellings = current_spellings(saved, bodies, hashes)
+                changed = saved is None or saved.counted != hashes
             else:
                 spellings = cached[1].updated({sid: s.body for sid, s in cached[0].items()}, bodies)
+                changed = {sid: s.content_hash for sid, s in cached[0].items()} != hashes
+            if changed:
+                try:
+                    save_spellings(path, spellings, hashes)
+                except OSError as exc:  # a read-only index still answers: the counts are made again next time
+                    log.warning("name spellings not saved: %s", exc)
             self._spellings = (sources, spellings)
             return spellings
 

@@ -3,16 +3,21 @@ can be searched in the spelling the sources use most, whichever one the user typ
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import jellyfish
 
+from .files import atomic_write_bytes
 from .lexical import STOPWORDS, WORD_SPAN, fold, phonetic_key
 
 MIN_CONSONANTS = 3  # a shorter skeleton is shared by unrelated words (Marry/Maria "mr", Mallee/Mail "ml")
 MIN_SIMILARITY = 0.75  # Jaro-Winkler of the folded spellings: Tartar/Terter 0.80, Hikmet/Hikmat 0.93
+SAVED_FORMAT = 1  # raise it when the counting changes: older saved counts are then counted again
 POSSESSIVE = re.compile(r"^(.*?)((?:['’]s)?)$", re.S)
 CAPITALISED = re.compile(r"^[A-ZÀ-ÖØ-ÞƏĞİÖÜÇŞ][\w’'-]*$")
 
@@ -118,3 +123,42 @@ def _count(counter: Counter, items: dict[str, int], sign: int) -> None:
             counter[item] = left
         else:
             counter.pop(item, None)
+
+
+@dataclass
+class SavedSpellings:
+    """Name spellings as saved beside the index, with the texts they were counted on (id -> content hash)."""
+
+    spellings: NameSpellings
+    counted: dict[str, str]
+
+
+def save_spellings(path: Path, spellings: NameSpellings, counted: Mapping[str, str]) -> None:
+    """Write the counts and what they were counted on (atomically: a reader sees the old file or the new)."""
+    data = {"format": SAVED_FORMAT, "counted": dict(counted), "counts": spellings.counts,
+            "common": spellings.common}
+    atomic_write_bytes(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def load_spellings(path: Path) -> SavedSpellings | None:
+    """The saved counts, or None when there are none that this version wrote (missing, unreadable, older)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != SAVED_FORMAT:
+            return None
+        counts = {key: Counter(words) for key, words in data["counts"].items()}
+        return SavedSpellings(NameSpellings(counts, Counter(data["common"])), dict(data["counted"]))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def current_spellings(saved: SavedSpellings | None, texts: Mapping[str, str], hashes: Mapping[str, str]
+                      ) -> NameSpellings:
+    """The counts for `texts` (id -> text, with their content `hashes`): the saved ones plus the texts added
+    since; counted again when a text they were counted on changed or went (its words are not kept)."""
+    if saved is None or any(hashes.get(text_id) != digest for text_id, digest in saved.counted.items()):
+        return NameSpellings.of_texts(list(texts.values()))
+    spellings = saved.spellings
+    for text_id in texts.keys() - saved.counted.keys():
+        spellings.add(texts[text_id])
+    return spellings

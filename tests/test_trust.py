@@ -13,7 +13,8 @@ import pytest
 from seed_data import ROOT, seed_questions
 
 from qa.furniture import furniture_spans
-from qa.spelling import NameSpellings
+from qa.engine import SPELLINGS_FILE
+from qa.spelling import NameSpellings, SavedSpellings, current_spellings, load_spellings, save_spellings
 
 EXTRA_SOURCES = Path(__file__).parent / "data" / "extra_sources"  # three short articles written for these tests
 DEATHS = "How many servicemen died as a result of torture?"
@@ -209,6 +210,7 @@ def test_qa_ask_prints_the_reason_and_who_says_what(tmp_path):
                                        capture_output=True, text=True, env=env, cwd=root, timeout=600)
     shown = run("Who designed the Flame Towers in Baku?")
     assert shown.returncode == 0 and "No source mentions: Flame Towers." in shown.stdout
+    assert load_spellings(root / "index" / SPELLINGS_FILE).counted.keys() == {p.stem for p in (root / "sources").glob("*.txt")}
     shown = run(DEATHS)
     assert "The sources differ:" in shown.stdout and "according to the Parliamentary Assembly" in shown.stdout
     as_json = json.loads(run("--json", DEATHS).stdout)
@@ -231,6 +233,7 @@ def test_name_spellings_counted_while_the_sources_change_are_not_kept(seed_engin
 
     monkeypatch.setattr(NameSpellings, "of_texts", staticmethod(swap_while_counting))
     seed_engine._spellings = None
+    (seed_engine.config.index_dir / SPELLINGS_FILE).unlink(missing_ok=True)  # counted, not read back
     try:
         seed_engine._set_sources(old_sources)
         seed_engine.spellings()
@@ -252,3 +255,59 @@ def test_name_spellings_updated_with_the_changed_texts_equal_a_fresh_count(seed_
     assert updated == NameSpellings.of_texts(list(after.values()))
     assert updated != NameSpellings.of_texts(list(before.values()))
     assert NameSpellings.of_texts(list(after.values())).updated(after, {}) == NameSpellings()
+
+
+def test_saved_name_spellings_are_read_back_and_only_the_texts_added_since_are_counted(tmp_path, monkeypatch):
+    texts = {"a": "Tartar and Hikmet Hasanov. Tartar again.", "b": "Terter, said Hikmat. The torture.",
+             "c": "Mubariz Ibrahimov in Terter. terter in lower case."}
+    hashes = {text_id: f"hash-{text_id}" for text_id in texts}
+    path = tmp_path / "index" / SPELLINGS_FILE
+    save_spellings(path, NameSpellings.of_texts([texts["a"], texts["b"]]), {"a": hashes["a"], "b": hashes["b"]})
+    saved = load_spellings(path)
+    assert saved == SavedSpellings(NameSpellings.of_texts([texts["a"], texts["b"]]), {"a": "hash-a", "b": "hash-b"})
+    counted: list[str] = []
+    add = NameSpellings.add
+    monkeypatch.setattr(NameSpellings, "add", lambda self, text, sign=1: (counted.append(text), add(self, text, sign)))
+    assert current_spellings(load_spellings(path), texts, hashes) == NameSpellings.of_texts(list(texts.values()))
+    assert counted[:1] == [texts["c"]] and len(counted) == 4  # "c" added to the saved counts; then the fresh count
+    counted.clear()
+    changed = {"a": texts["a"], "b": texts["b"].replace("Terter", "Tartar")}
+    assert current_spellings(load_spellings(path), changed, {"a": "hash-a", "b": "hash-b2"}) == \
+        NameSpellings.of_texts(list(changed.values()))  # a changed text: counted again, the saved counts unused
+    gone = current_spellings(load_spellings(path), {"a": texts["a"]}, {"a": "hash-a"})
+    assert gone == NameSpellings.of_texts([texts["a"]])  # a removed text: counted again too
+
+
+@pytest.mark.parametrize("content", ["", "{not json", '{"format": 0, "counted": {}, "counts": {}, "common": {}}',
+                                     '{"format": 1, "counted": []}', "[1, 2]"])
+def test_unreadable_or_older_saved_spellings_are_counted_again(tmp_path, content):
+    path = tmp_path / SPELLINGS_FILE
+    path.write_text(content)
+    assert load_spellings(path) is None
+    assert current_spellings(None, {"a": "Tartar."}, {"a": "h"}) == NameSpellings.of_texts(["Tartar."])
+
+
+def test_the_engine_saves_its_name_spellings_and_a_new_engine_reads_them(seed_engine, monkeypatch):
+    """The second process over the same index (here: the same engine, its counts forgotten) reads the
+    spellings from beside the index instead of counting every source again."""
+    path = seed_engine.config.index_dir / SPELLINGS_FILE
+    path.unlink(missing_ok=True)
+    seed_engine._spellings = None
+    first = seed_engine.spellings()
+    assert path.exists() and load_spellings(path).counted == {s.source_id: s.content_hash for s in seed_engine.sources()}
+    counted: list[str] = []
+    monkeypatch.setattr(NameSpellings, "add", lambda self, text, sign=1: counted.append(text))
+    seed_engine._spellings = None
+    assert seed_engine.spellings() == first and counted == []
+    assert seed_engine.ask("What happened in Terter?").answer  # and answers as before
+
+
+def test_qa_index_counts_the_name_spellings_with_the_index(tmp_path, capsys):
+    from qa.cli import main
+    from seed_data import make_project
+
+    root = make_project(tmp_path)
+    assert main(["index", "--sources-dir", str(root / "sources"), "--index-dir", str(root / "index")]) == 0
+    saved = load_spellings(root / "index" / SPELLINGS_FILE)
+    assert saved.counted.keys() == {p.stem for p in (root / "sources").glob("*.txt")}
+    assert saved.spellings.variants("Terter") == ["Tartar", "Terter"]
