@@ -111,6 +111,8 @@ def test_scale_stages_build_measure_and_add_on_tiny_corpora(work, embedder):
     assert [s["nprobe"] for s in ivf["nprobe_sweep"]] == [1, 64] and ivf["nprobe_sweep"][1]["recall_at_10"] == 1.0
     assert set(ivf["latency_ms"]) >= {"total", "embed", "search_dense", "search_lexical", "search_fusion"}
     assert measured["rss_mib"]["peak"] >= measured["rss_mib"]["peak_serving"] > 0
+    assert measured["first_question"]["name_spellings"] == "counted" and measured["first_question"]["s"] > 0
+    assert scale.measure(jobs[0], embedder)["first_question"]["name_spellings"] == "read"  # saved by the first
 
     added = scale.add_one(jobs, embedder)
     assert set(added["sizes"]) == {"200", "400"} and len(added["sizes"]["400"]["apply_ms"]["runs"]) == 2

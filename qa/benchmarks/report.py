@@ -165,11 +165,11 @@ def render(results: dict) -> str:
                            "recall@10", "build s"], rows))
         rows = [[_size(size), f"{d['load_s']:.1f}", d["index"]["vector_index"], str(d["index"]["lexical_segments"]),
                  f"{d['rss_mib']['model_loaded']:.0f}", f"{d['rss_mib']['peak_serving']:.0f}",
-                 f"{d['lexical_full_rebuild_s']:.2f}"]
+                 f"{d['lexical_full_rebuild_s']:.2f}", _first_question(d.get("first_question"))]
                 for size, d in scale.items() if "error" not in d]
         out.append("\nLoading and memory (peak RSS of the process serving questions, model included)")
         out.append(_table(["chunks", "load s", "loaded index", "BM25 segments", "RSS model MiB", "peak RSS MiB",
-                           "bm25s full rebuild s"], rows))
+                           "bm25s full rebuild s", "first question s"], rows))
         for size, data in scale.items():
             sweep = data.get("variants", {}).get("ivf", {}).get("nprobe_sweep")
             if sweep:
@@ -229,3 +229,8 @@ def render(results: dict) -> str:
     out.append(_table(["target", "measured", "met"], [
         [c["target"], c["measured"], {True: "yes", False: "NO", None: "not measured"}[c["met"]]] for c in checks]))
     return "\n".join(out)
+
+
+def _first_question(first: dict | None) -> str:
+    """The first question after opening, and whether it read the name spellings or counted them."""
+    return f"{first['s']:.2f} (spellings {first['name_spellings']})" if first else ""

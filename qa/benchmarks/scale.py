@@ -14,7 +14,7 @@ import numpy as np
 
 from ..config import Config
 from ..embedding import Embedder
-from ..engine import Engine
+from ..engine import SPELLINGS_FILE, Engine
 from ..index.faiss_backend import SNAPSHOT_MIN_CHUNKS, FaissBackend, read_manifest
 from ..index.sync import embed_sources
 from ..index.vector_index import VectorIndex
@@ -120,6 +120,9 @@ def measure(job: ScaleJob, embedder=None) -> dict:
     texts_seconds, sources = timed(lambda: [item.source for item in synthetic_sources(job.shape, vocabulary, None)])
     engine = Engine(config, embedder, backend, sources)
     result["rss_mib"]["engine_ready"] = round(current_rss_mib(), 1)
+    saved = (config.index_dir / SPELLINGS_FILE).exists()  # the name spellings: read back, or counted first
+    first_seconds, _ = timed(lambda: engine.ask(job.questions[0]))
+    result["first_question"] = {"s": round(first_seconds, 2), "name_spellings": "read" if saved else "counted"}
     result["default_index"] = {"index": backend.vector_index.description,
                                "latency_ms": latency_summary(ask_runs(engine, job.questions, job.runs))}
     # Peak memory of the system as configured; what follows holds benchmark-only copies of the vectors.
