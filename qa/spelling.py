@@ -137,7 +137,8 @@ def save_spellings(path: Path, spellings: NameSpellings, counted: Mapping[str, s
     """Write the counts and what they were counted on (atomically: a reader sees the old file or the new)."""
     data = {"format": SAVED_FORMAT, "counted": dict(counted), "counts": spellings.counts,
             "common": spellings.common}
-    atomic_write_bytes(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    # ASCII: a text may hold a lone surrogate (an odd file, read as it was), which UTF-8 cannot encode
+    atomic_write_bytes(path, json.dumps(data, separators=(",", ":")).encode("ascii"))
 
 
 def load_spellings(path: Path) -> SavedSpellings | None:

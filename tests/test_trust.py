@@ -278,6 +278,16 @@ def test_saved_name_spellings_are_read_back_and_only_the_texts_added_since_are_c
     assert gone == NameSpellings.of_texts([texts["a"]])  # a removed text: counted again too
 
 
+def test_saved_name_spellings_keep_words_no_encoding_can_write(tmp_path):
+    """A file name not in UTF-8 gives a source id with a lone surrogate (os.fsdecode), and a text may be in
+    any script: the counts are saved and read back all the same."""
+    texts = ["Tartar \ud800Hikmet and Hikmat\udfff.", "Тертер, Tərtər and İsmayıllı."]
+    counted = {"caf\udce9": "h1", "b": "h2"}
+    path = tmp_path / SPELLINGS_FILE
+    save_spellings(path, NameSpellings.of_texts(texts), counted)
+    assert load_spellings(path) == SavedSpellings(NameSpellings.of_texts(texts), counted)
+
+
 @pytest.mark.parametrize("content", ["", "{not json", '{"format": 0, "counted": {}, "counts": {}, "common": {}}',
                                      '{"format": 1, "counted": []}', "[1, 2]"])
 def test_unreadable_or_older_saved_spellings_are_counted_again(tmp_path, content):
