@@ -156,7 +156,8 @@ def load_spellings(path: Path) -> SavedSpellings | None:
 def current_spellings(saved: SavedSpellings | None, texts: Mapping[str, str], hashes: Mapping[str, str]
                       ) -> NameSpellings:
     """The counts for `texts` (id -> text, with their content `hashes`): the saved ones plus the texts added
-    since; counted again when a text they were counted on changed or went (its words are not kept)."""
+    since (added to `saved.spellings` in place: it is read for this call only); counted again when a text
+    they were counted on changed or went (its words are not kept)."""
     if saved is None or any(hashes.get(text_id) != digest for text_id, digest in saved.counted.items()):
         return NameSpellings.of_texts(list(texts.values()))
     spellings = saved.spellings
