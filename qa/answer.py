@@ -10,6 +10,7 @@ from .abstention import Verdict, abstain_message
 from .disagreement import (by_date, conflict_message, each_source_first, figure_rows, find_conflict,
                            rows_of_other_sources, states_asked_kind)
 from .furniture import Furniture, is_whole_sentence, prose_span
+from .figures import states_figure_kind
 from .grounding import Grounding, new_names, uncovered
 from .lexical import fold, stem, stems_of
 from .question import INSTITUTIONS, Question
@@ -115,7 +116,10 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
         stating = list({r.sentence.source_id: r.sentence for r in reversed(rows)}.values())[::-1]
         stating.sort(key=lambda s: -s.score)
         keys = {(s.source_id, s.start) for s in stating}
-        chosen = (stating + [s for s in chosen if (s.source_id, s.start) not in keys])[:max_quotes]
+        # the other close sentences only where they state a figure of the asked kind too: a sentence that
+        # merely mentions the question's names would read as an answer it does not give
+        others = [s for s in chosen if (s.source_id, s.start) not in keys and states_figure_kind(question, s.text)]
+        chosen = (stating + others)[:max_quotes]
     numbers: dict[str, int] = {}
     quotes = []
     for sentence in chosen:

@@ -126,6 +126,27 @@ def test_a_when_question_quotes_the_sentence_with_its_date_first(seed_engine, qu
     assert answer.conflict is None and date in answer.answer[0].quote, [q.quote for q in answer.answer]
 
 
+def test_where_a_sentence_gives_the_figure_asked_for_every_quote_gives_one(seed_engine):
+    """Over every figure question of the evaluation sets: once some sentence states the asked kind of figure
+    beside the question's words, no quote merely mentions the question's names ("How old is general Mais
+    Barkhudarov?" quoted the age, then two sentences about his dismissal)."""
+    from qa.disagreement import figure_rows
+    from qa.figures import states_figure_kind
+
+    bodies = {s.source_id: s.body for s in seed_engine.sources()}
+    checked = 0
+    for row in seed_questions():
+        trace = seed_engine.trace(row["question"])
+        answer = trace.answer
+        if answer.abstained or answer.conflict is not None or not trace.question.asks_figure:
+            continue
+        if figure_rows(trace.question, trace.sentences, bodies):
+            assert all(states_figure_kind(trace.question, q.quote) for q in answer.answer), (
+                row["id"], [q.quote for q in answer.answer])
+            checked += 1
+    assert checked >= 30
+
+
 def test_a_disagreement_reads_each_other_sources_figure_further_down_but_never_starts_one_there(seed_engine):
     """Passages below the pool add the rows of sources the pool has none from; they never create a note."""
     from dataclasses import replace
