@@ -3,14 +3,15 @@ abstention or a disagreement said as such."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 
 from .abstention import Verdict, abstain_message
 from .disagreement import (by_date, conflict_message, each_source_first, figure_rows, find_conflict,
                            rows_of_other_sources, states_asked_kind)
+from .figures import MONTHS, figures_in, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
-from .figures import states_figure_kind
 from .grounding import Grounding, new_names, uncovered
 from .lexical import fold, stem, stems_of
 from .question import INSTITUTIONS, Question
@@ -23,6 +24,29 @@ from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Sour
 # qa/figures.py reads ("the 10th and 11th centuries", "168,637 Victorians"); checking them turned away 15 more
 # of SQuAD's 705 answerable questions (durations: none, and one more unanswerable one caught).
 FIGURE_CHECKED = {"age": "age", "duration": "duration"}
+
+
+# What a figure question asks for, in the words of the note shown when no quote gives one
+FIGURE_WORDS = {"count": "number", "date": "date", "duration": "length of time", "age": "age", "identifier": "number"}
+# Anything a figure may be written with that qa/figures.py does not read as one ("began in 911", "the 1050s",
+# "in March", "the 10th century"); "may" and the abbreviations count too, which only keeps the note away
+FIGURE_LIKE = re.compile(r"\d|\b(?:" + "|".join(MONTHS) + r"|spring|summer|autumn|winter|centur(?:y|ies)|decades?)\b",
+                         re.I)
+
+
+def missing_figure(question: Question, quotes: list[str]) -> str:
+    """The word for the figure a question asks for ("date") when no quote gives anything like a figure, else
+    "". "When was Hikmet Hasanov dismissed?" answered with "Hikmet Hasanov (dismissed earlier)" gives no date:
+    the quote is the closest the sources come, and the answer must not read as giving one. Only quotes with
+    nothing figure-like get the note: a note wrongly denying a figure would be a wrong frame of its own."""
+    if question.kind not in FIGURE_WORDS or any(FIGURE_LIKE.search(q) or figures_in(q) for q in quotes):
+        return ""
+    return FIGURE_WORDS[question.kind]
+
+
+def missing_figure_message(word: str) -> str:
+    """The note above quotes that state no figure of the kind asked for."""
+    return f"No quote gives the {word} asked for: these are the closest passages in the sources."
 
 
 def without_figure(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> Verdict | None:
@@ -142,9 +166,11 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
                  for r in rows]
         conflict = Conflict(kind=question.kind, values=values, message=conflict_message(table, sources),
                             rows=table)
+    texts = [q.quote for q in quotes]
     return Answer(question=question.text, abstained=False, answer=quotes, citations=citations, passages=passages,
                   conflict=conflict, message=conflict.message if conflict else "",
-                  uncovered_terms=list(uncovered(question, [q.quote for q in quotes])))
+                  uncovered_terms=list(uncovered(question, texts)),
+                  missing_figure="" if conflict else missing_figure(question, texts))
 
 
 def citation(n: int, source: Source) -> Citation:

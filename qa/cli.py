@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import export
+from .answer import missing_figure_message
 from .engine import Engine, QuestionError
 from .files import RefusedFile, atomic_write_bytes, read_checked
 from .index.migrate import migrate_from_faiss
@@ -328,7 +329,8 @@ def stdin_questions(max_chars: int, stream=None):
 
 def format_answer(answer: Answer) -> str:
     """A plain-text answer: the quotes with citation numbers (an ellipsis where a quote is part of a
-    sentence), who says what when the sources differ, the question words no quote contains, the sources,
+    sentence), who says what when the sources differ, a note when no quote gives the figure asked for, the
+    question words no quote contains, the sources,
     and the sources it was limited to."""
     limited = f"\n(limited to: {', '.join(answer.limited_to)})" if answer.limited_to else ""
     if answer.abstained:
@@ -343,6 +345,8 @@ def format_answer(answer: Answer) -> str:
             lines.append(f"  [{row.citation}{page}] {row.outlet or row.source_id} ({row.date or 'no date'}): "
                          f"{', '.join(row.figures)}{said}")
         lines.append("")
+    if answer.missing_figure:
+        lines.append(f"({missing_figure_message(answer.missing_figure)})")
     for quote in answer.answer:
         text = quote.quote if quote.whole else f"…{quote.quote}…"
         page = f", p. {quote.page}" if quote.page else ""

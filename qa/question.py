@@ -59,7 +59,8 @@ INSTITUTIONS = PLACES[:6]
 KINDS = (
     ("age", re.compile(r"^how old\b")),
     ("duration", re.compile(r"^(how long|for how long|how many (years|months|weeks|days|hours|minutes)|"
-                            r"(what|which) (\w+ )?(prison |jail )?(terms?|sentences?)\b(?! (of|for|in|to)\b))\b")),
+                            r"(what|which) (\w+ )?(prison |jail )?(terms?|sentences?)\b(?! (of|for|in|to)\b)"
+                            r"(?! (best |most )?(describes?|corresponds?|refers?|means?|names?|is used)\b))\b")),
     ("count", re.compile(r"^(how many|how much|what (is|was|were|are) the (total |overall |exact |official )?"
                          r"(number|count|toll) of (?!the\b|a\b|this\b|that\b)|what (number|total|percentage|share|"
                          r"proportion)|what total|what (\w+ )?(toll|number|count)\b(?! of (the|a|this|that)\b)|"

@@ -151,6 +151,9 @@ class Answer:
     limited_to: list[str] = field(default_factory=list)  # the source ids it was asked of; empty: every source
     language: str = ""  # the question's language (ISO 639-1)
     language_note: str = ""  # the question and the quotes are in different languages, or the model cannot bridge
+    # a figure question whose quotes state no figure of the asked kind: what they lack ("date", "number"); the
+    # quotes are then the closest the sources come, not the figure (answer.missing_figure_message says so)
+    missing_figure: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -100,6 +100,9 @@ def test_a_date_opening_a_sentence_belongs_to_its_main_clause_past_a_list_of_sub
     ("What prison terms did those convicted of treason receive?", "duration"),
     ("What sentence did Mirhafiz Jafarzadeh receive?", "duration"),
     ("What sentence of the Criminal Code applies?", ""),  # a sentence *of* something is not a prison term
+    ("What term best describes the verdicts?", ""),  # a word, not a prison term
+    ("What term refers to a forced confession?", ""),
+    ("What term did the court give Tofig Hasanov?", "duration"),
     ("Had Hikmat Hasanov already been removed from his post when Mais Barkhudarov was dismissed?", "yesno"),
     ("Who was dismissed as commander of the Second Army Corps?", "person"),
 ])

@@ -147,6 +147,34 @@ def test_where_a_sentence_gives_the_figure_asked_for_every_quote_gives_one(seed_
     assert checked >= 30
 
 
+@pytest.mark.parametrize("question, word", [
+    ("When did Hikmet Hasanov take command of the First Army Corps?", "date"),
+    ("When did Mirhafiz Jafarzadeh leave Russia?", "date"),
+    ("How many relatives came to the protest?", "number"),
+])
+def test_quotes_that_give_no_figure_are_said_to_be_the_closest_passages_not_the_figure(seed_engine, question, word):
+    from qa.cli import format_answer
+
+    answer = seed_engine.ask(question)
+    assert not answer.abstained and answer.answer and answer.missing_figure == word
+    assert format_answer(answer).startswith(f"(No quote gives the {word} asked for:")
+
+
+def test_no_answer_that_quotes_the_gold_is_said_to_lack_its_figure(seed_engine):
+    """Over every answerable question of the evaluation sets: an answer that quotes a gold span never carries
+    the note that no quote gives the figure asked for (dates written as events, "since the country joined the
+    Council of Europe", and terms written as words, "life imprisonment", included)."""
+    checked = 0
+    for row in seed_questions():
+        if not row["answerable"]:
+            continue
+        answer = seed_engine.ask(row["question"])
+        if any(gold["span"] in q.quote or q.quote in gold["span"] for gold in row["gold"] for q in answer.answer):
+            assert answer.missing_figure == "", (row["id"], [q.quote for q in answer.answer])
+            checked += 1
+    assert checked >= 100
+
+
 def test_a_disagreement_reads_each_other_sources_figure_further_down_but_never_starts_one_there(seed_engine):
     """Passages below the pool add the rows of sources the pool has none from; they never create a note."""
     from dataclasses import replace

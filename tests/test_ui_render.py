@@ -202,6 +202,17 @@ def test_a_partial_quote_has_an_ellipsis_outside_the_quote_and_uncovered_words_a
     assert TextOfClass("qa-uncovered", html).found == ["Not in the quotes: mayor"]
 
 
+def test_quotes_without_the_figure_asked_for_come_under_a_note_saying_so():
+    citations = [Citation(1, "a", "A title", "Turan", "", "")]
+    quotes = [Quote("He was dismissed earlier.", "a", 0, 25, 1, 1.0)]
+    html = render.answer_html(Answer("When was he dismissed?", False, quotes, citations, [], missing_figure="date"))
+    assert TextOfClass("qa-missing-figure", html).found == [
+        "No quote gives the date asked for: these are the closest passages in the sources."]
+    assert html.index("qa-missing-figure") < html.index("qa-text")  # read before the quotes
+    plain = render.answer_html(Answer("When was he dismissed?", False, quotes, citations, []))
+    assert "qa-missing-figure" not in plain
+
+
 @pytest.mark.parametrize("source_id", ["000_219d", "weird id/with/slashes", "ünïcode", "../../etc/passwd"])
 def test_open_links_round_trip_any_source_id(source_id):
     link = render.open_link(source_id, 5, 17)

@@ -60,6 +60,7 @@ a.qa-copy.qa-copied { color: #15803d; }
 .qa-abstain { font-weight: 600; margin: 0; }
 .qa-reason { margin: 0.2em 0; }
 .qa-uncovered { color: var(--body-text-color-subdued); font-size: 0.9em; margin: 0.4em 0 0; }
+.qa-missing-figure { font-weight: 600; margin: 0 0 0.5em; }
 .qa-language-note { border-left: 3px solid var(--color-accent, #f97316); padding: 0.2em 0.6em; margin: 0 0 0.5em; font-size: 0.92em; }
 .qa-figure { font-weight: 700; }
 .qa-attribution { font-weight: 400; font-style: italic; }

@@ -7,6 +7,7 @@ from html import escape
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from ..abstention import ABSTAIN_MESSAGE
+from ..answer import missing_figure_message
 from ..language import name as language_name
 from ..types import Answer, Citation, Passage, Source, SourceMeta
 
@@ -117,7 +118,8 @@ def answer_html(answer: Answer, previews: Mapping[tuple[str, int, int], str] | N
     An abstention is one plain sentence and the reason (what no source mentions). A disagreement lists one
     card per statement, oldest article first: citation, outlet, date, the figure, whom the article attributes
     it to, and the quote. A quote that is part of a sentence has an ellipsis outside the quotation marks;
-    question words no quote contains are named below the quotes. `previews` (reading.preview_markup) puts
+    question words no quote contains are named below the quotes. Quotes that state no figure of the kind a
+    figure question asks for come under a note saying so. `previews` (reading.preview_markup) puts
     each quote's hover preview after its citation. A question limited to some sources names them (`metas`
     gives their names).
     """
@@ -149,6 +151,8 @@ def answer_html(answer: Answer, previews: Mapping[tuple[str, int, int], str] | N
             parts.append(_quote_html(row.quote, row.source_id, row.start, row.end, row.citation, citation, True, label,
                                      page=row.page, preview=previews.get((row.source_id, row.start, row.end), "")))
     else:
+        if answer.missing_figure:
+            parts.append(f'<p class="qa-missing-figure">{esc(missing_figure_message(answer.missing_figure))}</p>')
         parts.append('<div class="qa-quotes">')
         for item in answer.answer:
             parts.append(_quote_html(item.quote, item.source_id, item.start, item.end, item.citation,
