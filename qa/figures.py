@@ -192,7 +192,7 @@ def asked(question: Question) -> Asked:
     elif auxiliary:  # do-support or have: the verb comes after the subject
         event = _verb_family(head[auxiliary.end():])
     else:
-        event = _first_family(head) or _first_family(main_text)
+        event = _clause_family(head) or _clause_family(main_text)
     if not event and auxiliary and not question.unit:  # "What death toll did …": the event is in the wh-phrase
         event = _first_family(head[:auxiliary.start()])
     subject = SUBJECT.search(text)  # "when were the servicemen arrested": whom, not which occasion
@@ -216,6 +216,16 @@ def _verb_family(text: str) -> str:
         if family and not (i and fold(words[i - 1]) in DETERMINERS):
             return family
     return _first_family(" ".join(_content_words(text)[:SUBJECT_WORDS + 1]))
+
+
+def _clause_family(text: str) -> str:
+    """The first event of a clause with no auxiliary ("how many servicemen *died*"), an event word that an
+    article or a possessive makes a noun not counting: "how many officers took part in *the torture*" asks
+    about taking part, not about those tortured."""
+    words = [w for w, _, _ in word_spans(text)]
+    kept = [w for i, w in enumerate(words)
+            if not (i and fold(words[i - 1]) in DETERMINERS and _first_family(w))]
+    return _first_family(" ".join(kept))
 
 
 def _content_words(text: str) -> list[str]:

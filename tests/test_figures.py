@@ -127,6 +127,9 @@ def test_the_kind_of_answer_comes_from_the_phrase_that_opens_the_question(questi
     ("What number of people did the torture kill?", "death", ()),  # the subject 'the torture' is no event
     ("How many soldiers perished because of the abuse?", "death", ()),
     ("How many servicemen lost their lives under torture?", "death", ()),
+    ("How many officers took part in the torture?", "", ()),  # taking part: 'the torture' is a noun, no event
+    ("How many servicemen died during the torture?", "death", ()),
+    ("How many servicemen suffered torture?", "torture", ()),
     ("How many dead servicemen were exonerated?", "acquittal", ("death",)),
     ("How many people were rehabilitated after death?", "acquittal", ("death",)),
     ("How many treason convictions were there?", "conviction", ()),
