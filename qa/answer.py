@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from .abstention import Verdict, abstain_message
 from .disagreement import (by_date, conflict_message, each_source_first, figure_rows, find_conflict,
-                           rows_of_other_sources, states_asked_kind)
+                           rows_of_other_sources, states_asked_kind, with_antecedent)
 from .figures import MONTHS, figures_in, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
 from .grounding import Grounding, new_names, uncovered
@@ -26,6 +26,7 @@ from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Sour
 FIGURE_CHECKED = {"age": "age", "duration": "duration"}
 
 
+SUBJECT_PRONOUN = re.compile(r"\b(?:he|she|they)\b", re.I)
 # What a figure question asks for, in the words of the note shown when no quote gives one
 FIGURE_WORDS = {"count": "number", "date": "date", "duration": "length of time", "age": "age", "identifier": "number"}
 # Anything a figure may be written with that qa/figures.py does not read as one ("began in 911", "the 1050s",
@@ -58,16 +59,18 @@ def without_figure(question: Question, ranked: list[ScoredSentence], bodies: dic
     return Verdict(True, "no_figure", (FIGURE_CHECKED[question.kind],) + names)
 
 
-def without_name(question: Question, quoted: list[ScoredSentence]) -> Verdict | None:
+def without_name(question: Question, quoted: list[ScoredSentence], bodies: dict[str, str]) -> Verdict | None:
     """Abstain (reason no_name) on a question asking for a name (who, which court / prison / city, what is the
     name of) when no sentence the answer would quote gives one: a name the question does not give, and for an
     institution its word beside it ("the new verdicts were issued on June 4" names no court; "remain in
-    prison" names no prison; "an officer was forced…" names no officer)."""
+    prison" names no prison; "an officer was forced…" names no officer). A sentence whose subject is "he",
+    "she" or "they" gives the name of the sentence before it ("… Hikmet Hasanov … he was appointed …")."""
     if not question.asks_name:
         return None
     institution = question.focus if question.focus in INSTITUTIONS else ""
     for sentence in quoted:
-        if new_names(question, sentence.text) and (not institution or stem(fold(institution)) in stems_of(sentence.text)):
+        named = with_antecedent(bodies[sentence.source_id], sentence, SUBJECT_PRONOUN)
+        if new_names(question, named) and (not institution or stem(fold(institution)) in stems_of(sentence.text)):
             return None
     named = question.focus if question.focus_kind in ("category", "attribute") and question.focus else "person"
     return Verdict(True, "no_name", (named,) + tuple(" ".join(phrase) for phrase in question.names))

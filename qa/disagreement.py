@@ -101,12 +101,18 @@ def _same_occasion(question: Question, wanted: Asked, body: str, sentence: Score
         return True
     text = sentence.text
     stems = stems_of(text)
-    named = text
-    if PRONOUN.search(text):
-        before = body.rfind(".", 0, max(0, sentence.start - 2)) + 1  # where the sentence before it starts
-        named = body[max(before, sentence.start - PREVIOUS_SENTENCE):sentence.start] + text
+    named = with_antecedent(body, sentence)
     said = sum(w in stems for w in words) + sum(mentions(named, phrase) for phrase in question.names)
     return said >= wanted_count / 2
+
+
+def with_antecedent(body: str, sentence: ScoredSentence, pronouns: re.Pattern = PRONOUN) -> str:
+    """The sentence's text after the sentence before it when it speaks of someone by one of `pronouns`: whom
+    "he" stands for ("… Hikmet Hasanov … Furthermore, in August 2021, he was appointed …"); else its text."""
+    if not pronouns.search(sentence.text):
+        return sentence.text
+    before = body.rfind(".", 0, max(0, sentence.start - 2)) + 1  # where the sentence before it starts
+    return body[max(before, sentence.start - PREVIOUS_SENTENCE):sentence.start] + sentence.text
 
 
 def _states(text: str, figures: tuple[str, ...]) -> bool:

@@ -39,6 +39,7 @@ DURATION = re.compile(rf"\b(?P<a>{NUMBER})(?:\s*(?:-|–|to)\s*(?P<b>{NUMBER}))?
                       rf"(?:\s+and\s+(?P<c>{NUMBER})\s+(?P<v>{_UNIT})\b)?(?P<old>\s+old)?", re.I)
 IDENTIFIER_CONTEXT = re.compile(r"(?:\bN[oO]\.?|\b[Nn]umber|\b[Aa]rticles?|\b[Pp]aragraphs?|\b[Ss]ections?|§|"
                                 r"\b[Rr]esolution|\b[Dd]ocument)\s*$")
+PARTITIVE = re.compile(r"\s+of\s+(?:whom|them|those|which|these)\b", re.I)
 COUNT = re.compile(rf"(?<![\w.,-])(?P<n>{NUMBER})(?![\w]|\.\d)", re.I)
 CLAUSE_BREAK = re.compile(r"[,;:()—–]|\s-\s|\b(?:while|whereas|but|although|however)\b")
 MODIFIERS = frozenset("""more than less fewer at least least most about around approximately almost nearly some over
@@ -83,6 +84,7 @@ class Figure:
     unit: str = ""  # for a count: the noun it counts, as written ("servicemen")
     events: tuple[str, ...] = ()  # event families next to it: those after it in order, then those before
     context: tuple[str, ...] = ()  # stems of the words next to it (its clause, or the clause it opens)
+    partitive: bool = False  # a count of part of a group named before it: "…, one *of whom* was sentenced to life"
 
 
 def figures_in(text: str, offset: int = 0, context_year: str = "") -> list[Figure]:
@@ -139,7 +141,8 @@ def _figures(text: str, context_year: str) -> tuple[Figure, ...]:
                 (_next_word(text, m.end()) in ("of", "another", "day") and not re.match(r"\s+of\s+wh", following))
                 or re.search(r"\b(?:no|any|every|some|each)\s+$", before, re.I)):
             continue  # "one of the accused", "no one": a pronoun, not a count
-        found.append(Figure(value, "count", m.start(), m.end(), m.group(0), unit=_unit(text, m.end())))
+        found.append(Figure(value, "count", m.start(), m.end(), m.group(0), unit=_unit(text, m.end()),
+                            partitive=bool(PARTITIVE.match(text, m.end()))))
     found.sort(key=lambda f: f.start)
     orphans = [(m.start(), _families(_content_stems(text[m.start():m.end()]))) for m in ORPHAN_CLAUSE.finditer(text)]
     placed = []
@@ -155,7 +158,7 @@ def _figures(text: str, context_year: str) -> tuple[Figure, ...]:
         if f.kind == "count":  # "20 people convicted of treason, as well as 16 …, were acquitted"
             events = [family for at, found_families in orphans if at > f.end for family in found_families] + events
         placed.append(Figure(f.value, f.kind, f.start, f.end, f.text, f.unit,
-                             tuple(dict.fromkeys(events)), tuple(before + after)))
+                             tuple(dict.fromkeys(events)), tuple(before + after), f.partitive))
     return tuple(placed)
 
 
@@ -248,6 +251,8 @@ def matches(question: Question, figure: Figure, wanted: Asked | None = None, sen
     if figure.kind == "age":
         return True  # "How old is X?": an age is of no event; the rows keep those with X's names near
     wanted = asked(question) if wanted is None else wanted
+    if figure.partitive and not wanted.restrictions:
+        return False  # part of a group ("5 of whom were acquitted"): only "how many of those who …" asks for it
     if not wanted.event and not wanted.specific:
         return False  # nothing says which figure is meant ("and when?" on its own)
     if wanted.event:

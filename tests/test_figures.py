@@ -168,6 +168,18 @@ def test_a_figure_matches_only_the_same_kind_event_and_group_of_people():
     assert [f.value for f in figures_in(years) if matches(deaths, f, sentence=years)] == []
 
 
+def test_a_count_of_part_of_a_group_answers_only_a_question_about_that_part():
+    """"four of whom were exonerated" counts some of the eight who died: no answer to how many were exonerated
+    in all (it would be claimed as a disagreement with "20 … were acquitted"), an answer to how many of the
+    dead were."""
+    sentence = ("During the investigation, eight individuals died as a result of torture, four of whom were "
+                "posthumously exonerated.")
+    assert [f.partitive for f in figures_in(sentence)] == [False, True]
+    assert not matches(analyze("How many people were exonerated?"), figure(sentence, "4"), sentence=sentence)
+    assert matches(analyze("How many of those who died were exonerated?"), figure(sentence, "4"), sentence=sentence)
+    assert matches(analyze(DEATHS), figure(sentence, "8"), sentence=sentence)
+
+
 def test_a_leading_date_belongs_to_the_main_verb_not_to_a_clause_inside():
     sentence = ("In 2024, the number of political prisoners in Azerbaijan reached its highest level since the country "
                 "joined the Council of Europe.")
