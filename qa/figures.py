@@ -39,7 +39,8 @@ DURATION = re.compile(rf"\b(?P<a>{NUMBER})(?:\s*(?:-|–|to)\s*(?P<b>{NUMBER}))?
                       rf"(?:\s+and\s+(?P<c>{NUMBER})\s+(?P<v>{_UNIT})\b)?(?P<old>\s+old)?", re.I)
 IDENTIFIER_CONTEXT = re.compile(r"(?:\bN[oO]\.?|\b[Nn]umber|\b[Aa]rticles?|\b[Pp]aragraphs?|\b[Ss]ections?|§|"
                                 r"\b[Rr]esolution|\b[Dd]ocument)\s*$")
-PARTITIVE = re.compile(r"\s+of\s+(?:whom|them|those|which|these)\b", re.I)
+PARTITIVE = re.compile(r"\s+of\s+(?:whom|them|those|which|these)\b", re.I)  # "13 died, 5 of whom …"
+PARTITIVE_OPENING = re.compile(r"^\W*of\s+(?:the|those|these)\b[^,.;]*,\s*$", re.I)  # "Of the eleven killed, five …"
 COUNT = re.compile(rf"(?<![\w.,-])(?P<n>{NUMBER})(?![\w]|\.\d)", re.I)
 CLAUSE_BREAK = re.compile(r"[,;:()—–]|\s-\s|\b(?:while|whereas|but|although|however)\b")
 MODIFIERS = frozenset("""more than less fewer at least least most about around approximately almost nearly some over
@@ -142,7 +143,7 @@ def _figures(text: str, context_year: str) -> tuple[Figure, ...]:
                 or re.search(r"\b(?:no|any|every|some|each)\s+$", before, re.I)):
             continue  # "one of the accused", "no one": a pronoun, not a count
         found.append(Figure(value, "count", m.start(), m.end(), m.group(0), unit=_unit(text, m.end()),
-                            partitive=bool(PARTITIVE.match(text, m.end()))))
+                            partitive=bool(PARTITIVE.match(text, m.end()) or PARTITIVE_OPENING.search(before))))
     found.sort(key=lambda f: f.start)
     orphans = [(m.start(), _families(_content_stems(text[m.start():m.end()]))) for m in ORPHAN_CLAUSE.finditer(text)]
     placed = []

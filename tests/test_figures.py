@@ -178,6 +178,8 @@ def test_a_count_of_part_of_a_group_answers_only_a_question_about_that_part():
     assert not matches(analyze("How many people were exonerated?"), figure(sentence, "4"), sentence=sentence)
     assert matches(analyze("How many of those who died were exonerated?"), figure(sentence, "4"), sentence=sentence)
     assert matches(analyze(DEATHS), figure(sentence, "8"), sentence=sentence)
+    opening = "Of the eleven killed during the bullying, five were acquitted posthumously."
+    assert [f.partitive for f in figures_in(opening)] == [False, True]
 
 
 def test_a_leading_date_belongs_to_the_main_verb_not_to_a_clause_inside():
