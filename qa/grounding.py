@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from functools import lru_cache
 from typing import Callable
 
 from .lexical import STOPWORDS, fold, idf, phonetic_key, stem, word_spans, word_stem
-from .question import FAMILY_OF, NUMBER_WORDS, TITLES, Question, Term
+from .question import FAMILY_OF, LIGHT_VERB_FORMS, LIGHT_VERBS, NUMBER_WORDS, TITLES, Question, Term
 
 MONTH_NAMES = frozenset("""january february march april may june july august september october november december
 monday tuesday wednesday thursday friday saturday sunday""".split())
@@ -100,7 +101,10 @@ def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: lis
     missing_figures = tuple(f for f in question.figures if _decisive(f) and not _figure_found(f, freqs))
     focus_words = question.focus.split()
     missing_focus = ""
-    if question.focus_kind in FOCUS_STATED and focus_words:
+    if question.focus_kind == "verb" and len(focus_words) == 2 and fold(focus_words[0]) in LIGHT_VERBS:
+        if not any(light_phrase(*focus_words).search(text) for text in texts):  # "took part": said as a phrase
+            missing_focus = question.focus
+    elif question.focus_kind in FOCUS_STATED and focus_words:
         # the head noun ("population"; "coach" of "head coach"); a modifier too when it names a role of a
         # who-question ("prime minister"), not when it describes ("the unproven assumption": reworded)
         checked = focus_words if question.kind == "person" else focus_words[-1:]
@@ -121,6 +125,15 @@ def said_only_in(furniture: list[str], prose: list[str], freqs: dict[str, int]) 
     prose_stems = {w for text in prose for w in word_stems(text)}
     pieces = Counter(w for text in furniture for w in word_stems(text) - prose_stems)
     return frozenset(w for w, n in pieces.items() if freqs.get(w, 0) <= n)
+
+
+@lru_cache(maxsize=64)
+def light_phrase(verb: str, noun: str) -> re.Pattern:
+    """Any form of a light verb followed by its noun, an article or a possessive allowed between: "took part",
+    "taking part", "made a decision"."""
+    lemma = next(group for group in LIGHT_VERB_FORMS if fold(verb) in group)
+    return re.compile(rf"\b(?:{'|'.join(sorted(lemma))})\s+(?:(?:a|an|the|their|his|her|its)\s+)?"
+                      rf"{re.escape(stem(fold(noun)))}\w*", re.I)
 
 
 def _together(question: Question, texts: list[str]) -> bool:

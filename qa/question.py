@@ -15,6 +15,11 @@ AUXILIARIES = frozenset("is are was were did does do had has have can could will
 FRAME_WORDS = frozenset("""name names number numbers year years date dates month day time happen happened say said
 says state stated report reported mention mentioned according article articles source sources case people person
 total exactly first last those ones""".split())
+# Verbs that mean little without the noun after them: "take part", "make a decision", "give birth"
+LIGHT_VERB_FORMS = tuple(frozenset(forms.split()) for forms in (
+    "take takes took taken taking", "make makes made making", "give gives gave given giving",
+    "get gets got gotten getting"))
+LIGHT_VERBS = frozenset().union(*LIGHT_VERB_FORMS)
 NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
     "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
@@ -253,7 +258,11 @@ def _focus(text: str, kind: str) -> tuple[str, str, str]:
         if (unit_stem in FAMILY_OF and unit_stem not in PERSON_UNITS) or (unit == first and event_noun):
             unit = ""  # "how many (treason) convictions / deaths": a count of events, of whoever they happened to
         if fold(first) in FRAME_WORDS:
-            following = [w for w in words[1:] if fold(w) not in STOPWORDS and fold(w) not in AUXILIARIES]
+            following = [w.rstrip("?") for w in words[1:] if fold(w) not in STOPWORDS and fold(w) not in AUXILIARIES]
+            light = following and fold(following[0]) in LIGHT_VERBS and re.search(
+                rf"\b{re.escape(following[0])}\s+(?:(?:a|an|the|their|his|her|its)\s+)?([^\W\d_][\w’'-]*)", head)
+            if light:  # "took part", "made a complaint": the verb and its noun are the focus
+                return f"{following[0]} {light.group(1)}", unit, "verb"
             return (following[0] if following and not following[0][:1].isupper() else ""), unit, "verb"
         return first, unit, "count"
     category = CATEGORY.match(head)

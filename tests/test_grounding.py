@@ -92,9 +92,23 @@ def test_a_focus_the_sources_say_in_other_words_is_not_missing(seeds, text):
     ("What is the population of Sumgait?", "population"),
     ("How many tanks does the Azerbaijani army have?", "tanks"),
     ("How many barrels of oil per day does Azerbaijan produce?", "barrels"),
+    # 'took' and 'part' are each in the sources ("took place", "as part of this case"), never together
+    ("How many people took part in the protest?", "took part"),
 ])
 def test_a_focus_no_source_says_in_any_form_is_missing(seeds, text, missing):
     assert grounding_of(seeds, text).missing_focus == missing
+
+
+def test_a_light_verb_and_its_noun_are_one_focus_said_in_any_form_of_the_verb():
+    question = analyze("How many people took part in the protest?")
+    assert (question.focus, question.focus_kind) == ("took part", "verb")
+    freqs = (2, {k: 1 for k in grounding_keys(question)})
+    for said in ("About 300 people were taking part in the rally.", "Hundreds take part in it every year.",
+                 "The villagers took their part in the protest."):
+        assert ground(question, freqs, [said]).missing_focus == "", said
+    assert ground(question, freqs, ["The protest took place in Baku, as part of a campaign."]).missing_focus == \
+        "took part"
+    assert analyze("How many people made a complaint?").focus == "made complaint"
 
 
 def test_the_names_a_sentence_adds_to_the_question():
