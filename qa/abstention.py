@@ -10,7 +10,7 @@ from .scoring import ScoredSentence
 
 ABSTAIN_MESSAGE = "The sources do not say."
 # Abstentions on what the sources contain (not on a score): a name, a word, a figure or a name asked for is absent
-GROUNDED_REASONS = ("never_mentioned", "never_together", "no_figure", "no_name")
+GROUNDED_REASONS = ("never_mentioned", "never_together", "no_figure", "no_name", "no_mention")
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,8 @@ class Verdict:
     """Whether the sources answer, and if not, why (for the message and the JSON)."""
 
     abstain: bool
-    reason: str = ""  # never_mentioned, never_together, no_figure, no_name, weak_evidence, no_sentences, reranker, language
+    reason: str = ""  # never_mentioned, never_together, no_figure, no_name, no_mention, weak_evidence, no_sentences,
+    # reranker, language
     missing: tuple[str, ...] = ()  # what the sources never mention, as typed
 
 
@@ -60,6 +61,10 @@ def abstain_message(verdict: Verdict, limited: bool = False) -> str:
         where = "No passage of the chosen sources names" if limited else "No passage names"
         near = f" for {', '.join(names)}" if names else ""
         return f"{ABSTAIN_MESSAGE} {where} the {named}{near}."
+    if verdict.reason == "no_mention" and verdict.missing:
+        where = "No sentence of the chosen sources that could be quoted mentions" if limited else \
+            "No sentence that could be quoted mentions"
+        return f"{ABSTAIN_MESSAGE} {where} {', '.join(verdict.missing)}."
     if verdict.reason == "no_figure" and verdict.missing:
         kind, *names = verdict.missing
         article = "an" if kind[0] in "aeiou" else "a"

@@ -12,7 +12,7 @@ from .disagreement import (by_date, conflict_message, each_source_first, figure_
                            rows_of_other_sources, states_asked_kind, with_antecedent)
 from .figures import MONTHS, figures_in, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
-from .grounding import Grounding, new_names, uncovered
+from .grounding import Grounding, mentions, new_names, uncovered
 from .lexical import fold, stem, stems_of
 from .question import INSTITUTIONS, Question
 from .scoring import ScoredSentence
@@ -74,6 +74,20 @@ def without_name(question: Question, quoted: list[ScoredSentence], bodies: dict[
             return None
     named = question.focus if question.focus_kind in ("category", "attribute") and question.focus else "person"
     return Verdict(True, "no_name", (named,) + tuple(" ".join(phrase) for phrase in question.names))
+
+
+def without_subject(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> Verdict | None:
+    """Abstain (reason no_mention) on a question about someone or something named ("Who is Tofig Babayev?")
+    when no sentence the answer could quote mentions them (or speaks of them as "he" / "she" / "they" after a
+    sentence that does): the name is only in page furniture (a photo credit) or outside the passages found,
+    and quotes about others would read as the answer."""
+    if not question.asks_about_name:
+        return None
+    for sentence in ranked:
+        named = with_antecedent(bodies[sentence.source_id], sentence, SUBJECT_PRONOUN)
+        if any(mentions(named, phrase) for phrase in question.names):
+            return None
+    return Verdict(True, "no_mention", tuple(" ".join(phrase) for phrase in question.names))
 
 
 def prose_only(ranked: list[ScoredSentence], bodies: dict[str, str],

@@ -52,6 +52,8 @@ prisoner detainees detainee troops military personnel accused""".split())
 
 # "Who is (general) Mais Barkhudarov?" asks who he is, not for a name
 WHO_IS_NAMED = re.compile(r"^[Ww]ho\s+(?:is|was|are|were)\s+(?:[a-z]\w*\s+)?[A-Z]")
+# "What is Meydan TV?": asks about something named, as "Who is Hikmet Hasanov?" asks about someone
+WHAT_IS_NAMED = re.compile(r"^[Ww]hat\s+(?:is|was|are|were)\s+(?:the\s+)?[A-Z]")
 # "What is the name of …": asks for a name, whatever its focus word ("the officer", "the aunt")
 NAME_OF = re.compile(r"^(?:what|which)\s+(?:is|was|are|were)\s+the\s+names?\s+of\b", re.I)
 # What "which X" asks for when it asks for a place; the first six are institutions, named with the word itself
@@ -114,6 +116,13 @@ class Question:
     @property
     def asks_figure(self) -> bool:
         return self.kind in ("count", "date", "duration", "age", "identifier")
+
+    @property
+    def asks_about_name(self) -> bool:
+        """"Who is Hikmet Hasanov?", "What is Meydan TV?": asks what the sources say about someone or something
+        it names, so an answer must mention them."""
+        head = LEAD.sub("", self.text.strip(), count=1).strip()
+        return bool(self.names) and bool(WHO_IS_NAMED.match(head) or WHAT_IS_NAMED.match(head))
 
     @property
     def asks_name(self) -> bool:

@@ -39,6 +39,8 @@ def quoted_spans(answer):
     ("Which court issued the new verdicts against Senan Mashyev on June 4?", "no_name",
      "No passage names the court for Senan Mashyev"),
     ("In which prison are the ten Tartar case defendants held?", "no_name", "No passage names the prison"),
+    # named only in a photo credit, which is never quoted
+    ("Who is Tofig Babayev?", "no_mention", "No sentence that could be quoted mentions Tofig Babayev"),
 ])
 def test_questions_the_sources_do_not_answer_abstain_and_say_why(seed_engine, question, reason, named):
     answer = seed_engine.ask(question)
@@ -54,6 +56,8 @@ def test_questions_the_sources_do_not_answer_abstain_and_say_why(seed_engine, qu
     ("Who is Nemat Maharramov?", "Nemat Maharramov"),  # asks who he is, not for a name
     # "he was appointed": the sentence before it names him
     ("Who was appointed deputy head of the Azerbaijan Military Academy?", "he was appointed"),
+    ("Who is Heydar Isaev?", "Heydar Isaev"),
+    ("What is Meydan TV?", "Meydan TV"),
 ])
 def test_a_name_or_place_the_quotes_give_is_answered(seed_engine, question, named):
     answer = seed_engine.ask(question)
