@@ -191,7 +191,7 @@ def asked(question: Question) -> Asked:
         restrictions.append(_first_family(main_text[:at.start()]) if at else "")  # "how many *dead* servicemen"
     auxiliary = AUXILIARY.search(head)
     if auxiliary and auxiliary.group("be"):
-        event = _first_family(head[auxiliary.end():][:40])
+        event = _first_family(_from_participle(head[auxiliary.end():])[:40])
         restrictions.append(_first_family(head[:auxiliary.start()]))
     elif auxiliary:  # do-support or have: the verb comes after the subject
         event = _verb_family(head[auxiliary.end():])
@@ -203,6 +203,15 @@ def asked(question: Question) -> Asked:
     whom = stem(fold(subject.group("whom"))) if subject else ""
     specific = tuple(p for p in question.predicates if p not in FAMILY_OF and not (p == whom and p in PERSON_UNITS))
     return Asked(event, tuple(dict.fromkeys(r for r in restrictions if r and r != event)), specific)
+
+
+def _from_participle(text: str) -> str:
+    """`text` from its first participle that names an event: after "was" a question may put its subject first
+    ("In which year was *torture* acknowledged?" asks about the acknowledgement); unchanged when none does."""
+    for word, start, _ in word_spans(text[:60]):
+        if fold(word).endswith(("ed", "en")) and _first_family(word):
+            return text[start:]
+    return text
 
 
 def _verb_family(text: str) -> str:

@@ -130,6 +130,8 @@ def test_the_kind_of_answer_comes_from_the_phrase_that_opens_the_question(questi
     ("How many officers took part in the torture?", "", ()),  # taking part: 'the torture' is a noun, no event
     ("How many servicemen died during the torture?", "death", ()),
     ("How many servicemen suffered torture?", "torture", ()),
+    ("In which year was torture acknowledged?", "acknowledgement", ()),  # the subject before the participle
+    ("When was the torture admitted by the prosecutors?", "acknowledgement", ()),
     ("How many dead servicemen were exonerated?", "acquittal", ("death",)),
     ("How many people were rehabilitated after death?", "acquittal", ("death",)),
     ("How many treason convictions were there?", "conviction", ()),
