@@ -60,6 +60,9 @@ TEMPORAL_CLAUSE = re.compile(r"\b(?:after|before|once)\s+(?:(?:they|he|she)\s+(?
 AUXILIARY = re.compile(r"\b(?:(?P<be>were|was|are|is|have been|has been|had been)|did|do|does|have|has|had)\b"
                        r"(?:\s+(?:\w+ly)\b)?", re.I)
 SUBJECT_WORDS = 3
+# Verbs whose object is a decision already taken: what they count is acted on, not what happened
+ACTS_ON = frozenset(stem(w) for w in """review reviewed overturn overturned quash quashed annul annulled appeal
+appealed drop dropped reopen reopened cancel cancelled revise revised reconsider reconsidered examine examined""".split())
 SUBJECT = re.compile(r"^\W*\w+\s+(?:were|was|are|is|did|do|does|have|has|had)\s+(?:the\s+|these\s+|those\s+)?"
                      r"(?P<whom>\w+)", re.I)
 DETERMINERS = frozenset("the a an this that these those their its his her our".split())
@@ -197,12 +200,19 @@ def asked(question: Question) -> Asked:
         event = _verb_family(head[auxiliary.end():])
     else:
         event = _clause_family(head) or _clause_family(main_text)
-    if not event and auxiliary and not question.unit:  # "What death toll did …": the event is in the wh-phrase
-        event = _first_family(head[:auxiliary.start()])
+    if not event and auxiliary and not question.unit and not _acts_on_counted(head[auxiliary.end():]):
+        event = _first_family(head[:auxiliary.start()])  # "What death toll did …": the event is in the wh-phrase
     subject = SUBJECT.search(text)  # "when were the servicemen arrested": whom, not which occasion
     whom = stem(fold(subject.group("whom"))) if subject else ""
     specific = tuple(p for p in question.predicates if p not in FAMILY_OF and not (p == whom and p in PERSON_UNITS))
     return Asked(event, tuple(dict.fromkeys(r for r in restrictions if r and r != event)), specific)
+
+
+def _acts_on_counted(text: str) -> bool:
+    """Does the verb after the subject act on what is counted ("How many sentences did the Prosecutor General
+    propose to *review*?": sentences reviewed, not sentences handed down)? Then the counted noun's event is
+    not the one asked about."""
+    return any(stem(fold(w)) in ACTS_ON for w in _content_words(text)[:SUBJECT_WORDS + 3])
 
 
 def _from_participle(text: str) -> str:
@@ -217,18 +227,20 @@ def _from_participle(text: str) -> str:
 def _verb_family(text: str) -> str:
     """The event of the verb after a subject ("did *the torture* kill": death, not torture): the first event
     word among the next few content words that no article or possessive puts in a noun phrase."""
-    words = [w for w, _, _ in word_spans(text)]
-    content = 0
+    spans = word_spans(text)
+    words = [w for w, _, _ in spans]
+    content, end = 0, len(text)
     for i, word in enumerate(words):
         if fold(word) in STOPWORDS:
             continue
         content += 1
         if content > SUBJECT_WORDS + 1:
+            end = spans[i][1]
             break
         family = _first_family(word)
-        if family and not (i and fold(words[i - 1]) in DETERMINERS):
+        if family and not _made_noun(words, i):
             return family
-    return _first_family(" ".join(_content_words(text)[:SUBJECT_WORDS + 1]))
+    return _clause_family(text[:end])  # "lost their lives", "sent to prison": events of more than one word
 
 
 def _clause_family(text: str) -> str:
@@ -236,9 +248,15 @@ def _clause_family(text: str) -> str:
     article or a possessive makes a noun not counting: "how many officers took part in *the torture*" asks
     about taking part, not about those tortured."""
     words = [w for w, _, _ in word_spans(text)]
-    kept = [w for i, w in enumerate(words)
-            if not (i and fold(words[i - 1]) in DETERMINERS and _first_family(w))]
+    kept = [w for i, w in enumerate(words) if not (_made_noun(words, i) and _first_family(w))]
     return _first_family(" ".join(kept))
+
+
+def _made_noun(words: list[str], i: int) -> bool:
+    """Is words[i] made a noun by the article or possessive before it ("the torture")? "those convicted" is
+    not: a participle after "those" / "these" is a verb of whom they are."""
+    before = fold(words[i - 1]) if i else ""
+    return before in DETERMINERS and not (before in ("those", "these") and fold(words[i]).endswith("ed"))
 
 
 def _content_words(text: str) -> list[str]:

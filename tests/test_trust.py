@@ -100,6 +100,7 @@ def test_a_disagreement_lists_every_sources_figure_for_the_same_thing_with_who_a
     "How old is general Mais Barkhudarov?",
     "How many officers took part in the torture?",  # the sources count those tortured, not who took part
     "How many people were exonerated?",  # "five" of the eleven killed is a part, not another total
+    "How many sentences did the Prosecutor General propose to review?",  # 19, not the sentences handed down
 ])
 def test_no_disagreement_is_claimed_where_the_sources_agree_or_give_one_answer(seed_engine, question):
     answer = seed_engine.ask(question)
