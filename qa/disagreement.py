@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 
 from .attribution import attribution
-from .figures import Asked, Figure, asked, disagree, figures_in, matches, of_asked_kind, says_same_year
+from .figures import Asked, Figure, asked, disagree, figures_in, matches, of_asked_kind, same_group, says_same_year
 from .grounding import mentions
 from .lexical import stem, stems_of
 from .question import Question
@@ -58,7 +58,17 @@ def figure_rows(question: Question, ranked: list[ScoredSentence], bodies: dict[s
         part = _clause_sentence(sentence, found[0])
         who = attribution(part.text, before=found[0].start - part.start)
         rows.append(FigureRow(part, tuple(f for f in found if part.start <= f.start < part.end), who))
-    return rows
+    return _one_group(question, rows)
+
+
+def _one_group(question: Question, rows: list[FigureRow]) -> list[FigureRow]:
+    """A count asked of no group ("How many were arrested?") counts the group its best row counts: "1,000
+    servicemen and civilians" and "five religious activists" are no two answers to one question."""
+    if question.kind != "count" or question.unit or not rows:
+        return rows
+    anchor = next((f.unit for f in rows[0].figures if f.unit), "")  # none: the best row says whom by context
+    kept = [replace(row, figures=tuple(f for f in row.figures if same_group(anchor, f.unit))) for row in rows]
+    return [row for row in kept if row.figures]
 
 
 SENTENCE_INSIDE = re.compile(r"(?<=[.!?…])\s+(?=[A-Z“\"«])")

@@ -327,6 +327,15 @@ def _same_unit(asked_unit: str, stated_unit: str, sentence: str) -> bool:
     return asked_stem == stated_stem or (asked_stem in PERSON_UNITS and stated_stem in PERSON_UNITS)
 
 
+def same_group(unit: str, other: str) -> bool:
+    """Do two counted nouns count the same group: the same word, or both people under a usual word
+    ("servicemen", "suspects")? A figure with no noun ("11 died") counts whoever its sentence is about."""
+    if not unit or not other:
+        return True
+    a, b = stem(fold(unit)), stem(fold(other))
+    return a == b or (a in PERSON_UNITS and b in PERSON_UNITS)
+
+
 def disagree(values: dict[str, list[str]]) -> bool:
     """Two sources disagree when their most specific values have nothing in common: "2021" is compatible
     with "2021-12" (one says less), "2021-12" is not with "2021-11-01"; "hundreds" with 400 only when the

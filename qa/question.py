@@ -220,7 +220,7 @@ def _strip_titles(phrase: list[str]) -> list[str]:
 
 COPULAR = re.compile(r"^(?:what|which|who|whom)\s+(?:is|was|are|were)\s+(?:the|a|an|his|her|their|its)\s+"
                      r"(?P<words>(?:[^\W\d_][\w’'-]*\s*){1,4})", re.I)
-HOW_MANY = re.compile(r"^how (?:many|much)\s+(?:(?:is|are|was|were|did|does|do)\s+(?:the|a|an)?\s*)?"
+HOW_MANY = re.compile(r"^how (?:many|much)\s+(?:(?:is|are|was|were|did|does|do)\s+(?:(?:the|a|an)\s+)?)?"
                       r"(?P<words>(?:[^\W\d_][\w’'-]*\s*){1,3})", re.I)
 CATEGORY = re.compile(r"^(?:(?:in|at|from|to|into)\s+)?(?:what|which)\s+(?P<word>[^\W\d_][\w’'-]*)"
                       r"(?:\s+(?P<place>[^\W\d_][\w’'-]*))?", re.I)

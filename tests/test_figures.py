@@ -151,6 +151,8 @@ def test_the_event_asked_about_is_the_main_verbs(question, event, restrictions):
     ("What was the death toll of the torture in the Tartar case?", "", "death"),
     ("How many convicts did the Prosecutor General want the Supreme Court to review?", "convicts", "convicts"),
     ("How many soldiers suffered torture?", "soldiers", "soldiers"),
+    ("How many were acquitted?", "", "acquitted"),  # not "cquitted": "a" is an article only as a word
+    ("And how many were arrested?", "", "arrested"),
 ])
 def test_what_a_count_counts(question, unit, focus):
     analysed = analyze(question)

@@ -69,6 +69,11 @@ def test_an_age_is_the_one_given_near_the_person_asked_about(seed_engine):
     assert not answer.abstained and "(48 years old)" in answer.answer[0].quote
 
 
+def test_a_follow_up_count_is_answered_with_its_own_event(seed_engine):
+    answer = seed_engine.ask("And how many were acquitted?", previous=DEATHS)
+    assert not answer.abstained and any("acquitted" in q.quote for q in answer.answer), answer.message
+
+
 def test_the_json_of_an_abstention_names_what_the_sources_lack(seed_engine):
     answer = seed_engine.ask("How many people live in Ganja?").to_dict()
     assert answer["abstained"] and answer["uncovered_terms"] == ["live"] and answer["reason"] == "never_mentioned"
@@ -101,6 +106,7 @@ def test_a_disagreement_lists_every_sources_figure_for_the_same_thing_with_who_a
     "How many officers took part in the torture?",  # the sources count those tortured, not who took part
     "How many people were exonerated?",  # "five" of the eleven killed is a part, not another total
     "How many sentences did the Prosecutor General propose to review?",  # 19, not the sentences handed down
+    "How many were arrested?",  # 1,000 servicemen and civilians; five religious activists are another group
 ])
 def test_no_disagreement_is_claimed_where_the_sources_agree_or_give_one_answer(seed_engine, question):
     answer = seed_engine.ask(question)
