@@ -161,8 +161,6 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
         # merely mentions the question's names would read as an answer it does not give
         others = [s for s in chosen if (s.source_id, s.start) not in keys and states_figure_kind(question, s.text)]
         chosen = (stating + others)[:max_quotes]
-    elif question.asks_figure:  # none states it for the asked event: those giving a figure of its kind first
-        chosen.sort(key=lambda s: not states_figure_kind(question, s.text))
     numbers: dict[str, int] = {}
     quotes = []
     for sentence in chosen:

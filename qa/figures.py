@@ -60,6 +60,9 @@ TEMPORAL_CLAUSE = re.compile(r"\b(?:after|before|once)\s+(?:(?:they|he|she)\s+(?
 AUXILIARY = re.compile(r"\b(?:(?P<be>were|was|are|is|have been|has been|had been)|did|do|does|have|has|had)\b"
                        r"(?:\s+(?:\w+ly)\b)?", re.I)
 SUBJECT_WORDS = 3
+# Verbs saying only that their subject happened: "When did the protest take place?" asks about the protest
+HAPPENING = re.compile(r"\b(?:take|took|taken|taking)\s+place\b|\b(?:happen|occur|begin|start|end|last)(?:s|ed)?\b",
+                       re.I)
 # Verbs whose object is a decision already taken: what they count is acted on, not what happened
 ACTS_ON = frozenset(stem(w) for w in """review reviewed overturn overturned quash quashed annul annulled appeal
 appealed drop dropped reopen reopened cancel cancelled revise revised reconsider reconsidered examine examined""".split())
@@ -240,6 +243,8 @@ def _verb_family(text: str) -> str:
         family = _first_family(word)
         if family and not _made_noun(words, i):
             return family
+    if HAPPENING.search(text):  # "did the protest take place": the subject is what happened
+        return _first_family(text[:end])
     return _clause_family(text[:end])  # "lost their lives", "sent to prison": events of more than one word
 
 

@@ -133,6 +133,7 @@ def test_the_kind_of_answer_comes_from_the_phrase_that_opens_the_question(questi
     ("In which year was torture acknowledged?", "acknowledgement", ()),  # the subject before the participle
     ("When was the torture admitted by the prosecutors?", "acknowledgement", ()),
     ("How many deaths did the torture cause?", "death", ()),  # 'the torture' is the subject: the deaths are asked
+    ("When did the protest in Baku take place?", "protest", ()),  # ... unless the verb only says it happened
     ("What prison terms did those convicted of treason receive?", "conviction", ()),  # 'those convicted' is no noun
     ("How many sentences did the Prosecutor General propose to review?", "", ()),  # sentences reviewed, not given
     ("How many dead servicemen were exonerated?", "acquittal", ("death",)),

@@ -221,6 +221,19 @@ def test_an_unanswerable_question_reads_the_sources_do_not_say(page, app):
     assert bubble.locator("q.qa-text").count() == 0
 
 
+def test_quotes_that_give_no_figure_come_under_a_note_saying_they_are_only_the_closest(page, app):
+    engine, _ = app
+    question = "When did Hikmet Hasanov take command of the First Army Corps?"
+    expected = engine.ask(question)
+    assert expected.missing_figure == "date", "precondition: no quote gives a date"
+    bubble = ask(page, question)
+    assert bubble.locator(".qa-missing-figure").text_content() == (
+        "No quote gives the date asked for: these are the closest passages in the sources.")
+    assert bubble.locator("q.qa-text").all_text_contents() == [q.quote for q in expected.answer]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    bubble.screenshot(path=str(ARTIFACTS / "ui-missing-figure.png"))
+
+
 def test_the_page_says_why_the_sources_do_not_say_and_lists_who_says_what_when_they_differ(page, app):
     engine, _ = app
     for question, reason in (("Who designed the Flame Towers in Baku?", "No source mentions: Flame Towers."),
