@@ -26,6 +26,7 @@ from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Sour
 FIGURE_CHECKED = {"age": "age", "duration": "duration"}
 
 
+# A sentence with one of these as its subject speaks of whom the sentence before it names
 SUBJECT_PRONOUN = re.compile(r"\b(?:he|she|they)\b", re.I)
 # What a figure question asks for, in the words of the note shown when no quote gives one
 FIGURE_WORDS = {"count": "number", "date": "date", "duration": "length of time", "age": "age", "identifier": "number"}

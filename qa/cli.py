@@ -330,8 +330,7 @@ def stdin_questions(max_chars: int, stream=None):
 def format_answer(answer: Answer) -> str:
     """A plain-text answer: the quotes with citation numbers (an ellipsis where a quote is part of a
     sentence), who says what when the sources differ, a note when no quote gives the figure asked for, the
-    question words no quote contains, the sources,
-    and the sources it was limited to."""
+    question words no quote contains, the sources, and the sources it was limited to."""
     limited = f"\n(limited to: {', '.join(answer.limited_to)})" if answer.limited_to else ""
     if answer.abstained:
         missing = f"\n(not found: {', '.join(answer.uncovered_terms)})" if answer.uncovered_terms else ""

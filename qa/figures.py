@@ -229,7 +229,8 @@ def _from_participle(text: str) -> str:
 
 def _verb_family(text: str) -> str:
     """The event of the verb after a subject ("did *the torture* kill": death, not torture): the first event
-    word among the next few content words that no article or possessive puts in a noun phrase."""
+    word among the next few content words that no article or possessive puts in a noun phrase; the subject's
+    own when the verb only says that it happened ("did the protest take place")."""
     spans = word_spans(text)
     words = [w for w, _, _ in spans]
     content, end = 0, len(text)
