@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from .abstention import Verdict, abstain_message
-from .disagreement import (by_date, conflict_message, each_source_first, figure_rows, find_conflict,
+from .disagreement import (by_date, conflict_message, each_source_first, figure_rows, find_conflict, one_group,
                            rows_of_other_sources, states_asked_kind, with_antecedent)
 from .figures import MONTHS, figures_in, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
@@ -146,11 +146,12 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
                       message=abstain_message(verdict), reason=verdict.reason, uncovered_terms=list(terms))
     chosen = select_quotes(ranked, margin, max_quotes)
     rows = figure_rows(question, ranked, bodies) if question.asks_figure else []
-    values = find_conflict(rows) if rows else None
+    values = find_conflict(one_group(question, rows)) if rows else None
     if values is not None:
         if deeper is not None:
             rows = rows + rows_of_other_sources(figure_rows(question, deeper(), bodies), rows)
-            values = find_conflict(rows)
+        rows = one_group(question, rows)
+        values = find_conflict(rows)
         rows = sorted(each_source_first(rows, max_conflict_quotes),
                       key=lambda r: (by_date(sources[r.sentence.source_id]), r.sentence.source_id, r.sentence.start))
         chosen = [r.sentence for r in rows]

@@ -58,12 +58,13 @@ def figure_rows(question: Question, ranked: list[ScoredSentence], bodies: dict[s
         part = _clause_sentence(sentence, found[0])
         who = attribution(part.text, before=found[0].start - part.start)
         rows.append(FigureRow(part, tuple(f for f in found if part.start <= f.start < part.end), who))
-    return _one_group(question, rows)
+    return rows
 
 
-def _one_group(question: Question, rows: list[FigureRow]) -> list[FigureRow]:
-    """A count asked of no group ("How many were arrested?") counts the group its best row counts: "1,000
-    servicemen and civilians" and "five religious activists" are no two answers to one question."""
+def one_group(question: Question, rows: list[FigureRow]) -> list[FigureRow]:
+    """The rows that may disagree: a count asked of no group ("How many were arrested?") compares only what
+    counts the group its best row counts — "1,000 servicemen and civilians" and "five religious activists"
+    are two facts, not two answers to one question."""
     if question.kind != "count" or question.unit or not rows:
         return rows
     anchor = next((f.unit for f in rows[0].figures if f.unit), "")  # none: the best row says whom by context

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Callable
 
 from .lexical import STOPWORDS, fold, idf, phonetic_key, stem, word_spans, word_stem
-from .question import FAMILY_OF, LIGHT_VERB_FORMS, LIGHT_VERBS, NUMBER_WORDS, TITLES, Question, Term
+from .question import FAMILY_OF, LIGHT_VERB_FORMS, NUMBER_WORDS, TITLES, Question, Term
 
 MONTH_NAMES = frozenset("""january february march april may june july august september october november december
 monday tuesday wednesday thursday friday saturday sunday""".split())
@@ -101,9 +101,9 @@ def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: lis
     missing_figures = tuple(f for f in question.figures if _decisive(f) and not _figure_found(f, freqs))
     focus_words = question.focus.split()
     missing_focus = ""
-    if question.focus_kind == "verb" and len(focus_words) == 2 and fold(focus_words[0]) in LIGHT_VERBS:
-        if not any(light_phrase(*focus_words).search(text) for text in texts):  # "took part": said as a phrase
-            missing_focus = question.focus
+    if question.light_phrase:  # "took part": said as a phrase, in any form of the verb
+        if not any(light_phrase(*question.light_phrase.split()).search(text) for text in texts):
+            missing_focus = question.light_phrase
     elif question.focus_kind in FOCUS_STATED and focus_words:
         # the head noun ("population"; "coach" of "head coach"); a modifier too when it names a role of a
         # who-question ("prime minister"), not when it describes ("the unproven assumption": reworded)

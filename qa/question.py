@@ -20,6 +20,10 @@ LIGHT_VERB_FORMS = tuple(frozenset(forms.split()) for forms in (
     "take takes took taken taking", "make makes made making", "give gives gave given giving",
     "get gets got gotten getting"))
 LIGHT_VERBS = frozenset().union(*LIGHT_VERB_FORMS)
+# "How many officers took part in …": a light verb and its noun after what is counted
+LIGHT_AFTER_COUNT = re.compile(r"^how (?:many|much)\s+(?:[^\W\d_][\w’'-]*\s+){1,2}?(?P<verb>"
+                               + "|".join(sorted(LIGHT_VERBS)) + r")\s+(?:(?:a|an|the|their|his|her|its)\s+)?"
+                               r"(?P<noun>[^\W\d_][\w’'-]*)", re.I)
 NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
     "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
@@ -116,6 +120,13 @@ class Question:
     @property
     def asks_figure(self) -> bool:
         return self.kind in ("count", "date", "duration", "age", "identifier")
+
+    @property
+    def light_phrase(self) -> str:
+        """The light verb and its noun after what a count question counts ("took part" in "How many officers
+        took part in the torture?"): what is asked about, to be said as a phrase; "" when there is none."""
+        match = LIGHT_AFTER_COUNT.match(LEAD.sub("", self.text.strip(), count=1).strip())
+        return f"{match.group('verb')} {match.group('noun')}" if match and self.kind == "count" else ""
 
     @property
     def asks_about_name(self) -> bool:

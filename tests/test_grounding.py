@@ -109,6 +109,10 @@ def test_a_light_verb_and_its_noun_are_one_focus_said_in_any_form_of_the_verb():
     assert ground(question, freqs, ["The protest took place in Baku, as part of a campaign."]).missing_focus == \
         "took part"
     assert analyze("How many people made a complaint?").focus == "made complaint"
+    officers = analyze("How many officers took part in the torture?")  # the focus is what is counted ...
+    assert (officers.focus, officers.light_phrase) == ("officers", "took part")  # ... the phrase is asked too
+    assert ground(officers, (2, {k: 1 for k in grounding_keys(officers)}),
+                  ["Approximately 400 soldiers were tortured as part of this case."]).missing_focus == "took part"
 
 
 def test_the_names_a_sentence_adds_to_the_question():
