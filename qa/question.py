@@ -267,6 +267,8 @@ def _focus(text: str, kind: str) -> tuple[str, str, str]:
         if re.match(r"[Hh]ow (?:many|much)\s+[A-Z]", head):  # "how many Azerbaijani troops": troops
             while len(words) > 1 and words[0][:1].isupper():
                 words = words[1:]
+        if len(words) > 1 and words[0].endswith(("'", "’", "'s", "’s")):
+            words = words[1:]  # "how many victims' relatives": the relatives are counted
         first = words[0]
         if first[:1].isupper() or fold(first) in STOPWORDS or fold(first) in QUESTION_WORDS:
             return "", unit, ""

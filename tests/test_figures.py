@@ -154,6 +154,7 @@ def test_the_event_asked_about_is_the_main_verbs(question, event, restrictions):
     ("How many soldiers suffered torture?", "soldiers", "soldiers"),
     ("How many were acquitted?", "", "acquitted"),  # not "cquitted": "a" is an article only as a word
     ("And how many were arrested?", "", "arrested"),
+    ("How many victims' relatives protested?", "relatives", "relatives"),  # a possessive counts what follows it
 ])
 def test_what_a_count_counts(question, unit, focus):
     analysed = analyze(question)
