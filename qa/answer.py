@@ -60,21 +60,45 @@ def without_figure(question: Question, ranked: list[ScoredSentence], bodies: dic
     return Verdict(True, "no_figure", (FIGURE_CHECKED[question.kind],) + names)
 
 
-def without_name(question: Question, quoted: list[ScoredSentence], bodies: dict[str, str]) -> Verdict | None:
+def without_name(question: Question, quoted: list[ScoredSentence], ranked: list[ScoredSentence],
+                 bodies: dict[str, str]) -> Verdict | None:
     """Abstain (reason no_name) on a question asking for a name (who, which court / prison / city, what is the
     name of) when no sentence the answer would quote gives one: a name the question does not give, and for an
     institution its word beside it ("the new verdicts were issued on June 4" names no court; "remain in
-    prison" names no prison; "an officer was forced…" names no officer). A sentence whose subject is "he",
-    "she" or "they" gives the name of the sentence before it ("… Hikmet Hasanov … he was appointed …")."""
+    prison" names no prison; "an officer was forced…" names no officer), and no other candidate sentence that
+    says what the question asks gives one (`naming_sentences`). A sentence whose subject is "he", "she" or
+    "they" gives the name of the sentence before it ("… Hikmet Hasanov … he was appointed …")."""
     if not question.asks_name:
         return None
-    institution = question.focus if question.focus in INSTITUTIONS else ""
-    for sentence in quoted:
-        named = with_antecedent(bodies[sentence.source_id], sentence, SUBJECT_PRONOUN)
-        if new_names(question, named) and (not institution or stem(fold(institution)) in stems_of(sentence.text)):
-            return None
+    if any(gives_name(question, s, bodies) for s in quoted) or naming_sentences(question, ranked, bodies):
+        return None
     named = question.focus if question.focus_kind in ("category", "attribute") and question.focus else "person"
     return Verdict(True, "no_name", (named,) + tuple(" ".join(phrase) for phrase in question.names))
+
+
+def gives_name(question: Question, sentence: ScoredSentence, bodies: dict[str, str]) -> bool:
+    """Does the sentence give a name the question does not (the sentence before it read for a "he" / "she" /
+    "they"), and for a court, prison, unit … that word beside it?"""
+    institution = stem(fold(question.focus)) if question.focus in INSTITUTIONS else ""
+    named = with_antecedent(bodies[sentence.source_id], sentence, SUBJECT_PRONOUN)
+    return bool(new_names(question, named)) and (not institution or institution in stems_of(sentence.text))
+
+
+def naming_sentences(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> list[ScoredSentence]:
+    """The candidate sentences that answer a name question: they say every other content word of the question
+    (any form), speak of its names, and give a name it does not, reading the sentence before a "he" / "she" /
+    "they" ("Which country did Mirhafiz Jafarzadeh move to?": "In 1995, he moved to Russia …"); for a court,
+    prison, unit … that word too."""
+    if not question.asks_name:
+        return []
+    found = []
+    for sentence in ranked:
+        if not all(p in stems_of(sentence.text) for p in question.predicates):
+            continue
+        named = with_antecedent(bodies[sentence.source_id], sentence, SUBJECT_PRONOUN)
+        if all(mentions(named, phrase) for phrase in question.names) and gives_name(question, sentence, bodies):
+            found.append(sentence)
+    return found
 
 
 def without_subject(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> Verdict | None:
@@ -145,6 +169,9 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
         return Answer(question=question.text, abstained=True, answer=[], citations=[], passages=passages,
                       message=abstain_message(verdict), reason=verdict.reason, uncovered_terms=list(terms))
     chosen = select_quotes(ranked, margin, max_quotes)
+    naming = naming_sentences(question, ranked, bodies)
+    if naming and not any(gives_name(question, s, bodies) for s in chosen):  # the best sentence giving one first
+        chosen = [naming[0]] + chosen[:max_quotes - 1]
     rows = figure_rows(question, ranked, bodies) if question.asks_figure else []
     values = find_conflict(one_group(question, rows)) if rows else None
     if values is not None:

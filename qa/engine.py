@@ -422,7 +422,7 @@ class Engine:
         grounding, verdict = judged.grounding, judged.verdict
         if not verdict.abstain and cfg.use_grounding and cfg.abstain_without_figure:
             quoted = select_quotes(ranked, cfg.quote_margin, cfg.max_quotes) if analysed.asks_name else []
-            verdict = (without_figure(analysed, ranked, bodies) or without_name(analysed, quoted, bodies)
+            verdict = (without_figure(analysed, ranked, bodies) or without_name(analysed, quoted, ranked, bodies)
                        or (None if judged.cross else without_subject(analysed, ranked, bodies)) or verdict)
         answer = compose(analysed, ranked, passages, sources, furniture, grounding, verdict, cfg.quote_margin,
                          cfg.max_quotes, cfg.max_conflict_quotes, read_deeper if deeper_records else None)

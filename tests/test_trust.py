@@ -56,6 +56,8 @@ def test_questions_the_sources_do_not_answer_abstain_and_say_why(seed_engine, qu
     ("Who is Nemat Maharramov?", "Nemat Maharramov"),  # asks who he is, not for a name
     # "he was appointed": the sentence before it names him
     ("Who was appointed deputy head of the Azerbaijan Military Academy?", "he was appointed"),
+    # ranked below two sentences that name him but not where he went: the sentence giving the name comes first
+    ("Which country did Mirhafiz Jafarzadeh move to?", "he moved to Russia"),
     ("Who is Heydar Isaev?", "Heydar Isaev"),
     ("What is Meydan TV?", "Meydan TV"),
 ])
