@@ -38,9 +38,11 @@ SEED_QUESTIONS = [
     {"id": "t-none", "kind": "off_topic", "question": "Which football club won the Azerbaijani Premier League in 2019?",
      "type": "unanswerable", "split": "test", "answerable": False, "gold": []},
 ]
+# a distractor that outranks the answer and names someone (a sentence naming nobody would now give way to the
+# one that names the coordinator, and the question would not get worse)
 NEW_SOURCE = ("Rumours about the union\n\nWho coordinates the Union for the Freedom of Political Prisoners of "
               "Azerbaijan? Nobody at the Union for the Freedom of Political Prisoners of Azerbaijan would say who "
-              "coordinates the union this week.\n\nThe lighthouse of Port Ilyich was painted green in 2023, the "
+              "coordinates the union this week, its spokesman Rauf Mammadov said.\n\nThe lighthouse of Port Ilyich was painted green in 2023, the "
               "harbour master said.\n")
 NEW_QUESTION = {"id": "t-lighthouse", "question": "What colour was the lighthouse of Port Ilyich painted?",
                 "type": "factoid", "split": "test", "answerable": True,
