@@ -76,12 +76,22 @@ def without_name(question: Question, quoted: list[ScoredSentence], ranked: list[
     return Verdict(True, "no_name", (named,) + tuple(" ".join(phrase) for phrase in question.names))
 
 
+def _named(sentence: ScoredSentence, bodies: dict[str, str]) -> str:
+    """The sentence's text, after the sentence before it when its subject is "he", "she" or "they"."""
+    return with_antecedent(bodies[sentence.source_id], sentence, SUBJECT_PRONOUN)
+
+
 def gives_name(question: Question, sentence: ScoredSentence, bodies: dict[str, str]) -> bool:
     """Does the sentence give a name the question does not (the sentence before it read for a "he" / "she" /
     "they"), and for a court, prison, unit … that word beside it?"""
+    return _gives_name(question, _named(sentence, bodies), sentence.text)
+
+
+def _gives_name(question: Question, named: str, text: str) -> bool:
+    """Does a sentence (`text`; `named`: with the sentence its "he" / "she" / "they" stands for) give a name the
+    question does not, and for a court, prison, unit … that word beside it?"""
     institution = stem(fold(question.focus)) if question.focus in INSTITUTIONS else ""
-    named = with_antecedent(bodies[sentence.source_id], sentence, SUBJECT_PRONOUN)
-    return bool(new_names(question, named)) and (not institution or institution in stems_of(sentence.text))
+    return bool(new_names(question, named)) and (not institution or institution in stems_of(text))
 
 
 def naming_sentences(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> list[ScoredSentence]:
@@ -95,8 +105,8 @@ def naming_sentences(question: Question, ranked: list[ScoredSentence], bodies: d
     for sentence in ranked:
         if not all(p in stems_of(sentence.text) for p in question.predicates):
             continue
-        named = with_antecedent(bodies[sentence.source_id], sentence, SUBJECT_PRONOUN)
-        if all(mentions(named, phrase) for phrase in question.names) and gives_name(question, sentence, bodies):
+        named = _named(sentence, bodies)
+        if all(mentions(named, phrase) for phrase in question.names) and _gives_name(question, named, sentence.text):
             found.append(sentence)
     return found
 
@@ -109,7 +119,7 @@ def without_subject(question: Question, ranked: list[ScoredSentence], bodies: di
     if not question.asks_about_name:
         return None
     for sentence in ranked:
-        named = with_antecedent(bodies[sentence.source_id], sentence, SUBJECT_PRONOUN)
+        named = _named(sentence, bodies)
         if any(mentions(named, phrase) for phrase in question.names):
             return None
     return Verdict(True, "no_mention", tuple(" ".join(phrase) for phrase in question.names))

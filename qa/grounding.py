@@ -101,9 +101,10 @@ def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: lis
     missing_figures = tuple(f for f in question.figures if _decisive(f) and not _figure_found(f, freqs))
     focus_words = question.focus.split()
     missing_focus = ""
-    if question.light_phrase:  # "took part": said as a phrase, in any form of the verb
-        if not any(light_phrase(*question.light_phrase.split()).search(text) for text in texts):
-            missing_focus = question.light_phrase
+    phrase = question.light_phrase
+    if phrase:  # "took part": said as a phrase, in any form of the verb
+        if not any(light_phrase(*phrase.split()).search(text) for text in texts):
+            missing_focus = phrase
     elif question.focus_kind in FOCUS_STATED and focus_words:
         # the head noun ("population"; "coach" of "head coach"); a modifier too when it names a role of a
         # who-question ("prime minister"), not when it describes ("the unproven assumption": reworded)

@@ -125,8 +125,7 @@ class Question:
     def light_phrase(self) -> str:
         """The light verb and its noun after what a count question counts ("took part" in "How many officers
         took part in the torture?"): what is asked about, to be said as a phrase; "" when there is none."""
-        match = LIGHT_AFTER_COUNT.match(LEAD.sub("", self.text.strip(), count=1).strip())
-        return f"{match.group('verb')} {match.group('noun')}" if match and self.kind == "count" else ""
+        return _light_phrase(LEAD.sub("", self.text.strip(), count=1).strip()) if self.kind == "count" else ""
 
     @property
     def asks_about_name(self) -> bool:
@@ -281,10 +280,9 @@ def _focus(text: str, kind: str) -> tuple[str, str, str]:
             unit = ""  # "how many (treason) convictions / deaths": a count of events, of whoever they happened to
         if fold(first) in FRAME_WORDS:
             following = [w.rstrip("?") for w in words[1:] if fold(w) not in STOPWORDS and fold(w) not in AUXILIARIES]
-            light = following and fold(following[0]) in LIGHT_VERBS and re.search(
-                rf"\b{re.escape(following[0])}\s+(?:(?:a|an|the|their|his|her|its)\s+)?([^\W\d_][\w’'-]*)", head)
+            light = _light_phrase(head) if following and fold(following[0]) in LIGHT_VERBS else ""
             if light:  # "took part", "made a complaint": the verb and its noun are the focus
-                return f"{following[0]} {light.group(1)}", unit, "verb"
+                return light, unit, "verb"
             return (following[0] if following and not following[0][:1].isupper() else ""), unit, "verb"
         return first, unit, "count"
     category = CATEGORY.match(head)
@@ -293,6 +291,12 @@ def _focus(text: str, kind: str) -> tuple[str, str, str]:
         place = category.group("place") or ""
         return (place if place.lower() in PLACES else category.group("word")), unit, "category"
     return "", unit, ""
+
+
+def _light_phrase(head: str) -> str:
+    """The light verb and its noun after what a count question counts ("took part"), or ""."""
+    match = LIGHT_AFTER_COUNT.match(head)
+    return f"{match.group('verb')} {match.group('noun')}" if match else ""
 
 
 def _noun_phrase(words: list[str]) -> list[str]:
