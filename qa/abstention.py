@@ -27,7 +27,8 @@ def decide(question: Question, grounding: Grounding, ranked: list[ScoredSentence
            reranker_threshold: float, abstain_on_missing_focus: bool = True) -> Verdict:
     """Abstain when a name, year or large number the question is about appears in no source; when the word
     the question asks about (its focus: "population", "mayor") appears in no source, or never in a passage
-    that names the question's names (never_together); or when no sentence's
+    that names the question's names (never_together), as when the verb it asks about a named subject ("born"
+    in "When was Leyla Yunus born?") is never said in a passage naming them; or when no sentence's
     own evidence (dense similarity + lexical coverage, both absolute) reaches the threshold. The ranking's
     relative terms (passage rank, answer type) never decide it."""
     if not ranked:
@@ -39,6 +40,9 @@ def decide(question: Question, grounding: Grounding, ranked: list[ScoredSentence
     if abstain_on_missing_focus and grounding.focus_apart:
         together = (question.focus.split()[-1],) + tuple(" ".join(phrase) for phrase in question.names)
         return Verdict(True, "never_together", together)
+    if abstain_on_missing_focus and grounding.event_apart and question.event:
+        event = question.event
+        return Verdict(True, "never_together", (event.verb,) + tuple(" ".join(phrase) for phrase in event.names))
     if ranked[0].rerank is not None:
         return Verdict(True, "reranker") if ranked[0].score < reranker_threshold else Verdict(False)
     if max(s.evidence for s in ranked) < evidence_threshold:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
-from .lexical import STOPWORDS, fold, idf, phonetic_key, stem, word_spans, word_stem
-from .question import FAMILY_OF, LIGHT_VERB_FORMS, NUMBER_WORDS, TITLES, Question, Term
+from .lexical import STOPWORDS, fold, idf, phonetic_key, stem, verb_forms, word_spans, word_stem
+from .question import FAMILY_OF, LIGHT_VERB_FORMS, NUMBER_WORDS, TITLES, Event, Question, Term
 
 MONTH_NAMES = frozenset("""january february march april may june july august september october november december
 monday tuesday wednesday thursday friday saturday sunday""".split())
@@ -34,6 +34,7 @@ class Grounding:
     grounded_share: float  # idf-weighted share of the question's words found in the sources
     missing_focus: str = ""  # what the question asks about ("population", "prime minister"), if no source has it
     focus_apart: bool = False  # the noun asked about never stands in a passage with the question's names
+    event_apart: bool = False  # the verb asked about its named subject never stands in a passage with the name
 
     @property
     def never_mentioned(self) -> tuple[str, ...]:
@@ -115,8 +116,10 @@ def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: lis
             missing_focus = " ".join(absent)
     apart = bool(question.focus_kind in FOCUS_WITH_NAMES and question.names and not missing_focus
                  and not missing_names and not _together(question, texts))
+    event = question.event
+    event_apart = bool(event and not missing_names and not _event_said(event, texts))
     return Grounding(missing_names, missing_figures, missing_words, grounded / total if total > 0 else 1.0,
-                     missing_focus, apart)
+                     missing_focus, apart, event_apart)
 
 
 def said_only_in(furniture: list[str], prose: list[str], freqs: dict[str, int]) -> frozenset[str]:
@@ -148,6 +151,15 @@ def _together(question: Question, texts: list[str]) -> bool:
         if said and all(mentions(text, phrase) for phrase in question.names):
             return True
     return False
+
+
+def _event_said(event: Event, texts: list[str]) -> bool:
+    """Some passage names the event's subject and says its verb: in any form ("bore", "born"), as a word of
+    its event family ("freed" for "released") or as a word sharing its start ("appointment")."""
+    verb = fold(event.verb)
+    stems = {stem(fold(form)) for form in verb_forms(verb) | {verb}} | set(family_stems(stem(verb)))
+    return any(all(mentions(text, phrase) for phrase in event.names)
+               and (stems & word_stems(text) or _Vocabulary([text]).has_variant(verb)) for text in texts)
 
 
 @lru_cache(maxsize=16_384)

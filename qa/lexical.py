@@ -52,6 +52,32 @@ def stem(word: str) -> str:
     return _stemmer("russian" if CYRILLIC.search(word) else "english").stemWord(word)
 
 
+@lru_cache(maxsize=4096)
+def verb_lemmas(word: str) -> frozenset[str]:
+    """The verbs `word` is a form of, in lemminflect's dictionary ("born": bear; "found": find, found); empty
+    when it knows no verb of that form ("metro")."""
+    from lemminflect import getAllLemmas
+
+    return frozenset(getAllLemmas(word.lower(), upos="VERB").get("VERB", ()))
+
+
+@lru_cache(maxsize=4096)
+def verb_forms(word: str) -> frozenset[str]:
+    """Every form of the verbs `word` is a form of ("born": bear, bore, born, borne…); empty for no verb."""
+    from lemminflect import getAllInflections
+
+    return frozenset(form for lemma in verb_lemmas(word) for forms in getAllInflections(lemma, upos="VERB").values()
+                     for form in forms)
+
+
+@lru_cache(maxsize=4096)
+def is_participle(word: str) -> bool:
+    """`word` is a past participle or an -ing form ("born", "serving"), as after "was" in a question."""
+    from lemminflect import getInflection
+
+    return any(word.lower() in getInflection(lemma, tag) for lemma in verb_lemmas(word) for tag in ("VBN", "VBG"))
+
+
 @lru_cache(maxsize=200_000)
 def word_stem(word: str) -> str:
     """The stem of a word as written: an Azerbaijani one (it has one of their letters) by the Turkish stemmer,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .lexical import OTHER_STOPWORDS, STOPWORDS, fold, stem, word_spans, word_stem
+from .lexical import OTHER_STOPWORDS, STOPWORDS, fold, is_participle, stem, verb_forms, verb_lemmas, word_spans, word_stem
 
 # Words that open a question or a clause but say nothing about its subject.
 QUESTION_WORDS = frozenset("""what when where which who whom whose why how is are was were did does do had has have
@@ -24,6 +24,21 @@ LIGHT_VERBS = frozenset().union(*LIGHT_VERB_FORMS)
 LIGHT_AFTER_COUNT = re.compile(r"^how (?:many|much)\s+(?:[^\W\d_][\w’'-]*\s+){1,2}?(?P<verb>"
                                + "|".join(sorted(LIGHT_VERBS)) + r")\s+(?:(?:a|an|the|their|his|her|its)\s+)?"
                                r"(?P<noun>[^\W\d_][\w’'-]*)", re.I)
+# "When was Leyla Yunus born?", "In which prison is Mirhafiz Jafarzadeh serving …": a wh-phrase, an auxiliary, a
+# subject that is a name, then the verb the question asks about that subject
+NAMED_EVENT = re.compile(r"^(?i:when|where|why|how long|how|(?:(?:in|on|at|during|from|to|by|since|for|until)\s+)?"
+                         r"(?:what|which)\s+[a-z]+)\s+(?P<aux>(?i:was|were|did|does|do|is|are|has|have|had))\s+"
+                         r"(?P<subject>(?:the\s+)?(?:[A-Z][\w'’.-]*\s+)*[A-Z][\w'’.-]*)\s+(?P<rest>[a-z].*)$")
+# Verbs too general to be what is asked ("When did X go …", "Where is X located?"): the rest of the question is
+AMBIENT_VERBS = frozenset("""be been being go goes going went gone come comes came coming have has had having do
+does did done doing say says said saying tell tells told happen happens happened occur occurs occurred locate
+located situate situated base based""".split())
+ADVERBS = frozenset("first last ever still again also not never once later then finally initially originally".split())
+# Events of a life or an institution that a source states in these words when it states them at all ("born",
+# "elected", "founded"); a verb outside them and outside EVENTS' families may be said in other words ("fired" for
+# "dismissed", "relocated" for "moved"), so it is never a reason to abstain
+LIFE_EVENTS = frozenset("bear marry divorce found establish elect graduate resign retire join appoint promote "
+                        "nominate hire".split())
 NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
     "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
@@ -103,6 +118,14 @@ class Term:
 
 
 @dataclass(frozen=True)
+class Event:
+    """What a question asks about a named subject: the verb ("born") and the subject's names ("Leyla Yunus")."""
+
+    verb: str
+    names: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
 class Question:
     """A question as the answer steps read it; computed once per question."""
 
@@ -126,6 +149,29 @@ class Question:
         """The light verb and its noun after what a count question counts ("took part" in "How many officers
         took part in the torture?"): what is asked about, to be said as a phrase; "" when there is none."""
         return _light_phrase(LEAD.sub("", self.text.strip(), count=1).strip()) if self.kind == "count" else ""
+
+    @property
+    def event(self) -> Event | None:
+        """The verb a wh-question asks about its named subject ("born" in "When was Leyla Yunus born?"), when
+        the subject is a name and the verb is one lemminflect knows in the form the auxiliary wants; None
+        for a light or ambient verb ("take", "located") and for any other shape of question."""
+        match = NAMED_EVENT.match(LEAD.sub("", self.text.strip(), count=1).strip())
+        if not match:
+            return None
+        words = [w for w in re.findall(r"[^\W\d_][\w’'-]*", match.group("rest"))
+                 if w.lower() not in ADVERBS and not w.lower().endswith("ly")]
+        if not words:
+            return None
+        verb = words[0].lower()
+        if verb in LIGHT_VERBS or verb in AMBIENT_VERBS or not verb_forms(verb):
+            return None
+        if stem(fold(verb)) not in FAMILY_OF and not verb_lemmas(verb) & LIFE_EVENTS:
+            return None  # said in other words as often as in its own: the sources may answer it anyway
+        if match.group("aux").lower() not in ("did", "does", "do") and not is_participle(verb):
+            return None  # "Where was the Baku metro …": a noun after the name, not the verb
+        subject = set(re.findall(r"[^\W\d_][\w’'.-]*", match.group("subject")))
+        names = tuple(phrase for phrase in self.names if subject & set(phrase))
+        return Event(verb, names) if names else None
 
     @property
     def asks_about_name(self) -> bool:

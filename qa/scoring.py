@@ -14,6 +14,7 @@ from .question import Question
 from .types import SentenceRecord
 
 NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
+SUBJECT_PRONOUN = re.compile(r"\b(?:he|she|they)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,10 @@ def score_sentences(question: Question, vector: np.ndarray | None, query_tokens:
     texts = [bodies[r.source_id][r.start:r.end] for r in records]
     asked_terms = set(idf_weights)
     found_terms = [asked_terms & sentence_tokens(text) for text in texts]  # the question's terms in each sentence
+    names = asked_terms & {k for t in question.terms if t.is_name for k in sentence_tokens(t.text)}
+    if names:  # "he was arrested": the sentence names whom its pronoun stands for
+        found_terms = [terms | _antecedent_names(i, records, texts, found_terms, names)
+                       for i, terms in enumerate(found_terms)]
     # a sentence in several overlapping chunks is scored once, as it stands in its best passage's chunk
     chosen: dict[tuple[str, int, int], tuple[float, int]] = {}
     for i, record in enumerate(records):
@@ -103,6 +108,23 @@ def score_sentences(question: Question, vector: np.ndarray | None, query_tokens:
         scored.append(ScoredSentence(source_id, start, end, total, float(dense), lexical, passage, typed, text,
                                      evidence))
     return sorted(scored, key=lambda s: (-s.score, s.source_id, s.start))
+
+
+def _antecedent_names(i: int, records: list[SentenceRecord], texts: list[str], found_terms: list[set[str]],
+                      names: set[str]) -> set[str]:
+    """The question's names a sentence speaking of he, she or they refers to: those of the nearest sentence
+    before it in its chunk that names any, across sentences that also speak by pronoun ("Mirhafiz Jafarzadeh
+    … In 1995, he moved … In November 2022, he was arrested")."""
+    if not SUBJECT_PRONOUN.search(texts[i]) or found_terms[i] & names:
+        return set()
+    j = i - 1
+    while j >= 0 and records[j].chunk_key == records[i].chunk_key:
+        if found_terms[j] & names:
+            return found_terms[j] & names
+        if not SUBJECT_PRONOUN.search(texts[j]):
+            return set()
+        j -= 1
+    return set()
 
 
 @lru_cache(maxsize=65_536)

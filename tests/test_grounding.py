@@ -115,6 +115,44 @@ def test_a_light_verb_and_its_noun_are_one_focus_said_in_any_form_of_the_verb():
                   ["Approximately 400 soldiers were tortured as part of this case."]).missing_focus == "took part"
 
 
+@pytest.mark.parametrize("text, verb, names", [
+    ("When was Leyla Yunus born?", "born", (("Leyla", "Yunus"),)),
+    ("In which prison is Mirhafiz Jafarzadeh jailed?", "jailed", (("Mirhafiz", "Jafarzadeh"),)),
+    ("When did the Prosecutor General's Office acknowledge torture?", "acknowledge", None),
+    ("When was Elman Nasirov elected to parliament?", "elected", (("Elman", "Nasirov"),)),
+    ("When was Hikmet Hasanov first appointed?", "appointed", (("Hikmet", "Hasanov"),)),  # past the adverb
+])
+def test_the_event_a_question_asks_about_its_named_subject(text, verb, names):
+    event = analyze(text).event
+    assert event is not None and event.verb == verb
+    assert names is None or event.names == names
+
+
+@pytest.mark.parametrize("text", [
+    "Why was Mais Barkhudarov fired?",  # fired / dismissed / removed: said in other words as often as not
+    "When did Mirhafiz Jafarzadeh move to Russia?",
+    "How many people were arrested?",  # no named subject
+    "When did the Baku metro open?",  # a noun after the name
+    "Where was Izzat Jafarov located?",  # an ambient verb
+    "How old was Mais Barkhudarov when he was dismissed?",
+    "When did the servicemen take part in the war?",  # a light verb
+])
+def test_no_event_is_checked_where_the_verb_may_be_paraphrased_or_is_no_verb(text):
+    assert analyze(text).event is None
+
+
+def test_an_event_never_said_with_its_subject_is_apart():
+    born = analyze("When was Leyla Yunus born?")
+    freqs = (3, {k: 1 for k in grounding_keys(born)})
+    assert ground(born, freqs, ["Leyla Yunus compiled the list in 2024.", "He was born in Lankaran."]).event_apart
+    for said in ("Leyla Yunus, who was born in 1955, compiled it.", "Leyla Yunus bore no grudge.",
+                 "Yunus was born in Baku."):  # any form of the verb; one word of the name is enough
+        assert not ground(born, freqs, [said]).event_apart, said
+    jailed = analyze("When was Mirhafiz Jafarzadeh jailed?")
+    assert not ground(jailed, (3, {k: 1 for k in grounding_keys(jailed)}),
+                      ["The court sentenced Mirhafiz Jafarzadeh to 16 years."]).event_apart  # the event's family
+
+
 def test_the_names_a_sentence_adds_to_the_question():
     question = analyze("Which court issued the new verdicts against Senan Mashyev on June 4?")
     assert new_names(question, "The new verdicts were issued on June 4. Senan Mashyev was sentenced.") == ()

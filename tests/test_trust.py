@@ -43,6 +43,9 @@ def quoted_spans(answer):
     ("How many officers took part in the torture?", "never_mentioned", "No source mentions: took part"),
     # named only in a photo credit, which is never quoted
     ("Who is Tofig Babayev?", "no_mention", "No sentence that could be quoted mentions Tofig Babayev"),
+    # named, but never with the event asked about (a date near the name belongs to another event)
+    ("When was Leyla Yunus born?", "never_together", "No passage mentions “born” together with Leyla Yunus"),
+    ("When was Izzat Jafarov released?", "never_together", "“released” together with Izzat Jafarov"),
 ])
 def test_questions_the_sources_do_not_answer_abstain_and_say_why(seed_engine, question, reason, named):
     answer = seed_engine.ask(question)
@@ -66,6 +69,17 @@ def test_questions_the_sources_do_not_answer_abstain_and_say_why(seed_engine, qu
 def test_a_name_or_place_the_quotes_give_is_answered(seed_engine, question, named):
     answer = seed_engine.ask(question)
     assert not answer.abstained and any(named in q.quote for q in answer.answer), answer.message
+
+
+@pytest.mark.parametrize("question, said", [
+    ("When was Mirhafiz Jafarzadeh arrested?", "he was arrested"),  # "he": the name is three sentences before
+    ("When was Hikmet Hasanov appointed deputy head of the Azerbaijan Military Academy?", "appointed"),
+    ("When were Senan Mashyev and Jabir Ghahramanov released?", "released"),
+    ("Why was Mais Barkhudarov fired?", "dismissed"),  # a verb that may be said in other words is not checked
+])
+def test_an_event_said_about_its_named_subject_is_answered(seed_engine, question, said):
+    answer = seed_engine.ask(question)
+    assert not answer.abstained and any(said in q.quote for q in answer.answer), answer.message
 
 
 def test_an_age_is_the_one_given_near_the_person_asked_about(seed_engine):
