@@ -269,9 +269,11 @@ def _is_name(word: str, first: bool) -> bool:
 
 
 def _strip_titles(phrase: list[str]) -> list[str]:
-    """'President Ilham Aliyev' -> 'Ilham Aliyev': a title is not part of what must be found."""
-    kept = [w for w in phrase if fold(w) not in TITLES]
-    return kept if kept else phrase
+    """'President Ilham Aliyev' -> 'Ilham Aliyev', 'Military Prosecutor' -> 'Military': a title before or after
+    a name is not part of what must be found; one inside it stays ("the Prosecutor General's Office":
+    'Azerbaijani Office' is no name)."""
+    kept = [i for i, w in enumerate(phrase) if fold(w) not in TITLES]
+    return phrase[kept[0]:kept[-1] + 1] if kept else phrase
 
 
 COPULAR = re.compile(r"^(?:what|which|who|whom)\s+(?:is|was|are|were)\s+(?:the|a|an|his|her|their|its)\s+"

@@ -76,6 +76,7 @@ def test_a_name_or_place_the_quotes_give_is_answered(seed_engine, question, name
     ("When was Hikmet Hasanov appointed deputy head of the Azerbaijan Military Academy?", "appointed"),
     ("When were Senan Mashyev and Jabir Ghahramanov released?", "released"),
     ("Why was Mais Barkhudarov fired?", "dismissed"),  # a verb that may be said in other words is not checked
+    ("When did the Azerbaijani Prosecutor General's Office officially acknowledge torture?", "November 1, 2021"),
 ])
 def test_an_event_said_about_its_named_subject_is_answered(seed_engine, question, said):
     answer = seed_engine.ask(question)
