@@ -106,7 +106,8 @@ def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: lis
     if phrase:  # "took part": said as a phrase, in any form of the verb
         if not any(light_phrase(*phrase.split()).search(text) for text in texts):
             missing_focus = phrase
-    elif question.focus_kind in FOCUS_STATED and focus_words:
+    elif (question.focus_kind in FOCUS_STATED or (question.kind == "person" and question.focus_kind == "category")) \
+            and focus_words:  # "Which judge …": a person's role is said with their name ("the lawyer Yalchin Imanov")
         # the head noun ("population"; "coach" of "head coach"); a modifier too when it names a role of a
         # who-question ("prime minister"), not when it describes ("the unproven assumption": reworded)
         checked = focus_words if question.kind == "person" else focus_words[-1:]

@@ -43,6 +43,8 @@ def quoted_spans(answer):
     ("How many officers took part in the torture?", "never_mentioned", "No source mentions: took part"),
     # named only in a photo credit, which is never quoted
     ("Who is Tofig Babayev?", "no_mention", "No sentence that could be quoted mentions Tofig Babayev"),
+    # a person's role no source says: the names the quotes give are not the judge's
+    ("Which judge sentenced Senan Mashyev in 2021?", "never_mentioned", "No source mentions: judge"),
     # named, but never with the event asked about (a date near the name belongs to another event)
     ("When was Leyla Yunus born?", "never_together", "No passage mentions “born” together with Leyla Yunus"),
     ("When was Izzat Jafarov released?", "never_together", "“released” together with Izzat Jafarov"),
@@ -64,6 +66,7 @@ def test_questions_the_sources_do_not_answer_abstain_and_say_why(seed_engine, qu
     # ranked below two sentences that name him but not where he went: the sentence giving the name comes first
     ("Which country did Mirhafiz Jafarzadeh move to?", "he moved to Russia"),
     ("Who is Heydar Isaev?", "Heydar Isaev"),
+    ("Which lawyer said he does not expect a fair investigation?", "Yalchin Imanov"),  # the role, said with the name
     ("What is Meydan TV?", "Meydan TV"),
 ])
 def test_a_name_or_place_the_quotes_give_is_answered(seed_engine, question, named):
