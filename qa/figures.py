@@ -69,6 +69,11 @@ appealed drop dropped reopen reopened cancel cancelled revise revised reconsider
 SUBJECT = re.compile(r"^\W*\w+\s+(?:were|was|are|is|did|do|does|have|has|had)\s+(?:the\s+|these\s+|those\s+)?"
                      r"(?P<whom>\w+)", re.I)
 DETERMINERS = frozenset("the a an this that these those their its his her our".split())
+# What a conviction was for: "convicted of (high) treason", "sentenced … on charges of treason", "jailed for the
+# torture"; read within CHARGE_REACH characters after a word of the conviction family
+CHARGE = re.compile(r"\b(?:of|for|over|on\s+charges?\s+of|charged\s+with)\s+(?:(?:the|a|an|high|state)\s+)*"
+                    r"(?P<charge>[^\W\d_]+)", re.I)
+CHARGE_REACH = 60
 # A clause with no subject of its own, after a comma: its verb is the one of the counts before it.
 ORPHAN_CLAUSE = re.compile(r"(?<=,)\s*(?:were|was|are|is|have been|has been|had been)\s+(?:\w+ly\s+)?\w+ed\b")
 NEAR_BEFORE = 6  # words before a figure whose events it may carry ("admitted only 102 victims")
@@ -177,6 +182,7 @@ class Asked:
     event: str  # "" when the main verb names no event ("are on the list")
     restrictions: tuple[str, ...] = ()
     specific: tuple[str, ...] = ()  # stems of the question's other words, for a question with no event
+    charge: str = ""  # a conviction's charge the question names ("for torture": the stem "tortur")
 
 
 @lru_cache(maxsize=1024)
@@ -208,7 +214,31 @@ def asked(question: Question) -> Asked:
     subject = SUBJECT.search(text)  # "when were the servicemen arrested": whom, not which occasion
     whom = stem(fold(subject.group("whom"))) if subject else ""
     specific = tuple(p for p in question.predicates if p not in FAMILY_OF and not (p == whom and p in PERSON_UNITS))
-    return Asked(event, tuple(dict.fromkeys(r for r in restrictions if r and r != event)), specific)
+    charge = next(iter(charges(main_text)), "") if event == "conviction" else ""
+    restrictions.append(FAMILY_OF.get(charge, ""))  # "convicted for torture": the sentence must speak of torture
+    return Asked(event, tuple(dict.fromkeys(r for r in restrictions if r and r != event)), specific, charge)
+
+
+@lru_cache(maxsize=65_536)
+def charges(text: str) -> tuple[str, ...]:
+    """The stems of what convictions in `text` were for ("convicted of high treason": "treason"), in order; a
+    sentence's length ("terms of imprisonment") is no charge."""
+    found = []
+    for word, _, end in word_spans(text):
+        if FAMILY_OF.get(stem(fold(word))) != "conviction":
+            continue
+        match = CHARGE.search(text, end, end + CHARGE_REACH)
+        charge = stem(fold(match.group("charge"))) if match else ""
+        if charge and FAMILY_OF.get(charge) != "conviction" and charge not in found:
+            found.append(charge)
+    return tuple(found)
+
+
+def _same_charge(asked_charge: str, stated: tuple[str, ...]) -> bool:
+    """A sentence naming no charge may count any conviction; one naming charges must name the asked one
+    (or a word of its family: "abuse" for "torture")."""
+    family = FAMILY_OF.get(asked_charge)
+    return not stated or any(c == asked_charge or (family and FAMILY_OF.get(c) == family) for c in stated)
 
 
 def _acts_on_counted(text: str) -> bool:
@@ -294,6 +324,8 @@ def matches(question: Question, figure: Figure, wanted: Asked | None = None, sen
             return False
     elif not _covers(set(figure.context), wanted.specific):
         return False
+    if sentence and wanted.charge and not _same_charge(wanted.charge, charges(sentence)):
+        return False  # "30 were sentenced … on charges of treason" does not count those convicted for torture
     if sentence and wanted.restrictions:
         present = _events_of(sentence)
         return all(r in present for r in wanted.restrictions)

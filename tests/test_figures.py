@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.figures import asked, disagree, figures_in, matches
+from qa.figures import asked, charges, disagree, figures_in, matches
 from qa.question import analyze, question_kind
 
 DEATHS = "How many servicemen died as a result of torture?"
@@ -175,6 +175,22 @@ def test_a_figure_matches_only_the_same_kind_event_and_group_of_people():
     assert not matches(teenagers, figure(convicted, "200"), sentence=convicted)  # a narrower group is not "people"
     years = "In a PACE document, twenty-five people were convicted and sentenced to seven to twenty years in prison."
     assert [f.value for f in figures_in(years) if matches(deaths, f, sentence=years)] == []
+
+
+def test_a_conviction_for_one_charge_is_not_a_count_of_convictions_for_another():
+    assert charges("30 were sentenced to 12-20 years in prison on charges of treason.") == ("treason",)
+    assert charges("twenty-five people were convicted of high treason based on information obtained under torture") \
+        == ("treason",)  # "under torture" is how, not what for
+    assert charges("25 people sentenced to long terms of imprisonment.") == ()  # a length, not a charge
+    torture = analyze("How many officers were convicted for the torture of servicemen?")
+    assert (asked(torture).charge, asked(torture).restrictions) == ("tortur", ("torture",))
+    treason = "It is known so far that 200 people were convicted of treason in these circumstances."
+    assert not matches(torture, figure(treason, "200"), sentence=treason)
+    assert matches(analyze("How many people were convicted of treason?"), figure(treason, "200"), sentence=treason)
+    abuse = "Four officers were convicted of abuse of power."  # a word of the charge's family is the same charge
+    assert matches(torture, figure(abuse, "4"), sentence=abuse)
+    plain = "During these interrogations 9 people were tortured to death, 25 people sentenced to long terms."
+    assert matches(torture, figure(plain, "25"), sentence=plain)  # no charge said: any conviction may be meant
 
 
 def test_a_count_of_part_of_a_group_answers_only_a_question_about_that_part():

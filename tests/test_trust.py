@@ -128,6 +128,8 @@ def test_a_disagreement_lists_every_sources_figure_for_the_same_thing_with_who_a
     "How many people were exonerated?",  # "five" of the eleven killed is a part, not another total
     "How many sentences did the Prosecutor General propose to review?",  # 19, not the sentences handed down
     "How many were arrested?",  # 1,000 servicemen and civilians; five religious activists are another group
+    # those convicted of treason (25, 30, 200) are the victims, not those convicted for the torture
+    "How many officers were convicted for the torture of servicemen?",
 ])
 def test_no_disagreement_is_claimed_where_the_sources_agree_or_give_one_answer(seed_engine, question):
     answer = seed_engine.ask(question)
