@@ -74,6 +74,10 @@ DETERMINERS = frozenset("the a an this that these those their its his her our".s
 CHARGE = re.compile(r"\b(?:of|for|over|on\s+charges?\s+of|charged\s+with)\s+(?:(?:the|a|an|high|state)\s+)*"
                     r"(?P<charge>[^\W\d_]+)", re.I)
 CHARGE_REACH = 60
+# "remain in prison", "are still under arrest": being held now, not the conviction or arrest that put them there
+HELD = re.compile(r"\b(?:remain\w*|still|stay\w*)\s+(?:\w+\s+){0,2}?(?:in\s+|under\s+|behind\s+)?(?:prison|jail|custody|"
+                  r"detention|bars|arrest|imprisoned|detained|jailed|incarcerated)\b", re.I)
+LIFE = re.compile(r"\blife\s+(?:imprisonment|sentences?|terms?|in\s+prison)\b|\bto\s+life\b", re.I)
 # A clause with no subject of its own, after a comma: its verb is the one of the counts before it.
 ORPHAN_CLAUSE = re.compile(r"(?<=,)\s*(?:were|was|are|is|have been|has been|had been)\s+(?:\w+ly\s+)?\w+ed\b")
 NEAR_BEFORE = 6  # words before a figure whose events it may carry ("admitted only 102 victims")
@@ -183,6 +187,8 @@ class Asked:
     restrictions: tuple[str, ...] = ()
     specific: tuple[str, ...] = ()  # stems of the question's other words, for a question with no event
     charge: str = ""  # a conviction's charge the question names ("for torture": the stem "tortur")
+    held: bool = False  # asks how many are held now ("remain in prison"), said so by the figure's sentence
+    life: bool = False  # asks about life sentences: the figure's sentence must speak of one
 
 
 @lru_cache(maxsize=1024)
@@ -192,6 +198,8 @@ def asked(question: Question) -> Asked:
     event word after what is counted ("how many servicemen died"). A relative clause ("of those who died")
     or a participle before the main verb ("people convicted under other articles") restricts whom it counts."""
     text = question.query
+    if HELD.search(text):
+        return Asked("", held=True)
     restrictions = [_first_family(m.group(0)) for m in RELATIVE_CLAUSE.finditer(text)]
     restrictions += ["death" if m.group(0).lower().startswith("posthum") else _first_family(m.group(0))
                      for m in TEMPORAL_CLAUSE.finditer(text)]
@@ -216,7 +224,8 @@ def asked(question: Question) -> Asked:
     specific = tuple(p for p in question.predicates if p not in FAMILY_OF and not (p == whom and p in PERSON_UNITS))
     charge = next(iter(charges(main_text)), "") if event == "conviction" else ""
     restrictions.append(FAMILY_OF.get(charge, ""))  # "convicted for torture": the sentence must speak of torture
-    return Asked(event, tuple(dict.fromkeys(r for r in restrictions if r and r != event)), specific, charge)
+    return Asked(event, tuple(dict.fromkeys(r for r in restrictions if r and r != event)), specific, charge,
+                 life=event == "conviction" and bool(LIFE.search(text)))
 
 
 @lru_cache(maxsize=65_536)
@@ -317,6 +326,8 @@ def matches(question: Question, figure: Figure, wanted: Asked | None = None, sen
     wanted = asked(question) if wanted is None else wanted
     if figure.partitive and not wanted.restrictions:
         return False  # part of a group ("5 of whom were acquitted"): only "how many of those who …" asks for it
+    if wanted.held or wanted.life:  # "Ten defendants … remain in prison"; "… was sentenced to life imprisonment"
+        return bool(sentence) and bool((HELD if wanted.held else LIFE).search(sentence))
     if not wanted.event and not wanted.specific:
         return False  # nothing says which figure is meant ("and when?" on its own)
     if wanted.event:

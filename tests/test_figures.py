@@ -193,6 +193,21 @@ def test_a_conviction_for_one_charge_is_not_a_count_of_convictions_for_another()
     assert matches(torture, figure(plain, "25"), sentence=plain)  # no charge said: any conviction may be meant
 
 
+def test_those_held_now_and_life_sentences_are_counted_only_where_a_sentence_says_so():
+    held = analyze("How many prisoners remain in jail in the Tartar case?")
+    assert asked(held).held and asked(analyze("How many were still in prison?")).held
+    remain = 'Ten defendants in the "Tartar case" remain in prison.'
+    sentenced = "30 were sentenced to 12-20 years in prison on charges of treason."
+    assert matches(held, figure(remain, "10"), sentence=remain)
+    assert not matches(held, figure(sentenced, "30"), sentence=sentenced)  # sent to prison is not still there
+    life = analyze("How many people were sentenced to life imprisonment?")
+    assert asked(life).life
+    five = "The list also includes five prisoners convicted under the Terter case, one of whom was sentenced to life."
+    assert matches(life, figure(five, "5"), sentence=five)
+    assert not matches(life, figure(sentenced, "30"), sentence=sentenced)
+    assert not asked(analyze("How many people were sentenced?")).life
+
+
 def test_a_count_of_part_of_a_group_answers_only_a_question_about_that_part():
     """"four of whom were exonerated" counts some of the eight who died: no answer to how many were exonerated
     in all (it would be claimed as a disagreement with "20 … were acquitted"), an answer to how many of the

@@ -130,6 +130,8 @@ def test_a_disagreement_lists_every_sources_figure_for_the_same_thing_with_who_a
     "How many were arrested?",  # 1,000 servicemen and civilians; five religious activists are another group
     # those convicted of treason (25, 30, 200) are the victims, not those convicted for the torture
     "How many officers were convicted for the torture of servicemen?",
+    "How many people were sentenced to life imprisonment?",  # not every count of those sentenced
+    "How many prisoners remain in jail in the Tartar case?",  # ten remain; 25, 30, 200 were sentenced
 ])
 def test_no_disagreement_is_claimed_where_the_sources_agree_or_give_one_answer(seed_engine, question):
     answer = seed_engine.ask(question)
