@@ -77,6 +77,13 @@ CHARGE_REACH = 60
 # "remain in prison", "are still under arrest": being held now, not the conviction or arrest that put them there
 HELD = re.compile(r"\b(?:remain\w*|still|stay\w*)\s+(?:\w+\s+){0,2}?(?:in\s+|under\s+|behind\s+)?(?:prison|jail|custody|"
                   r"detention|bars|arrest|imprisoned|detained|jailed|incarcerated)\b", re.I)
+# A date before one of these dates what was said of an event, not the event ("In 2019, it became known that mass
+# torture … was used"; "In 2021, PACE stated that … victims of torture"): only a question about the saying asks it
+REPORTING = frozenset("said says stated reported reports claimed claims revealed reveals wrote writes known".split())
+REPORT_REACH = 15  # words after a date read for a reporting word
+REPORT = "report"  # the event of such a date, before the event it reports
+REPORTED = re.compile(r"\b(?:become|became|becomes|been|was|is)\s+known\s+that\b|\b(?:say|said|state|stated|report|"
+                      r"reported|claim|claimed|reveal|revealed|write|wrote)\s+that\b", re.I)
 LIFE = re.compile(r"\blife\s+(?:imprisonment|sentences?|terms?|in\s+prison)\b|\bto\s+life\b", re.I)
 # A clause with no subject of its own, after a comma: its verb is the one of the counts before it.
 ORPHAN_CLAUSE = re.compile(r"(?<=,)\s*(?:were|was|are|is|have been|has been|had been)\s+(?:\w+ly\s+)?\w+ed\b")
@@ -173,6 +180,8 @@ def _figures(text: str, context_year: str) -> tuple[Figure, ...]:
             events = _families(_content_stems(text[f.end:]))[:1]
         if f.kind == "count":  # "20 people convicted of treason, as well as 16 …, were acquitted"
             events = [family for at, found_families in orphans if at > f.end for family in found_families] + events
+        if f.kind == "date" and _reports_first(text[f.end:]):  # "In 2019, it became known that … torture"
+            events = [REPORT] + events
         placed.append(Figure(f.value, f.kind, f.start, f.end, f.text, f.unit,
                              tuple(dict.fromkeys(events)), tuple(before + after), f.partitive))
     return tuple(placed)
@@ -188,6 +197,7 @@ class Asked:
     specific: tuple[str, ...] = ()  # stems of the question's other words, for a question with no event
     charge: str = ""  # a conviction's charge the question names ("for torture": the stem "tortur")
     held: bool = False  # asks how many are held now ("remain in prison"), said so by the figure's sentence
+    reported: bool = False  # a date question about when something was said ("when did it become known that …")
     life: bool = False  # asks about life sentences: the figure's sentence must speak of one
 
 
@@ -225,7 +235,20 @@ def asked(question: Question) -> Asked:
     charge = next(iter(charges(main_text)), "") if event == "conviction" else ""
     restrictions.append(FAMILY_OF.get(charge, ""))  # "convicted for torture": the sentence must speak of torture
     return Asked(event, tuple(dict.fromkeys(r for r in restrictions if r and r != event)), specific, charge,
-                 life=event == "conviction" and bool(LIFE.search(text)))
+                 life=event == "conviction" and bool(LIFE.search(text)),
+                 reported=question.kind == "date" and bool(REPORTED.search(text)))
+
+
+def _reports_first(text: str) -> bool:
+    """Of the words after a date, is the first reporting or event word a reporting one ("stated", not the
+    "State" of "State Security Service": words as written, not stems)?"""
+    for word, _, _ in word_spans(text)[:REPORT_REACH]:
+        folded = fold(word)
+        if folded in REPORTING:
+            return True
+        if stem(folded) in FAMILY_OF:
+            return False
+    return False
 
 
 @lru_cache(maxsize=65_536)
@@ -331,7 +354,12 @@ def matches(question: Question, figure: Figure, wanted: Asked | None = None, sen
     if not wanted.event and not wanted.specific:
         return False  # nothing says which figure is meant ("and when?" on its own)
     if wanted.event:
-        if not figure.events or figure.events[0] != wanted.event:
+        events = figure.events
+        if events[:1] == (REPORT,):
+            if not wanted.reported:
+                return False  # the date of a statement about the event
+            events = events[1:]
+        if not events or events[0] != wanted.event:
             return False
     elif not _covers(set(figure.context), wanted.specific):
         return False

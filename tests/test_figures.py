@@ -208,6 +208,18 @@ def test_those_held_now_and_life_sentences_are_counted_only_where_a_sentence_say
     assert not asked(analyze("How many people were sentenced?")).life
 
 
+def test_a_date_of_what_was_said_about_an_event_answers_only_a_question_about_the_saying():
+    known = "In 2019, it became known that mass torture and confessions were used against the accused."
+    stated = "In 2021, the Parliamentary Assembly of the Council of Europe stated that 11 had died of torture."
+    happened = analyze("What year did the torture happen?")
+    assert not matches(happened, figure(known, "2019"), sentence=known)
+    assert not matches(happened, figure(stated, "2021"), sentence=stated)
+    became = analyze("When did it become known that torture was used against the accused?")
+    assert asked(became).reported and matches(became, figure(known, "2019"), sentence=known)
+    state = "In May 2017, the State Security Service of Azerbaijan announced the detention of servicemen."
+    assert figure(state, "2017-05").events[0] == "detention"  # "State" is no "stated"
+
+
 def test_a_count_of_part_of_a_group_answers_only_a_question_about_that_part():
     """"four of whom were exonerated" counts some of the eight who died: no answer to how many were exonerated
     in all (it would be claimed as a disagreement with "20 … were acquitted"), an answer to how many of the
