@@ -12,7 +12,7 @@ from .disagreement import (by_date, conflict_message, each_source_first, figure_
                            rows_of_other_sources, states_asked_kind, with_antecedent)
 from .figures import MONTHS, figures_in, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
-from .grounding import Grounding, mentions, new_names, uncovered
+from .grounding import Grounding, mentions, names_another, new_names, uncovered
 from .lexical import fold, stem, stems_of
 from .question import INSTITUTIONS, Question
 from .scoring import ScoredSentence
@@ -139,6 +139,15 @@ def prose_only(ranked: list[ScoredSentence], bodies: dict[str, str],
             sentence = replace(sentence, start=span.start, end=span.end, text=body[span.start:span.end])
         kept.append(sentence)
     return kept
+
+
+def without_namesakes(question: Question, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
+    """The sentences that may be quoted for a question naming someone in full: not those that give the surname
+    only to someone else ("Hikmat Hasanov" under "Who is Elshan Hasanov?"), order kept."""
+    full = [phrase for phrase in question.names if len(phrase) > 1]
+    if not full:
+        return ranked
+    return [s for s in ranked if not any(names_another(s.text, phrase) for phrase in full)]
 
 
 def select_quotes(ranked: list[ScoredSentence], margin: float, max_quotes: int) -> list[ScoredSentence]:

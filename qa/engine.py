@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from .abstention import GROUNDED_REASONS, abstain_message
-from .answer import compose, prose_only, select_quotes, without_figure, without_name, without_subject
+from .answer import (compose, prose_only, select_quotes, without_figure, without_name, without_namesakes,
+                     without_subject)
 from .bridging import judge, with_language
 from .config import Config
 from .embedding import Embedder
@@ -397,7 +398,7 @@ class Engine:
                               if sid in sources and sid not in furniture})
             return furniture
 
-        ranked = prose_only(ranked, bodies, furniture_of(r.source_id for r in records))
+        ranked = without_namesakes(analysed, prose_only(ranked, bodies, furniture_of(r.source_id for r in records)))
         reranking = self.reranker is not None and bool(cfg.reranker)
         deeper: list[ScoredSentence] = []
 
@@ -408,7 +409,7 @@ class Engine:
                      and states_figure_kind(analysed, bodies[r.source_id][r.start:r.end])]
             scored = score_sentences(analysed, vector, tokens, below, bodies, {h.key: h.score for h in hits + deeper_hits},
                                      doc_freqs, weights, cfg.use_answer_type)
-            scored = prose_only(scored, bodies, furniture_of(r.source_id for r in below))
+            scored = without_namesakes(analysed, prose_only(scored, bodies, furniture_of(r.source_id for r in below)))
             deeper[:] = rerank_sentences(query, scored, self.reranker, cfg.reranker_k) if reranking and scored else scored
             return deeper
 

@@ -22,6 +22,8 @@ MIN_PREFIX = 5  # 'Europe'/'European', 'Nasirov'/'NasirovAssessing': one word a 
 MIN_SHARED = 6  # 'detainees'/'detained': two forms of one word share this much of their start …
 MAX_ENDING = 3  # … and differ in at most this many letters at the end of the question's word
 DECISIVE_NUMBER = 100  # a number this large (or a year) that no source states cannot be what they are about
+MIN_SURNAME = 3  # a shorter last word of a name is no surname ("Li"), and its other bearers are not told apart
+SAME_START = 3  # two given names that start alike are spellings of one ("Hikmet", "Hikmat")
 NAME_GAP = 1  # words allowed between two words of a name found in a source ("Hikmet Hasanov", "Hikmet A. Hasanov")
 
 @dataclass(frozen=True)
@@ -236,6 +238,29 @@ def mentions(text: str, phrase: tuple[str, ...]) -> bool:
     spelling the lexical keys match ('Mais' is not 'mass', though they share a Soundex key)?"""
     words, names = set(folded_words(text)), capitalised_words(text)
     return any(fold(name) in words or any(_same_name(fold(name), word) for word in names) for name in phrase)
+
+
+def names_another(text: str, phrase: tuple[str, ...]) -> bool:
+    """Does `text` give the surname of the name `phrase` only to someone else, right after another given name
+    ("Hikmat Hasanov" for "Elshan Hasanov"; "Hikmet"/"Hikmat", sharing their start, are one name)? A bare
+    surname, or one after a title or a comma, may be theirs; a one-word name, or one ending in a numeral
+    ("Harold II"), has no other bearer that way."""
+    surname = fold(phrase[-1])
+    if len(phrase) < 2 or len(surname) < MIN_SURNAME or not phrase[-1].isalpha() or phrase[-1].isupper():
+        return False
+    given = [fold(w) for w in phrase[:-1]]
+    spans = word_spans(text)
+    other = False
+    for i, (word, start, _) in enumerate(spans):
+        if not _same_name(surname, fold(word)):
+            continue
+        before, _, end = spans[i - 1] if i else ("", 0, 0)
+        folded = fold(before)
+        if (not before[:1].isupper() or text[end:start].strip() or folded in TITLES or folded in STOPWORDS
+                or any(_same_name(g, folded) or g[:SAME_START] == folded[:SAME_START] for g in given)):
+            return False
+        other = True
+    return other
 
 
 class _Vocabulary:

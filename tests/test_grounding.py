@@ -9,7 +9,7 @@ import pytest
 from seed_data import QUESTIONS, SOURCES, seed_questions
 
 from qa.furniture import furniture_spans, is_whole_sentence, prose_span
-from qa.grounding import ground, grounding_keys, new_names, uncovered
+from qa.grounding import ground, grounding_keys, names_another, new_names, uncovered
 from qa.question import analyze
 from qa.sources import load_sources
 from qa.spelling import NameSpellings
@@ -162,6 +162,17 @@ def test_an_event_never_said_with_its_subject_is_apart():
     jailed = analyze("When was Mirhafiz Jafarzadeh jailed?")
     assert not ground(jailed, (3, {k: 1 for k in grounding_keys(jailed)}),
                       ["The court sentenced Mirhafiz Jafarzadeh to 16 years."]).event_apart  # the event's family
+
+
+def test_a_surname_after_another_given_name_is_someone_else():
+    elshan = ("Elshan", "Hasanov")
+    assert names_another("Khanlar Valiyev (military prosecutor), Hikmat Hasanov should come here.", elshan)
+    assert not names_another("According to Elshan Hasanov, coordinator of the Union", elshan)
+    assert not names_another("Hasanov also confirmed the inclusion of Mirhafiz Jafarzadeh.", elshan)  # may be him
+    assert not names_another("Hikmat Hasanov and Elshan Hasanov met.", elshan)  # he is named too
+    assert not names_another("Hikmat Hasanov should come here.", ("Hikmet", "Hasanov"))  # one name, two spellings
+    assert not names_another("Defense Minister, Hasanov, said so.", elshan)  # after a comma or a title: maybe him
+    assert not names_another("Duke Richard II of Normandy", ("Harold", "II"))  # a numeral is no surname
 
 
 def test_the_names_a_sentence_adds_to_the_question():

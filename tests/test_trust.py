@@ -86,6 +86,17 @@ def test_an_event_said_about_its_named_subject_is_answered(seed_engine, question
     assert not answer.abstained and any(said in q.quote for q in answer.answer), answer.message
 
 
+@pytest.mark.parametrize("question, other", [
+    ("Who is Elshan Hasanov?", "Hikmat Hasanov"),  # three Hasanovs in the sources: Elshan, Hikmet, Zakir
+    ("Who is Zakir Hasanov?", "Hikmet Hasanov"),
+    ("Who is Elchin Aliyev?", "Ilham Aliyev"),
+])
+def test_a_namesake_is_not_quoted_for_the_person_asked_about(seed_engine, question, other):
+    answer = seed_engine.ask(question)
+    assert not answer.abstained and answer.answer
+    assert not any(other in q.quote and question.split(" is ")[1].rstrip("?") not in q.quote for q in answer.answer)
+
+
 def test_an_age_is_the_one_given_near_the_person_asked_about(seed_engine):
     answer = seed_engine.ask("How old is general Mais Barkhudarov?")
     assert not answer.abstained and "(48 years old)" in answer.answer[0].quote
