@@ -73,6 +73,6 @@ def abstain_message(verdict: Verdict, limited: bool = False) -> str:
         kind, *names = verdict.missing
         article = "an" if kind[0] in "aeiou" else "a"
         where = "No passage of the chosen sources gives" if limited else "No passage gives"
-        near = f" near {', '.join(names)}" if names else " for what was asked"
+        near = f" near {', '.join(names)}" if names else ("" if " for " in kind else " for what was asked")
         return f"{ABSTAIN_MESSAGE} {where} {article} {kind}{near}."
     return ABSTAIN_MESSAGE

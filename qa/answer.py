@@ -10,7 +10,7 @@ from dataclasses import replace
 from .abstention import Verdict, abstain_message
 from .disagreement import (by_date, conflict_message, each_source_first, figure_rows, find_conflict, one_group,
                            rows_of_other_sources, states_asked_kind, with_antecedent)
-from .figures import MONTHS, figures_in, states_figure_kind
+from .figures import MONTHS, figures_in, matches, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
 from .grounding import Grounding, mentions, names_another, new_names, uncovered
 from .lexical import fold, stem, stems_of
@@ -58,6 +58,24 @@ def without_figure(question: Question, ranked: list[ScoredSentence], bodies: dic
         return None
     names = tuple(" ".join(phrase) for phrase in question.names)
     return Verdict(True, "no_figure", (FIGURE_CHECKED[question.kind],) + names)
+
+
+def without_year(question: Question, ranked: list[ScoredSentence]) -> Verdict | None:
+    """Abstain (reason no_figure) on a count asked for a year ("How many people were detained in 2019?") when
+    every candidate sentence that states a count of the asked event states it for another year ("in 2017,
+    more than 1,000 … were detained") and none says the year asked; a count given with no year may be it."""
+    years = [f for f in question.figures if len(f) == 4]
+    if question.kind != "count" or not years:
+        return None
+    counting = [s for s in ranked if any(f.kind == "count" and matches(question, f, sentence=s.text)
+                                         for f in figures_in(s.text))]
+    if not counting or any(not _years_of(s.text) or set(years) & _years_of(s.text) for s in counting):
+        return None
+    return Verdict(True, "no_figure", (f"number for {', '.join(years)}",))
+
+
+def _years_of(text: str) -> set[str]:
+    return {f.value[:4] for f in figures_in(text) if f.kind == "date" and f.value[:4].isdigit()}
 
 
 def without_name(question: Question, quoted: list[ScoredSentence], ranked: list[ScoredSentence],

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from .abstention import GROUNDED_REASONS, abstain_message
 from .answer import (compose, prose_only, select_quotes, without_figure, without_name, without_namesakes,
-                     without_subject)
+                     without_subject, without_year)
 from .bridging import judge, with_language
 from .config import Config
 from .embedding import Embedder
@@ -423,7 +423,8 @@ class Engine:
         grounding, verdict = judged.grounding, judged.verdict
         if not verdict.abstain and cfg.use_grounding and cfg.abstain_without_figure:
             quoted = select_quotes(ranked, cfg.quote_margin, cfg.max_quotes) if analysed.asks_name else []
-            verdict = (without_figure(analysed, ranked, bodies) or without_name(analysed, quoted, ranked, bodies)
+            verdict = (without_figure(analysed, ranked, bodies) or without_year(analysed, ranked)
+                       or without_name(analysed, quoted, ranked, bodies)
                        or (None if judged.cross else without_subject(analysed, ranked, bodies)) or verdict)
         answer = compose(analysed, ranked, passages, sources, furniture, grounding, verdict, cfg.quote_margin,
                          cfg.max_quotes, cfg.max_conflict_quotes, read_deeper if deeper_records else None)

@@ -45,6 +45,8 @@ def quoted_spans(answer):
     ("Who is Tofig Babayev?", "no_mention", "No sentence that could be quoted mentions Tofig Babayev"),
     # a person's role no source says: the names the quotes give are not the judge's
     ("Which judge sentenced Senan Mashyev in 2021?", "never_mentioned", "No source mentions: judge"),
+    # the only count of detentions is for 2017 ("In total, in 2017, more than 1,000 …")
+    ("How many people were detained in 2019?", "no_figure", "No passage gives a number for 2019."),
     # named, but never with the event asked about (a date near the name belongs to another event)
     ("When was Leyla Yunus born?", "never_together", "No passage mentions “born” together with Leyla Yunus"),
     ("When was Izzat Jafarov released?", "never_together", "“released” together with Izzat Jafarov"),
@@ -84,6 +86,15 @@ def test_a_name_or_place_the_quotes_give_is_answered(seed_engine, question, name
 def test_an_event_said_about_its_named_subject_is_answered(seed_engine, question, said):
     answer = seed_engine.ask(question)
     assert not answer.abstained and any(said in q.quote for q in answer.answer), answer.message
+
+
+@pytest.mark.parametrize("question, quoted", [
+    ("How many people were acquitted in 2018?", "13 were acquitted in 2018"),
+    ("How many people were acquitted in 2021?", "20 people"),  # a count given with no year may be the one
+])
+def test_a_count_asked_for_a_year_is_answered_by_that_year_or_none_said(seed_engine, question, quoted):
+    answer = seed_engine.ask(question)
+    assert not answer.abstained and any(quoted in q.quote for q in answer.answer), answer.message
 
 
 @pytest.mark.parametrize("question, other", [
