@@ -52,12 +52,13 @@ def missing_figure_message(word: str) -> str:
 
 
 def without_figure(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> Verdict | None:
-    """Abstain (reason no_figure) on a question that asks for an age or a duration when no candidate sentence
-    gives one with the question's names near it."""
-    if question.kind not in FIGURE_CHECKED or states_asked_kind(question, ranked, bodies):
+    """Abstain (reason no_figure) on a question that asks for an age, a duration or a percentage when no
+    candidate sentence gives one with the question's names near it."""
+    kind = "percentage" if question.asks_share else FIGURE_CHECKED.get(question.kind, "")
+    if not kind or states_asked_kind(question, ranked, bodies):
         return None
     names = tuple(" ".join(phrase) for phrase in question.names)
-    return Verdict(True, "no_figure", (FIGURE_CHECKED[question.kind],) + names)
+    return Verdict(True, "no_figure", (kind,) + names)
 
 
 def without_year(question: Question, ranked: list[ScoredSentence]) -> Verdict | None:

@@ -74,6 +74,7 @@ DETERMINERS = frozenset("the a an this that these those their its his her our".s
 CHARGE = re.compile(r"\b(?:of|for|over|on\s+charges?\s+of|charged\s+with)\s+(?:(?:the|a|an|high|state)\s+)*"
                     r"(?P<charge>[^\W\d_]+)", re.I)
 CHARGE_REACH = 60
+PERCENT = re.compile(r"\s*(?:%|percent\b|per\s+cent\b)", re.I)  # after a count: a percentage
 # "remain in prison", "are still under arrest": being held now, not the conviction or arrest that put them there
 HELD = re.compile(r"\b(?:remain\w*|still|stay\w*)\s+(?:\w+\s+){0,2}?(?:in\s+|under\s+|behind\s+)?(?:prison|jail|custody|"
                   r"detention|bars|arrest|imprisoned|detained|jailed|incarcerated)\b", re.I)
@@ -376,6 +377,8 @@ def of_asked_kind(question: Question, figure: Figure, sentence: str = "") -> boo
     "how many teenagers" is not answered by "200 people", "how many tanks" by "9 people"."""
     if not _same_kind(question.kind, figure.kind):
         return False
+    if question.asks_share and sentence and figure.kind == "count" and not PERCENT.match(sentence, figure.end):
+        return False  # "What percentage of the victims …" is not answered by "more than 200"
     return not (figure.kind == "count" and question.unit and not _same_unit(question.unit, figure.unit, sentence))
 
 

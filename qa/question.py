@@ -29,6 +29,7 @@ LIGHT_AFTER_COUNT = re.compile(r"^how (?:many|much)\s+(?:[^\W\d_][\w’'-]*\s+){
 NAMED_EVENT = re.compile(r"^(?i:when|where|why|how long|how|(?:(?:in|on|at|during|from|to|by|since|for|until)\s+)?"
                          r"(?:what|which)\s+[a-z]+)\s+(?P<aux>(?i:was|were|did|does|do|is|are|has|have|had))\s+"
                          r"(?P<subject>(?:the\s+)?(?:[A-Z][\w'’.-]*\s+)*[A-Z][\w'’.-]*)\s+(?P<rest>[a-z].*)$")
+SHARE = re.compile(r"^(?:what|which)\s+(?:(?:is|was)\s+the\s+)?(?:percentage|percent|proportion|share)\b", re.I)
 # Verbs too general to be what is asked ("When did X go …", "Where is X located?"): the rest of the question is
 AMBIENT_VERBS = frozenset("""be been being go goes going went gone come comes came coming have has had having do
 does did done doing say says said saying tell tells told happen happens happened occur occurs occurred locate
@@ -149,6 +150,11 @@ class Question:
         """The light verb and its noun after what a count question counts ("took part" in "How many officers
         took part in the torture?"): what is asked about, to be said as a phrase; "" when there is none."""
         return _light_phrase(LEAD.sub("", self.text.strip(), count=1).strip()) if self.kind == "count" else ""
+
+    @property
+    def asks_share(self) -> bool:
+        """"What percentage / proportion / share of …": a count question answered only by a percentage."""
+        return self.kind == "count" and bool(SHARE.search(LEAD.sub("", self.text.strip(), count=1)))
 
     @property
     def event(self) -> Event | None:
@@ -276,7 +282,10 @@ def _strip_titles(phrase: list[str]) -> list[str]:
     return phrase[kept[0]:kept[-1] + 1] if kept else phrase
 
 
-COPULAR = re.compile(r"^(?:what|which|who|whom)\s+(?:is|was|are|were)\s+(?:the|a|an|his|her|their|its)\s+"
+# "What was Mais Barkhudarov's salary?": the possessive of a name stands for the article (not after "who":
+# "Who was Emma's brother?" is answered by "Emma, sister of Richard")
+COPULAR = re.compile(r"^(?:what|which|who|whom)\s+(?:is|was|are|were)\s+(?:the|a|an|his|her|their|its|"
+                     r"(?P<owner>(?-i:(?:[A-Z][\w-]*\s+)*[A-Z][\w-]*)['’]s))\s+"
                      r"(?P<words>(?:[^\W\d_][\w’'-]*\s*){1,4})", re.I)
 HOW_MANY = re.compile(r"^how (?:many|much)\s+(?:(?:is|are|was|were|did|does|do)\s+(?:(?:the|a|an)\s+)?)?"
                       r"(?P<words>(?:[^\W\d_][\w’'-]*\s*){1,3})", re.I)
@@ -300,6 +309,8 @@ def _focus(text: str, kind: str) -> tuple[str, str, str]:
     if re.search(r"\b(?:toll|tally)\b", head, re.I):
         unit = ""  # "the death toll of the torture" counts deaths, of anyone: the event is in the wh-phrase
     copular, how_many = COPULAR.match(head), HOW_MANY.match(head)
+    if copular and copular.group("owner") and head.lower().startswith("who"):
+        copular = None
     if copular:
         phrase = _noun_phrase(copular.group("words").split())
         if len(phrase) == 2 and fold(phrase[-1]) in TALLY_WORDS:

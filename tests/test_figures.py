@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.figures import asked, charges, disagree, figures_in, matches
+from qa.figures import asked, charges, disagree, figures_in, matches, of_asked_kind
 from qa.question import analyze, question_kind
 
 DEATHS = "How many servicemen died as a result of torture?"
@@ -218,6 +218,15 @@ def test_a_date_of_what_was_said_about_an_event_answers_only_a_question_about_th
     assert asked(became).reported and matches(became, figure(known, "2019"), sentence=known)
     state = "In May 2017, the State Security Service of Azerbaijan announced the detention of servicemen."
     assert figure(state, "2017-05").events[0] == "detention"  # "State" is no "stated"
+
+
+def test_a_percentage_question_is_answered_only_by_a_percentage():
+    share = analyze("What percentage of the victims were officers?")
+    assert share.kind == "count" and share.asks_share and not analyze("How many victims were officers?").asks_share
+    counted = "More than 200 servicemen were victims of torture."
+    percent = "About 40% of the victims were officers, and 12 percent were civilians."
+    assert not of_asked_kind(share, figure(counted, "200"), counted)
+    assert of_asked_kind(share, figure(percent, "40"), percent) and of_asked_kind(share, figure(percent, "12"), percent)
 
 
 def test_a_count_of_part_of_a_group_answers_only_a_question_about_that_part():

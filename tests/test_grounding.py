@@ -115,6 +115,16 @@ def test_a_light_verb_and_its_noun_are_one_focus_said_in_any_form_of_the_verb():
                   ["Approximately 400 soldiers were tortured as part of this case."]).missing_focus == "took part"
 
 
+@pytest.mark.parametrize("text, focus", [
+    ("What was Mais Barkhudarov's salary?", "salary"),  # a name's possessive stands for the article
+    ("What is the population of Sumgait?", "population"),
+    ("Who was Emma's brother?", ""),  # a relation may be said the other way round ("Emma, sister of Richard")
+])
+def test_the_attribute_a_what_is_question_asks_for(text, focus):
+    question = analyze(text)
+    assert question.focus == focus and (question.focus_kind == "attribute") == bool(focus)
+
+
 @pytest.mark.parametrize("text, names", [
     ("Who is Lieutenant General Mais Barkhudarov?", (("Mais", "Barkhudarov"),)),
     ("When did the Military Prosecutor acknowledge mass torture?", (("Military",),)),

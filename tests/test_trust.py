@@ -45,6 +45,8 @@ def quoted_spans(answer):
     ("Who is Tofig Babayev?", "no_mention", "No sentence that could be quoted mentions Tofig Babayev"),
     # a person's role no source says: the names the quotes give are not the judge's
     ("Which judge sentenced Senan Mashyev in 2021?", "never_mentioned", "No source mentions: judge"),
+    ("What percentage of the victims were officers?", "no_figure", "No passage gives a percentage"),  # counts only
+    ("What was Mais Barkhudarov's salary?", "never_mentioned", "No source mentions: salary"),
     # the only count of detentions is for 2017 ("In total, in 2017, more than 1,000 …")
     ("How many people were detained in 2019?", "no_figure", "No passage gives a number for 2019."),
     # named, but never with the event asked about (a date near the name belongs to another event)
