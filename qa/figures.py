@@ -74,6 +74,7 @@ DETERMINERS = frozenset("the a an this that these those their its his her our".s
 CHARGE = re.compile(r"\b(?:of|for|over|on\s+charges?\s+of|charged\s+with)\s+(?:(?:the|a|an|high|state)\s+)*"
                     r"(?P<charge>[^\W\d_]+)", re.I)
 CHARGE_REACH = 60
+THERE_ARE = re.compile(r"\b(?:were|are|was|is|have\s+been|had\s+been)\s+there\b", re.I)  # what is counted says the event
 PERCENT = re.compile(r"\s*(?:%|percent\b|per\s+cent\b)", re.I)  # after a count: a percentage
 # "remain in prison", "are still under arrest": being held now, not the conviction or arrest that put them there
 HELD = re.compile(r"\b(?:remain\w*|still|stay\w*)\s+(?:\w+\s+){0,2}?(?:in\s+|under\s+|behind\s+)?(?:prison|jail|custody|"
@@ -233,6 +234,9 @@ def asked(question: Question) -> Asked:
     subject = SUBJECT.search(text)  # "when were the servicemen arrested": whom, not which occasion
     whom = stem(fold(subject.group("whom"))) if subject else ""
     specific = tuple(p for p in question.predicates if p not in FAMILY_OF and not (p == whom and p in PERSON_UNITS))
+    restrictions = [r for r in restrictions if r]
+    if not event and restrictions and THERE_ARE.search(main_text):
+        event, restrictions = restrictions[0], restrictions[1:]  # "How many victims of torture were there?"
     charge = next(iter(charges(main_text)), "") if event == "conviction" else ""
     restrictions.append(FAMILY_OF.get(charge, ""))  # "convicted for torture": the sentence must speak of torture
     return Asked(event, tuple(dict.fromkeys(r for r in restrictions if r and r != event)), specific, charge,

@@ -306,6 +306,8 @@ def _focus(text: str, kind: str) -> tuple[str, str, str]:
     head = LEAD.sub("", text.strip(), count=1).strip()
     number_of = re.search(r"\b(?:number|count|toll) of (?:the )?([^\W\d_][\w’'-]*)", head, re.I)
     unit = number_of.group(1) if kind == "count" and number_of else ""
+    if unit and stem(fold(unit)) in FAMILY_OF and stem(fold(unit)) not in PERSON_UNITS:
+        unit = ""  # "the number of deaths": a count of events, of whoever they happened to
     if re.search(r"\b(?:toll|tally)\b", head, re.I):
         unit = ""  # "the death toll of the torture" counts deaths, of anyone: the event is in the wh-phrase
     copular, how_many = COPULAR.match(head), HOW_MANY.match(head)

@@ -220,6 +220,14 @@ def test_a_date_of_what_was_said_about_an_event_answers_only_a_question_about_th
     assert figure(state, "2017-05").events[0] == "detention"  # "State" is no "stated"
 
 
+def test_a_count_of_events_or_of_what_an_event_makes_is_a_count_of_that_event():
+    deaths = analyze("What was the number of deaths in the Tartar case?")
+    assert (deaths.unit, asked(deaths).event) == ("", "death")  # any group's deaths, not a group called deaths
+    victims = analyze("How many victims of torture were there?")
+    assert (asked(victims).event, asked(victims).restrictions) == ("torture", ())
+    assert asked(analyze("How many victims of torture were acquitted?")).event == "acquittal"
+
+
 def test_a_percentage_question_is_answered_only_by_a_percentage():
     share = analyze("What percentage of the victims were officers?")
     assert share.kind == "count" and share.asks_share and not analyze("How many victims were officers?").asks_share

@@ -163,6 +163,16 @@ def test_no_disagreement_is_claimed_where_the_sources_agree_or_give_one_answer(s
     assert not answer.abstained and answer.conflict is None, answer.message
 
 
+@pytest.mark.parametrize("question, values", [
+    ("What was the number of deaths in the Tartar case?", {"9", "13"}),  # a count of events, not of "deaths"
+    ("How many victims of torture were there?", {"200", "400"}),  # "were there": what is counted is the event
+])
+def test_a_disagreement_asked_in_other_words_is_found(seed_engine, question, values):
+    answer = seed_engine.ask(question)
+    assert answer.conflict is not None, [q.quote for q in answer.answer]
+    assert values <= {v for vs in answer.conflict.values.values() for v in vs}
+
+
 def test_a_date_or_term_of_another_occasion_is_no_disagreement_and_the_same_occasion_is(seed_engine):
     """Dates and prison terms of one event family ("sentenced", "acknowledged") on other occasions are not
     figures for the one asked; the same occasion's different dates and terms are a disagreement."""
