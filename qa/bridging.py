@@ -47,8 +47,9 @@ def judge(question: Question, language: str, ranked: list[ScoredSentence], found
     unbridged = () if multilingual or not language else tuple(sorted(languages - {language}))
     furniture = furniture or {}
     split = [split_prose(sources[p.source_id].body, p.start, p.end, furniture.get(p.source_id, [])) for p in found]
+    outlets = sorted({s.meta.outlet for s in sources.values() if s.meta.outlet})
     grounding = ground(question, term_freqs, [prose for prose, _ in split], enabled=cfg.use_grounding and not cross,
-                       furniture=[" ".join(pieces) for _, pieces in split if pieces])
+                       furniture=[" ".join(pieces) for _, pieces in split if pieces], outlets=outlets)
     verdict = decide(question, grounding, ranked, threshold(cfg, cross), cfg.reranker_threshold,
                      cfg.use_grounding and cfg.abstain_on_missing_focus)
     if cross and not multilingual:

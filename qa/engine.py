@@ -30,11 +30,11 @@ from .index.ray_embedder import RayEmbedder
 from .index.sync import IndexReport, commit_sync, embed_sources, plan_sync
 from .language import detect_question
 from .lexical import tokenize
-from .question import Question, analyze
+from .question import Question, analyze, without_outlets
 from .rerank import Reranker, rerank_sentences
 from .scoring import ScoredSentence, Weights, score_sentences
 from .retrieval import Retriever, retrieve
-from .selection import SelectionError, choose_sources
+from .selection import SelectionError, choose_sources, outlet_asked
 from .spelling import NameSpellings, current_spellings, load_spellings, save_spellings
 from .ingest.web import fetch
 from .sources import (AddResult, PreparedSource, SourceScan, edit_source_meta, prepare_fetched, prepare_source,
@@ -341,6 +341,8 @@ class Engine:
         """`ask`, also returning the fused passage ranking (at least `depth` deep) and the scored sentences."""
         cfg = options or self.config
         question = self.validate(question)
+        if sources is None and not outlets:  # "… according to Geghard?": that outlet's version
+            outlets = [o for o in [outlet_asked(question, self._sources)] if o]
         chosen = self.choose(sources, outlets)
         only = {} if chosen is None else {"sources": chosen}  # a swapped-in retriever need not know the keyword
         query = self._with_context(question, previous)
@@ -355,7 +357,8 @@ class Engine:
 
         if cfg.use_source_spelling:  # names as the sources spell them: every spelling gets the same search
             query = self.spellings().in_source_spelling(query)
-        analysed = analyze(question, query)
+        analysed = without_outlets(analyze(question, query),
+                                   [s.meta.outlet for s in self._sources.values() if s.meta.outlet])
         needs_vector = cfg.use_dense or cfg.w_dense > 0
         vector = self.embedder.encode_one(query) if needs_vector else None
         lap("embed")

@@ -72,12 +72,13 @@ def family_stems(stemmed: str) -> tuple[str, ...]:
 
 
 def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: list[str],
-           enabled: bool = True, furniture: list[str] = ()) -> Grounding:
+           enabled: bool = True, furniture: list[str] = (), outlets: list[str] = ()) -> Grounding:
     """Check every term of `question` against the whole index (`doc_freqs` of `grounding_keys`) and, for
     word variants and name phrases the index cannot show, against `texts` (the best retrieved passages, where
     a name the sources use would be found). `furniture`: the page furniture of those passages (other
     stories' teasers, captions; blanked out of `texts`): a word said there and nowhere in their prose is not
-    said by the sources ("Stepanakert" in a "Top stories" teaser).
+    said by the sources ("Stepanakert" in a "Top stories" teaser). `outlets`: the sources' outlets, which a
+    question may name ("… according to Geghard?") though no article text does.
 
     grounded_share = sum(idf(t), t found) / sum(idf(t), t in question).
     """
@@ -85,7 +86,7 @@ def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: lis
         return Grounding((), (), (), 1.0)
     terms = [t for t in question.terms if not t.is_figure]
     n_docs, freqs = doc_freqs
-    seen = _Vocabulary(texts)
+    seen = _Vocabulary(list(texts) + list(outlets))
 
     aside = said_only_in(furniture, texts, freqs) if furniture else frozenset()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .lexical import OTHER_STOPWORDS, STOPWORDS, fold, is_participle, stem, verb_forms, verb_lemmas, word_spans, word_stem
 
@@ -14,7 +14,7 @@ AUXILIARIES = frozenset("is are was were did does do had has have can could will
 # Words of a question that only frame it ("what is the number of …"): never a reason to abstain.
 FRAME_WORDS = frozenset("""name names number numbers year years date dates month day time happen happened say said
 says state stated report reported mention mentioned according article articles source sources case people person
-total exactly first last those ones""".split())
+total exactly first last those ones figure figures""".split())
 # Verbs that mean little without the noun after them: "take part", "make a decision", "give birth"
 LIGHT_VERB_FORMS = tuple(frozenset(forms.split()) for forms in (
     "take takes took taken taking", "make makes made making", "give gives gave given giving",
@@ -372,3 +372,14 @@ def _noun_phrase(words: list[str]) -> list[str]:
             continue
         phrase.append(word.rstrip("?"))
     return phrase[-2:]
+
+
+def without_outlets(question: Question, outlets: list[str]) -> Question:
+    """The question without the names that are outlets of the sources ("… according to Geghard?"): they say
+    whose version is asked for, not what the articles must mention."""
+    folded = {fold(w) for outlet in outlets for w, _, _ in word_spans(outlet)}
+    names = tuple(phrase for phrase in question.names if not {fold(w) for w in phrase} <= folded)
+    if names == question.names:
+        return question
+    terms = tuple(t for t in question.terms if not (t.is_name and fold(t.text) in folded))
+    return replace(question, names=names, terms=terms)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 from .types import Source
@@ -9,6 +10,9 @@ from .types import Source
 
 class SelectionError(ValueError):
     """A source id or outlet that names nothing in the collection; the message is one line for the user."""
+
+
+ACCORDING_TO = re.compile(r"\baccording\s+to\s+(?:the\s+)?(?P<who>[^,?;!]+?)\s*(?=[,?;!]|\.?$)", re.I)
 
 
 def choose_sources(sources: Mapping[str, Source], ids: Iterable[str] = (),
@@ -47,3 +51,14 @@ def outlets_of(sources: Iterable[Source]) -> dict[str, list[str]]:
             found.setdefault(outlet_key(source.meta.outlet), (source.meta.outlet.strip(), []))[1].append(
                 source.source_id)
     return dict(sorted(found.values(), key=lambda item: item[0].casefold()))
+
+
+def outlet_asked(question: str, sources: Mapping[str, Source]) -> str:
+    """The outlet a question asks the version of ("How many died according to Geghard?"), as the sources
+    name it; "" when it names none of theirs."""
+    by_key = {outlet_key(s.meta.outlet): s.meta.outlet for s in sources.values() if s.meta.outlet}
+    for match in ACCORDING_TO.finditer(question):
+        outlet = by_key.get(outlet_key(match.group("who")))
+        if outlet:
+            return outlet
+    return ""

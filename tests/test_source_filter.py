@@ -68,6 +68,21 @@ def test_an_answer_limited_to_an_outlet_quotes_only_it_and_says_so(seed_engine):
     assert free.limited_to == [] and {p.source_id for p in free.passages} != {MEYDAN}
 
 
+GEGHARD = "001_471d33dee7243037"  # Geghard: its name is in no article's text, only in its metadata
+
+
+def test_a_question_asking_an_outlets_version_is_limited_to_it(seed_engine):
+    answer = seed_engine.ask("How many servicemen died according to Geghard?")
+    assert answer.limited_to == [GEGHARD] and not answer.abstained
+    assert "At least 13 servicemen died" in answer.answer[0].quote and "Geghard" not in answer.uncovered_terms
+    assert seed_engine.ask("According to Meydan TV, how many people were convicted of treason?").limited_to == [MEYDAN]
+    assert seed_engine.ask(QUESTION).limited_to == []  # no outlet named: every source
+    other = seed_engine.ask("How many people died according to the Guardian?")  # no such outlet
+    assert other.abstained and other.limited_to == [] and "Guardian" in other.message
+    chosen = seed_engine.ask("How many servicemen died according to Geghard?", sources=[TURAN])
+    assert chosen.limited_to == [TURAN]  # the user's own choice wins
+
+
 @pytest.mark.parametrize("sources, outlets, message", [
     (["no-such-id"], (), "unknown source id: no-such-id"),
     (None, ["Nowhere Daily"], "unknown outlet: Nowhere Daily"),
