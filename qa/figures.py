@@ -74,6 +74,8 @@ DETERMINERS = frozenset("the a an this that these those their its his her our".s
 CHARGE = re.compile(r"\b(?:of|for|over|on\s+charges?\s+of|charged\s+with)\s+(?:(?:the|a|an|high|state)\s+)*"
                     r"(?P<charge>[^\W\d_]+)", re.I)
 CHARGE_REACH = 60
+JOINED_VERB = re.compile(r"\band\s+(?P<verb>[a-z]+ed)\b(?P<rest>[^,;.]{0,30})", re.I)  # "and launched a new …"
+JOINED_REACH = 200  # characters after a date read for verbs joined by "and"
 THERE_ARE = re.compile(r"\b(?:were|are|was|is|have\s+been|had\s+been)\s+there\b", re.I)  # what is counted says the event
 PERCENT = re.compile(r"\s*(?:%|percent\b|per\s+cent\b)", re.I)  # after a count: a percentage
 # "remain in prison", "are still under arrest": being held now, not the conviction or arrest that put them there
@@ -110,6 +112,7 @@ class Figure:
     events: tuple[str, ...] = ()  # event families next to it: those after it in order, then those before
     context: tuple[str, ...] = ()  # stems of the words next to it (its clause, or the clause it opens)
     partitive: bool = False  # a count of part of a group named before it: "…, one *of whom* was sentenced to life"
+    also: tuple[str, ...] = ()  # a date's events of verbs joined to its first by "and" ("acknowledged … and launched")
 
 
 def figures_in(text: str, offset: int = 0, context_year: str = "") -> list[Figure]:
@@ -184,8 +187,9 @@ def _figures(text: str, context_year: str) -> tuple[Figure, ...]:
             events = [family for at, found_families in orphans if at > f.end for family in found_families] + events
         if f.kind == "date" and _reports_first(text[f.end:]):  # "In 2019, it became known that … torture"
             events = [REPORT] + events
+        also = _joined_events(text[f.end:]) if f.kind == "date" and events[:1] != [REPORT] else ()
         placed.append(Figure(f.value, f.kind, f.start, f.end, f.text, f.unit,
-                             tuple(dict.fromkeys(events)), tuple(before + after), f.partitive))
+                             tuple(dict.fromkeys(events)), tuple(before + after), f.partitive, also))
     return tuple(placed)
 
 
@@ -242,6 +246,18 @@ def asked(question: Question) -> Asked:
     return Asked(event, tuple(dict.fromkeys(r for r in restrictions if r and r != event)), specific, charge,
                  life=event == "conviction" and bool(LIFE.search(text)),
                  reported=question.kind == "date" and bool(REPORTED.search(text)))
+
+
+def _joined_events(text: str) -> tuple[str, ...]:
+    """The events of the verbs that "and" joins to a clause's first ("… acknowledged the tortures and crimes
+    and launched a new investigation"): the date before the clause is theirs too. Up to the clause's end."""
+    clause = CLAUSE_BREAK.split(text, maxsplit=1)[0] if not text.lstrip().startswith(",") else text
+    found = []
+    for match in JOINED_VERB.finditer(clause[:JOINED_REACH]):
+        family = _first_family(match.group("verb") + match.group("rest"))
+        if family and family not in found:
+            found.append(family)
+    return tuple(found)
 
 
 def _reports_first(text: str) -> bool:
@@ -364,7 +380,7 @@ def matches(question: Question, figure: Figure, wanted: Asked | None = None, sen
             if not wanted.reported:
                 return False  # the date of a statement about the event
             events = events[1:]
-        if not events or events[0] != wanted.event:
+        if (not events or events[0] != wanted.event) and wanted.event not in figure.also:
             return False
     elif not _covers(set(figure.context), wanted.specific):
         return False

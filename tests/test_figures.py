@@ -228,6 +228,15 @@ def test_a_count_of_events_or_of_what_an_event_makes_is_a_count_of_that_event():
     assert asked(analyze("How many victims of torture were acquitted?")).event == "acquittal"
 
 
+def test_a_leading_date_is_also_the_date_of_a_verb_joined_by_and():
+    both = ("In December 2021, the General Prosecutor's Office and the State Security Service acknowledged the "
+            "tortures and crimes and launched a new investigation.")
+    launched = analyze("When was the new investigation launched?")
+    assert matches(launched, figure(both, "2021-12"), sentence=both)
+    assert matches(analyze("When did the authorities acknowledge the tortures?"), figure(both, "2021-12"), sentence=both)
+    assert not matches(analyze("What year did the torture happen?"), figure(both, "2021-12"), sentence=both)
+
+
 def test_a_percentage_question_is_answered_only_by_a_percentage():
     share = analyze("What percentage of the victims were officers?")
     assert share.kind == "count" and share.asks_share and not analyze("How many victims were officers?").asks_share
