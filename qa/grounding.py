@@ -250,18 +250,29 @@ def names_another(text: str, phrase: tuple[str, ...]) -> bool:
     if len(phrase) < 2 or len(surname) < MIN_SURNAME or not phrase[-1].isalpha() or phrase[-1].isupper():
         return False
     given = [fold(w) for w in phrase[:-1]]
-    spans = word_spans(text)
     other = False
-    for i, (word, start, _) in enumerate(spans):
-        if not _same_name(surname, fold(word)):
+    for word, before in _word_pairs(text):
+        if not _same_name(surname, word):
             continue
-        before, _, end = spans[i - 1] if i else ("", 0, 0)
-        folded = fold(before)
-        if (not before[:1].isupper() or text[end:start].strip() or folded in TITLES or folded in STOPWORDS
-                or any(_same_name(g, folded) or g[:SAME_START] == folded[:SAME_START] for g in given)):
+        if not before or any(_same_name(g, before) or g[:SAME_START] == before[:SAME_START] for g in given):
             return False
         other = True
     return other
+
+
+@lru_cache(maxsize=16_384)
+def _word_pairs(text: str) -> tuple[tuple[str, str], ...]:
+    """Each folded word of a passage with the capitalised word right before it (folded), or "" when the word
+    before is lower case, a title or a function word, or stands apart from it (a comma, a bracket)."""
+    spans = word_spans(text)
+    pairs = []
+    for i, (word, start, _) in enumerate(spans):
+        before, _, end = spans[i - 1] if i else ("", 0, 0)
+        folded = fold(before)
+        named = (before[:1].isupper() and not text[end:start].strip() and folded not in TITLES
+                 and folded not in STOPWORDS)
+        pairs.append((fold(word), folded if named else ""))
+    return tuple(pairs)
 
 
 class _Vocabulary:

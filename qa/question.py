@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from .lexical import OTHER_STOPWORDS, STOPWORDS, fold, is_participle, stem, verb_forms, verb_lemmas, word_spans, word_stem
 
@@ -151,12 +152,12 @@ class Question:
         took part in the torture?"): what is asked about, to be said as a phrase; "" when there is none."""
         return _light_phrase(LEAD.sub("", self.text.strip(), count=1).strip()) if self.kind == "count" else ""
 
-    @property
+    @cached_property
     def asks_share(self) -> bool:
         """"What percentage / proportion / share of …": a count question answered only by a percentage."""
         return self.kind == "count" and bool(SHARE.search(LEAD.sub("", self.text.strip(), count=1)))
 
-    @property
+    @cached_property
     def event(self) -> Event | None:
         """The verb a wh-question asks about its named subject ("born" in "When was Leyla Yunus born?"), when
         the subject is a name and the verb is one lemminflect knows in the form the auxiliary wants; None
