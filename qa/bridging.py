@@ -48,8 +48,11 @@ def judge(question: Question, language: str, ranked: list[ScoredSentence], found
     furniture = furniture or {}
     split = [split_prose(sources[p.source_id].body, p.start, p.end, furniture.get(p.source_id, [])) for p in found]
     outlets = sorted({s.meta.outlet for s in sources.values() if s.meta.outlet})
+    # a passage in another language may say what is asked about, translated
+    mixed = bool(language) and any(sources[p.source_id].meta.language not in ("", language) for p in found)
     grounding = ground(question, term_freqs, [prose for prose, _ in split], enabled=cfg.use_grounding and not cross,
-                       furniture=[" ".join(pieces) for _, pieces in split if pieces], outlets=outlets)
+                       furniture=[" ".join(pieces) for _, pieces in split if pieces], outlets=outlets,
+                       one_language=not mixed)
     verdict = decide(question, grounding, ranked, threshold(cfg, cross), cfg.reranker_threshold,
                      cfg.use_grounding and cfg.abstain_on_missing_focus)
     if cross and not multilingual:

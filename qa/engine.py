@@ -426,7 +426,9 @@ class Engine:
         grounding, verdict = judged.grounding, judged.verdict
         if not verdict.abstain and cfg.use_grounding and cfg.abstain_without_figure:
             quoted = select_quotes(ranked, cfg.quote_margin, cfg.max_quotes) if analysed.asks_name else []
-            verdict = (without_figure(analysed, ranked, bodies) or without_year(analysed, ranked)
+            # figures are read in English words ("48 years old"): a sentence in another language may give one
+            foreign = bool(language) and any(sources[r.source_id].meta.language not in ("", language) for r in ranked)
+            verdict = ((None if foreign else without_figure(analysed, ranked, bodies) or without_year(analysed, ranked))
                        or without_name(analysed, quoted, ranked, bodies)
                        or (None if judged.cross else without_subject(analysed, ranked, bodies)) or verdict)
         answer = compose(analysed, ranked, passages, sources, furniture, grounding, verdict, cfg.quote_margin,

