@@ -31,7 +31,8 @@ class Judgement:
 
 def judge(question: Question, language: str, ranked: list[ScoredSentence], found: list[Passage],
           sources: dict[str, Source], term_freqs: tuple[int, dict[str, int]], cfg: Config,
-          multilingual: bool, furniture: dict[str, list[Furniture]] | None = None) -> Judgement:
+          multilingual: bool, furniture: dict[str, list[Furniture]] | None = None,
+          outlets: list[str] = ()) -> Judgement:
     """Ground and decide as for any question, except across languages.
 
     A question in another language than every passage it found (`found`: the best passages) cannot have its
@@ -40,6 +41,7 @@ def judge(question: Question, language: str, ranked: list[ScoredSentence], found
     answering from a ranking that means nothing. A multilingual model whose best sentence is in another
     language than the question is not abstained on for words the question lacks: they may be there, translated.
     `furniture` (by source id): the page furniture of the passages, whose words alone ground nothing.
+    `outlets`: the collection's outlets, which a question may name though no article text does.
     """
     languages = {sources[p.source_id].meta.language for p in found} - {""}
     cross = (bool(language and languages and language not in languages)
@@ -47,11 +49,10 @@ def judge(question: Question, language: str, ranked: list[ScoredSentence], found
     unbridged = () if multilingual or not language else tuple(sorted(languages - {language}))
     furniture = furniture or {}
     split = [split_prose(sources[p.source_id].body, p.start, p.end, furniture.get(p.source_id, [])) for p in found]
-    outlets = sorted({s.meta.outlet for s in sources.values() if s.meta.outlet})
     # a passage in another language may say what is asked about, translated
     mixed = bool(language) and any(sources[p.source_id].meta.language not in ("", language) for p in found)
     grounding = ground(question, term_freqs, [prose for prose, _ in split], enabled=cfg.use_grounding and not cross,
-                       furniture=[" ".join(pieces) for _, pieces in split if pieces], outlets=outlets,
+                       furniture=[" ".join(pieces) for _, pieces in split if pieces], outlets=list(outlets),
                        one_language=not mixed)
     verdict = decide(question, grounding, ranked, threshold(cfg, cross), cfg.reranker_threshold,
                      cfg.use_grounding and cfg.abstain_on_missing_focus)

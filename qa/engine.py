@@ -147,6 +147,7 @@ class Engine:
     def _set_sources(self, sources: Iterable[Source]) -> None:
         """Keep the sources; their furniture and name spellings follow on first use."""
         self._sources = {s.source_id: s for s in sources}
+        self._outlets = sorted({s.meta.outlet for s in self._sources.values() if s.meta.outlet})
         self._furniture.keep_only(set(self._sources))  # name spellings: updated on the next question
 
     def add(self, data: bytes, filename: str, meta: SourceMeta | None = None,
@@ -342,7 +343,7 @@ class Engine:
         cfg = options or self.config
         question = self.validate(question)
         if sources is None and not outlets:  # "… according to Geghard?": that outlet's version
-            outlets = [o for o in [outlet_asked(question, self._sources)] if o]
+            outlets = [o for o in [outlet_asked(question, self._outlets)] if o]
         chosen = self.choose(sources, outlets)
         only = {} if chosen is None else {"sources": chosen}  # a swapped-in retriever need not know the keyword
         query = self._with_context(question, previous)
@@ -357,8 +358,7 @@ class Engine:
 
         if cfg.use_source_spelling:  # names as the sources spell them: every spelling gets the same search
             query = self.spellings().in_source_spelling(query)
-        analysed = without_outlets(analyze(question, query),
-                                   [s.meta.outlet for s in self._sources.values() if s.meta.outlet])
+        analysed = without_outlets(analyze(question, query), self._outlets)
         needs_vector = cfg.use_dense or cfg.w_dense > 0
         vector = self.embedder.encode_one(query) if needs_vector else None
         lap("embed")
@@ -422,7 +422,7 @@ class Engine:
             lap("rerank")
         grounding_passages = ranking[:cfg.grounding_passages_k]
         judged = judge(analysed, language, ranked, grounding_passages, sources, term_freqs, cfg,
-                       self.embedder.multilingual, furniture_of(p.source_id for p in grounding_passages))
+                       self.embedder.multilingual, furniture_of(p.source_id for p in grounding_passages), self._outlets)
         grounding, verdict = judged.grounding, judged.verdict
         if not verdict.abstain and cfg.use_grounding and cfg.abstain_without_figure:
             quoted = select_quotes(ranked, cfg.quote_margin, cfg.max_quotes) if analysed.asks_name else []

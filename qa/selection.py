@@ -53,10 +53,10 @@ def outlets_of(sources: Iterable[Source]) -> dict[str, list[str]]:
     return dict(sorted(found.values(), key=lambda item: item[0].casefold()))
 
 
-def outlet_asked(question: str, sources: Mapping[str, Source]) -> str:
-    """The outlet a question asks the version of ("How many died according to Geghard?"), as the sources
-    name it; "" when it names none of theirs."""
-    by_key = {outlet_key(s.meta.outlet): s.meta.outlet for s in sources.values() if s.meta.outlet}
+def outlet_asked(question: str, outlets: Iterable[str]) -> str:
+    """The outlet a question asks the version of ("How many died according to Geghard?"), as `outlets` (the
+    collection's) spell it; "" when it names none of them."""
+    by_key = {outlet_key(outlet): outlet for outlet in outlets}
     for match in ACCORDING_TO.finditer(question):
         outlet = by_key.get(outlet_key(match.group("who")))
         if outlet:
