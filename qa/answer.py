@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from .abstention import Verdict, abstain_message
 from .disagreement import (by_date, conflict_message, each_source_first, figure_rows, find_conflict, one_group,
-                           rows_of_other_sources, states_asked_kind, with_antecedent)
+                           one_subject, rows_of_other_sources, states_asked_kind, with_antecedent)
 from .figures import MONTHS, figures_in, matches, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
 from .grounding import Grounding, mentions, names_another, new_names, uncovered
@@ -211,11 +211,11 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
     if naming and not any(gives_name(question, s, bodies) for s in chosen):  # the best sentence giving one first
         chosen = [naming[0]] + chosen[:max_quotes - 1]
     rows = figure_rows(question, ranked, bodies) if question.asks_figure else []
-    values = find_conflict(one_group(question, rows)) if rows else None
+    values = find_conflict(one_subject(question, one_group(question, rows))) if rows else None
     if values is not None:
         if deeper is not None:
             rows = rows + rows_of_other_sources(figure_rows(question, deeper(), bodies), rows)
-        rows = one_group(question, rows)
+        rows = one_subject(question, one_group(question, rows))
         values = find_conflict(rows)
         rows = sorted(each_source_first(rows, max_conflict_quotes),
                       key=lambda r: (by_date(sources[r.sentence.source_id]), r.sentence.source_id, r.sentence.start))

@@ -6,9 +6,10 @@ import re
 from dataclasses import dataclass, replace
 
 from .attribution import attribution
-from .figures import Asked, Figure, asked, disagree, figures_in, matches, of_asked_kind, same_group, says_same_year
+from .figures import (MONTHS, Asked, Figure, asked, disagree, figures_in, matches, of_asked_kind, same_group,
+                      says_same_year)
 from .grounding import mentions
-from .lexical import stem, stems_of
+from .lexical import stem, stems_of, tokenize
 from .question import Question
 from .scoring import ScoredSentence
 from .types import ConflictRow, Source
@@ -130,6 +131,22 @@ def _states(text: str, figures: tuple[str, ...]) -> bool:
     """Every number or year the question gives ("acquitted in 2018") is in the sentence."""
     found = {f.value.split("-")[0] for f in figures_in(text)} | {f.value for f in figures_in(text)}
     return all(f in found or f in text for f in figures)
+
+
+def one_subject(question: Question, rows: list[FigureRow]) -> list[FigureRow]:
+    """The rows, or none when a date or a term asked with no event of a known family ("When was the report
+    published?") is given by sentences about different things: every source's sentence must share a word
+    that is not the question's ("document No. 1551 was published on June 25, 2021" and "the Union … published
+    a new list" on February 12 are two publications, not two versions of one date)."""
+    if question.kind not in OCCASION_KINDS or asked(question).event or len({r.sentence.source_id for r in rows}) < 2:
+        return rows
+    asked_stems = {t.stem for t in question.terms}
+    per_source: dict[str, set[str]] = {}
+    for row in rows:
+        words = {w for w in tokenize(row.sentence.text, phonetic=False) if w.isalpha() and w not in MONTHS}
+        per_source.setdefault(row.sentence.source_id, set()).update(words - asked_stems)
+    shared = set.intersection(*per_source.values())
+    return rows if shared else []
 
 
 def find_conflict(rows: list[FigureRow]) -> dict[str, list[str]] | None:

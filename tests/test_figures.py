@@ -237,6 +237,23 @@ def test_a_leading_date_is_also_the_date_of_a_verb_joined_by_and():
     assert not matches(analyze("What year did the torture happen?"), figure(both, "2021-12"), sentence=both)
 
 
+def test_dates_of_different_things_done_alike_are_no_disagreement():
+    from qa.disagreement import FigureRow, one_subject
+    from qa.scoring import ScoredSentence
+
+    def row(source_id, text, value):
+        return FigureRow(ScoredSentence(source_id, 0, len(text), 1.0, 0.5, 0.5, 1.0, 1.0, text), (figure(text, value),), "")
+
+    published = analyze("When was the report published?")  # no event of a known family
+    pace = row("a", "The document No. 1551 was published on June 25, 2021 on the PACE website.", "2021-06-25")
+    union = row("b", "On February 12, the Union published a new list containing 357 names.", "--02-12")
+    assert one_subject(published, [pace, union]) == []  # a document and a list: two publications
+    again = row("b", "The PACE document was published on June 24, 2021.", "2021-06-24")
+    assert one_subject(published, [pace, again]) == [pace, again]  # the same document: two versions of a date
+    arrested = analyze("When were the servicemen arrested?")  # a known event: its family says what happened
+    assert one_subject(arrested, [pace, union]) == [pace, union]
+
+
 def test_a_percentage_question_is_answered_only_by_a_percentage():
     share = analyze("What percentage of the victims were officers?")
     assert share.kind == "count" and share.asks_share and not analyze("How many victims were officers?").asks_share

@@ -157,6 +157,7 @@ def test_a_disagreement_lists_every_sources_figure_for_the_same_thing_with_who_a
     "How many people were sentenced to life imprisonment?",  # not every count of those sentenced
     "How many prisoners remain in jail in the Tartar case?",  # ten remain; 25, 30, 200 were sentenced
     "What year did the torture happen?",  # 2019: when it became known; 2021: when PACE said so
+    "When was the report published?",  # the PACE document (June 25, 2021) and the list (February 12)
 ])
 def test_no_disagreement_is_claimed_where_the_sources_agree_or_give_one_answer(seed_engine, question):
     answer = seed_engine.ask(question)
