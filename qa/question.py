@@ -66,9 +66,10 @@ EVENTS = (
 )
 FAMILY_OF = {stem(word): family for family, words in EVENTS for word in words.split()}
 # Words for the people a case counts, used interchangeably ("9 people", "13 servicemen", "eight suspects");
-# a narrower group ("teenagers", "journalists", "civilians") must be named as such.
-PERSON_UNITS = frozenset(stem(w) for w in """people person persons servicemen serviceman soldiers soldier officers
-officer individuals individual victims victim suspects suspect defendants defendant convicts convict prisoners
+# a narrower group ("teenagers", "journalists", "civilians", "officers": a rank of the servicemen) must be named
+# as such.
+PERSON_UNITS = frozenset(stem(w) for w in """people person persons servicemen serviceman soldiers soldier
+individuals individual victims victim suspects suspect defendants defendant convicts convict prisoners
 prisoner detainees detainee troops military personnel accused""".split())
 
 # "Who is (general) Mais Barkhudarov?" asks who he is, not for a name
@@ -292,6 +293,9 @@ HOW_MANY = re.compile(r"^how (?:many|much)\s+(?:(?:is|are|was|were|did|does|do)\
                       r"(?P<words>(?:[^\W\d_][\w’'-]*\s*){1,3})", re.I)
 CATEGORY = re.compile(r"^(?:(?:in|at|from|to|into)\s+)?(?:what|which)\s+(?P<word>[^\W\d_][\w’'-]*)"
                       r"(?:\s+(?P<place>[^\W\d_][\w’'-]*))?", re.I)
+# "How many of the convicts were officers?": a part of the group, counted under its own noun
+PART_OF_GROUP = re.compile(r"^how many of (?:the|these|those)\s+[^\W\d_][\w’'-]*\s+(?:were|are|was|is)\s+"
+                           r"(?P<part>[^\W\d_][\w’'-]*s)\s*\??$", re.I)
 TALLY_WORDS = frozenset("toll tally count number total figure".split())  # "the death toll": a count of deaths
 MODIFIERS = frozenset("first last new total exact official main largest biggest average current most other".split())
 NP_END = frozenset("""of in for at on to from by with about that who which whose when where than as given taken written
@@ -323,6 +327,9 @@ def _focus(text: str, kind: str) -> tuple[str, str, str]:
                               head)
             phrase = _noun_phrase(after.group("rest").split()) if after else []
         return " ".join(phrase), unit, "attribute" if phrase else ""
+    part = PART_OF_GROUP.match(head)
+    if part and kind == "count" and not part.group("part").lower().endswith(("ed", "ing")):
+        return part.group("part"), part.group("part"), "count"  # "how many of the convicts were *officers*"
     if how_many:
         words = how_many.group("words").split()
         if re.match(r"[Hh]ow (?:many|much)\s+[A-Z]", head):  # "how many Azerbaijani troops": troops

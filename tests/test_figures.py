@@ -155,6 +155,8 @@ def test_the_event_asked_about_is_the_main_verbs(question, event, restrictions):
     ("How many were acquitted?", "", "acquitted"),  # not "cquitted": "a" is an article only as a word
     ("And how many were arrested?", "", "arrested"),
     ("How many victims' relatives protested?", "relatives", "relatives"),  # a possessive counts what follows it
+    ("How many of the convicts were officers?", "officers", "officers"),  # a part of the group, by its noun
+    ("How many of the accused were acquitted?", "", ""),  # a participle says what happened, not whom is counted
 ])
 def test_what_a_count_counts(question, unit, focus):
     analysed = analyze(question)

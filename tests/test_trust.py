@@ -158,6 +158,8 @@ def test_a_disagreement_lists_every_sources_figure_for_the_same_thing_with_who_a
     "How many prisoners remain in jail in the Tartar case?",  # ten remain; 25, 30, 200 were sentenced
     "What year did the torture happen?",  # 2019: when it became known; 2021: when PACE said so
     "When was the report published?",  # the PACE document (June 25, 2021) and the list (February 12)
+    "How many officers died under torture?",  # the sources count servicemen; officers are a rank of them
+    "How many of the convicts were officers?",  # a part of the group: no source counts it
 ])
 def test_no_disagreement_is_claimed_where_the_sources_agree_or_give_one_answer(seed_engine, question):
     answer = seed_engine.ask(question)
