@@ -25,6 +25,8 @@ LIGHT_WORDS = frozenset(stem(w) for w in (
     "take taken place happen occur become known use used against term terms sentence sentences prison jail "
     "receive received get got serve served give given other others").split())
 PREVIOUS_SENTENCE = 400  # characters read back for whom a "they" stands for
+SENTENCE_ENDS = ".!?…․\"”’'"  # what closes a sentence (001 ends some with "․", U+2024)
+ANTECEDENT_SENTENCES = 4  # sentences read back for a date's occasion, while each also says "he" / "she" / "they"
 PRONOUN = re.compile(r"\b(?:they|he|she|them|him|her|their|his)\b", re.I)
 
 
@@ -113,18 +115,34 @@ def _same_occasion(question: Question, wanted: Asked, body: str, sentence: Score
         return True
     text = sentence.text
     stems = stems_of(text)
-    named = with_antecedent(body, sentence)
+    named = with_antecedent(body, sentence, back=ANTECEDENT_SENTENCES)
     said = sum(w in stems for w in words) + sum(mentions(named, phrase) for phrase in question.names)
     return said >= wanted_count / 2
 
 
-def with_antecedent(body: str, sentence: ScoredSentence, pronouns: re.Pattern = PRONOUN) -> str:
+def with_antecedent(body: str, sentence: ScoredSentence, pronouns: re.Pattern = PRONOUN, back: int = 1) -> str:
     """The sentence's text after the sentence before it when it speaks of someone by one of `pronouns`: whom
-    "he" stands for ("… Hikmet Hasanov … Furthermore, in August 2021, he was appointed …"); else its text."""
+    "he" stands for ("… Hikmet Hasanov … Furthermore, in August 2021, he was appointed …"); with `back`, up to
+    that many sentences, across those that also say "he"; else its text."""
     if not pronouns.search(sentence.text):
         return sentence.text
-    before = body.rfind(".", 0, max(0, sentence.start - 2)) + 1  # where the sentence before it starts
-    return body[max(before, sentence.start - PREVIOUS_SENTENCE):sentence.start] + sentence.text
+    start = sentence.start
+    for _ in range(back):  # up to `back` sentences, across those that also say "he" ("In 1995, he moved …")
+        before = max(_sentence_before(body, start), start - PREVIOUS_SENTENCE)
+        if before >= start:
+            break
+        added, start = body[before:start], before
+        if not pronouns.search(added):
+            break
+    return body[start:sentence.start] + sentence.text
+
+
+def _sentence_before(body: str, start: int) -> int:
+    """Where the sentence that ends just before `start` begins (after the full stop before it; 0 at the top)."""
+    end = start
+    while end > 0 and (body[end - 1].isspace() or body[end - 1] in SENTENCE_ENDS):
+        end -= 1  # past the blank and the closing marks of the sentence before
+    return max(body.rfind(mark, 0, end) for mark in ".!?․") + 1
 
 
 def _states(text: str, figures: tuple[str, ...]) -> bool:

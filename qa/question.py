@@ -30,6 +30,10 @@ LIGHT_AFTER_COUNT = re.compile(r"^how (?:many|much)\s+(?:[^\W\d_][\w’'-]*\s+){
 NAMED_EVENT = re.compile(r"^(?i:when|where|why|how long|how|(?:(?:in|on|at|during|from|to|by|since|for|until)\s+)?"
                          r"(?:what|which)\s+[a-z]+)\s+(?P<aux>(?i:was|were|did|does|do|is|are|has|have|had))\s+"
                          r"(?P<subject>(?:the\s+)?(?:[A-Z][\w'’.-]*\s+)*[A-Z][\w'’.-]*)\s+(?P<rest>[a-z].*)$")
+# … and in a follow-up, a pronoun for whom the question before it named
+SUBJECT_PRONOUNS = frozenset("he she they".split())
+FOLLOW_UP_EVENT = re.compile(NAMED_EVENT.pattern.replace(
+    r"(?P<subject>(?:the\s+)?(?:[A-Z][\w'’.-]*\s+)*[A-Z][\w'’.-]*)", r"(?P<subject>(?i:he|she|they))"))
 SHARE = re.compile(r"^(?:what|which)\s+(?:(?:is|was)\s+the\s+)?(?:percentage|percent|proportion|share)\b", re.I)
 # Verbs too general to be what is asked ("When did X go …", "Where is X located?"): the rest of the question is
 AMBIENT_VERBS = frozenset("""be been being go goes going went gone come comes came coming have has had having do
@@ -163,7 +167,10 @@ class Question:
         """The verb a wh-question asks about its named subject ("born" in "When was Leyla Yunus born?"), when
         the subject is a name and the verb is one lemminflect knows in the form the auxiliary wants; None
         for a light or ambient verb ("take", "located") and for any other shape of question."""
-        match = NAMED_EVENT.match(LEAD.sub("", self.text.strip(), count=1).strip())
+        head = LEAD.sub("", self.text.strip(), count=1).strip()
+        match = NAMED_EVENT.match(head)
+        if not match and self.query != self.text:  # "When was she born?" after "Who is Leyla Yunus?"
+            match = FOLLOW_UP_EVENT.match(head)
         if not match:
             return None
         words = [w for w in re.findall(r"[^\W\d_][\w’'-]*", match.group("rest"))
@@ -178,7 +185,8 @@ class Question:
         if match.group("aux").lower() not in ("did", "does", "do") and not is_participle(verb):
             return None  # "Where was the Baku metro …": a noun after the name, not the verb
         subject = set(re.findall(r"[^\W\d_][\w’'.-]*", match.group("subject")))
-        names = tuple(phrase for phrase in self.names if subject & set(phrase))
+        pronoun = match.group("subject").lower() in SUBJECT_PRONOUNS
+        names = self.names if pronoun else tuple(phrase for phrase in self.names if subject & set(phrase))
         return Event(verb, names) if names else None
 
     @property

@@ -120,6 +120,14 @@ def test_a_follow_up_count_is_answered_with_its_own_event(seed_engine):
     assert not answer.abstained and any("acquitted" in q.quote for q in answer.answer), answer.message
 
 
+def test_a_follow_up_about_he_or_she_asks_about_whom_the_question_before_named(seed_engine):
+    born = seed_engine.ask("When was she born?", previous="Who is Leyla Yunus?")
+    assert born.abstained and born.reason == "never_together" and "Leyla Yunus" in born.message
+    # "he was arrested" opens a paragraph; the name is four sentences up, across three that say "he"
+    arrested = seed_engine.ask("When was he arrested?", previous="Who is Mirhafiz Jafarzadeh?")
+    assert not arrested.abstained and arrested.answer[0].quote.startswith("In November 2022"), arrested.message
+
+
 def test_the_json_of_an_abstention_names_what_the_sources_lack(seed_engine):
     answer = seed_engine.ask("How many people live in Ganja?").to_dict()
     assert answer["abstained"] and answer["uncovered_terms"] == ["live"] and answer["reason"] == "never_mentioned"
