@@ -6,15 +6,14 @@ import re
 from dataclasses import dataclass, replace
 
 from .attribution import attribution
-from .figures import (MONTHS, Asked, Figure, asked, disagree, figures_in, matches, of_asked_kind, same_group,
-                      says_same_year)
+from .figures import (MONTHS, Asked, Figure, asked, context_year, disagree, figures_in, matches, of_asked_kind,
+                      same_group)
 from .grounding import mentions
 from .lexical import stem, stems_of, tokenize
 from .question import Question
 from .scoring import ScoredSentence
 from .types import ConflictRow, Source
 
-YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 NAME_WINDOW = 1000  # characters around a figure's sentence where the question's names must appear
 UNDATED = "9999"  # sorts undated articles after dated ones
 # Dates and prison terms: many events of one family ("sentenced", "acknowledged") happen on different occasions
@@ -210,14 +209,7 @@ def by_date(source: Source) -> str:
 
 
 def _context_year(body: str, sentence: ScoredSentence) -> str:
-    """The year "the same year" in this sentence refers to: the last one written before it (read only when the
-    sentence says "same year")."""
-    return _last_year(body[:sentence.start]) if says_same_year(sentence.text) else ""
-
-
-def _last_year(text: str) -> str:
-    years = YEAR.findall(text[-2000:])
-    return years[-1] if years else ""
+    return context_year(body, sentence.start, sentence.text)
 
 
 def _names_near(names: tuple[tuple[str, ...], ...], body: str, sentence: ScoredSentence) -> bool:

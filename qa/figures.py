@@ -21,6 +21,8 @@ VAGUE = {"dozens": 2, "hundreds": 3, "thousands": 4}
 NUMBER = (rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)*|(?:{_NUMBER_WORD})(?:-(?:{_NUMBER_WORD}))?|"
           rf"{'|'.join(VAGUE)})")
 SAME_YEAR = re.compile(r"\bsame year\b", re.I)
+YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+YEAR_REACH = 2000  # characters read back for the year "the same year" refers to
 UNITS = {"year": "Y", "years": "Y", "month": "M", "months": "M", "week": "W", "weeks": "W", "day": "D", "days": "D",
          "hour": "H", "hours": "H", "minute": "MIN", "minutes": "MIN"}
 _UNIT = "|".join(UNITS)
@@ -121,6 +123,15 @@ def figures_in(text: str, offset: int = 0, context_year: str = "") -> list[Figur
     if not offset:
         return list(found)
     return [replace(f, start=f.start + offset, end=f.end + offset) for f in found]
+
+
+def context_year(body: str, start: int, text: str) -> str:
+    """The year "the same year" in `text` (a sentence at `start` of `body`) refers to: the last one written
+    before it; "" when the sentence does not say "same year"."""
+    if not says_same_year(text):
+        return ""
+    years = YEAR.findall(body[max(0, start - YEAR_REACH):start])
+    return years[-1] if years else ""
 
 
 @lru_cache(maxsize=65_536)

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .figures import Figure, figures_in, matches
+from .figures import Figure, context_year, figures_in, matches
 from .lexical import fold, idf, tokenize
 from .question import Question
 from .types import SentenceRecord
@@ -102,7 +102,8 @@ def score_sentences(question: Question, vector: np.ndarray | None, query_tokens:
             window = found_terms[i].union(*(found_terms[j] for j in (i - 1, i + 1)
                                             if 0 <= j < len(records) and records[j].chunk_key == record.chunk_key))
             lexical = (1 - weights.context) * own + weights.context * covered(window)
-        typed = has_answer_type(text, question, figures_in(text)) if use_answer_type and question.kind else 0.0
+        typed = (has_answer_type(text, question, figures_in(text, 0, context_year(bodies[source_id], start, text)))
+                 if use_answer_type and question.kind else 0.0)
         evidence = weights.dense * float(dense) + weights.lexical * lexical
         total = evidence + weights.passage * passage + weights.answer_type * typed
         scored.append(ScoredSentence(source_id, start, end, total, float(dense), lexical, passage, typed, text,
