@@ -15,7 +15,7 @@ from .furniture import Furniture, is_whole_sentence, prose_span
 from .grounding import Grounding, mentions, names_another, new_names, uncovered
 from .lexical import fold, stem, stems_of
 from .question import INSTITUTIONS, Question
-from .scoring import ScoredSentence
+from .scoring import SUBJECT_PRONOUN, ScoredSentence
 from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Source
 
 
@@ -26,8 +26,6 @@ from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Sour
 FIGURE_CHECKED = {"age": "age", "duration": "duration"}
 
 
-# A sentence with one of these as its subject speaks of whom the sentence before it names
-SUBJECT_PRONOUN = re.compile(r"\b(?:he|she|they)\b", re.I)
 # What a figure question asks for, in the words of the note shown when no quote gives one
 FIGURE_WORDS = {"count": "number", "date": "date", "duration": "length of time", "age": "age", "identifier": "number"}
 # Anything a figure may be written with that qa/figures.py does not read as one ("began in 911", "the 1050s",
