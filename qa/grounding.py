@@ -254,7 +254,7 @@ def names_another(text: str, phrase: tuple[str, ...]) -> bool:
         return False
     given = [fold(w) for w in phrase[:-1]]
     other = False
-    for word, before in _word_pairs(text):
+    for word, before in _word_pairs(text).get(surname[:1], ()):  # a spelling of a name keeps its first letter
         if not _same_name(surname, word):
             continue
         if not before or any(_same_name(g, before) or g[:SAME_START] == before[:SAME_START] for g in given):
@@ -264,18 +264,19 @@ def names_another(text: str, phrase: tuple[str, ...]) -> bool:
 
 
 @lru_cache(maxsize=16_384)
-def _word_pairs(text: str) -> tuple[tuple[str, str], ...]:
+def _word_pairs(text: str) -> dict[str, tuple[tuple[str, str], ...]]:
     """Each folded word of a passage with the capitalised word right before it (folded), or "" when the word
-    before is lower case, a title or a function word, or stands apart from it (a comma, a bracket)."""
+    before is lower case, a title or a function word, or stands apart from it (a comma, a bracket); by the
+    word's first letter."""
     spans = word_spans(text)
-    pairs = []
+    pairs: dict[str, list[tuple[str, str]]] = {}
     for i, (word, start, _) in enumerate(spans):
         before, _, end = spans[i - 1] if i else ("", 0, 0)
         folded = fold(before)
         named = (before[:1].isupper() and not text[end:start].strip() and folded not in TITLES
                  and folded not in STOPWORDS)
-        pairs.append((fold(word), folded if named else ""))
-    return tuple(pairs)
+        pairs.setdefault(fold(word)[:1], []).append((fold(word), folded if named else ""))
+    return {initial: tuple(found) for initial, found in pairs.items()}
 
 
 class _Vocabulary:
