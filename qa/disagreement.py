@@ -50,7 +50,7 @@ def figure_rows(question: Question, ranked: list[ScoredSentence], bodies: dict[s
             continue
         seen.add(key)
         body = bodies[sentence.source_id]
-        found = [f for f in figures_in(sentence.text, 0, _context_year(body, sentence))
+        found = [f for f in figures_in(sentence.text, 0, context_year(body, sentence.start, sentence.text))
                  if matches(question, f, wanted, sentence.text)]
         if not found or not _names_near(names, body, sentence) or not _states(sentence.text, question.figures):
             continue
@@ -97,7 +97,7 @@ def states_asked_kind(question: Question, ranked: list[ScoredSentence], bodies: 
     Nemat Maharramov?": the one age in the sources is another man's), the sources do not give it."""
     for sentence in ranked:
         body = bodies[sentence.source_id]
-        found = figures_in(sentence.text, 0, _context_year(body, sentence))  # the kind is asked, not where
+        found = figures_in(sentence.text, 0, context_year(body, sentence.start, sentence.text))  # the kind is asked, not where
         if any(of_asked_kind(question, f, sentence.text) for f in found) and _names_near(question.names, body, sentence):
             return True
     return False
@@ -206,10 +206,6 @@ def conflict_message(rows: list[ConflictRow], sources: dict[str, Source]) -> str
 def by_date(source: Source) -> str:
     """The sort key of an article's date: dated articles in order, undated ones last."""
     return source.meta.date or UNDATED
-
-
-def _context_year(body: str, sentence: ScoredSentence) -> str:
-    return context_year(body, sentence.start, sentence.text)
 
 
 def _names_near(names: tuple[tuple[str, ...], ...], body: str, sentence: ScoredSentence) -> bool:

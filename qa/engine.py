@@ -343,7 +343,8 @@ class Engine:
         cfg = options or self.config
         question = self.validate(question)
         if sources is None and not outlets:  # "… according to Geghard?": that outlet's version
-            outlets = [o for o in [outlet_asked(question, self._outlets)] if o]
+            asked_outlet = outlet_asked(question, self._outlets)
+            outlets = [asked_outlet] if asked_outlet else []
         chosen = self.choose(sources, outlets)
         only = {} if chosen is None else {"sources": chosen}  # a swapped-in retriever need not know the keyword
         query = self._with_context(question, previous)

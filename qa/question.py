@@ -27,13 +27,12 @@ LIGHT_AFTER_COUNT = re.compile(r"^how (?:many|much)\s+(?:[^\W\d_][\w’'-]*\s+){
                                r"(?P<noun>[^\W\d_][\w’'-]*)", re.I)
 # "When was Leyla Yunus born?", "In which prison is Mirhafiz Jafarzadeh serving …": a wh-phrase, an auxiliary, a
 # subject that is a name, then the verb the question asks about that subject
-NAMED_EVENT = re.compile(r"^(?i:when|where|why|how long|how|(?:(?:in|on|at|during|from|to|by|since|for|until)\s+)?"
-                         r"(?:what|which)\s+[a-z]+)\s+(?P<aux>(?i:was|were|did|does|do|is|are|has|have|had))\s+"
-                         r"(?P<subject>(?:the\s+)?(?:[A-Z][\w'’.-]*\s+)*[A-Z][\w'’.-]*)\s+(?P<rest>[a-z].*)$")
+_EVENT = (r"^(?i:when|where|why|how long|how|(?:(?:in|on|at|during|from|to|by|since|for|until)\s+)?(?:what|which)\s+"
+          r"[a-z]+)\s+(?P<aux>(?i:was|were|did|does|do|is|are|has|have|had))\s+(?P<subject>{subject})\s+(?P<rest>[a-z].*)$")
+NAMED_EVENT = re.compile(_EVENT.format(subject=r"(?:the\s+)?(?:[A-Z][\w'’.-]*\s+)*[A-Z][\w'’.-]*"))
 # … and in a follow-up, a pronoun for whom the question before it named
 SUBJECT_PRONOUNS = frozenset("he she they".split())
-FOLLOW_UP_EVENT = re.compile(NAMED_EVENT.pattern.replace(
-    r"(?P<subject>(?:the\s+)?(?:[A-Z][\w'’.-]*\s+)*[A-Z][\w'’.-]*)", r"(?P<subject>(?i:he|she|they))"))
+FOLLOW_UP_EVENT = re.compile(_EVENT.format(subject="(?i:" + "|".join(sorted(SUBJECT_PRONOUNS)) + ")"))
 SHARE = re.compile(r"^(?:what|which)\s+(?:(?:is|was)\s+the\s+)?(?:percentage|percent|proportion|share)\b", re.I)
 # Verbs too general to be what is asked ("When did X go …", "Where is X located?"): the rest of the question is
 AMBIENT_VERBS = frozenset("""be been being go goes going went gone come comes came coming have has had having do
