@@ -10,7 +10,7 @@ from .scoring import ScoredSentence
 
 ABSTAIN_MESSAGE = "The sources do not say."
 # Abstentions on what the sources contain (not on a score): a name, a word, a figure or a name asked for is absent
-GROUNDED_REASONS = ("never_mentioned", "never_together", "no_figure", "no_name", "no_mention")
+GROUNDED_REASONS = ("never_mentioned", "never_together", "never_said", "no_figure", "no_name", "no_mention")
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Verdict:
     """Whether the sources answer, and if not, why (for the message and the JSON)."""
 
     abstain: bool
-    reason: str = ""  # never_mentioned, never_together, no_figure, no_name, no_mention, weak_evidence, no_sentences,
+    reason: str = ""  # never_mentioned, never_together, never_said, no_figure, no_name, no_mention, weak_evidence, no_sentences,
     # reranker, language
     missing: tuple[str, ...] = ()  # what the sources never mention, as typed
 
@@ -28,7 +28,8 @@ def decide(question: Question, grounding: Grounding, ranked: list[ScoredSentence
     """Abstain when a name, year or large number the question is about appears in no source; when the word
     the question asks about (its focus: "population", "mayor") appears in no source, or never in a passage
     that names the question's names (never_together), as when the verb it asks about a named subject ("born"
-    in "When was Leyla Yunus born?") is never said in a passage naming them; or when no sentence's
+    in "When was Leyla Yunus born?") is never said in a passage naming them; when no passage reports words of
+    whom "What did X say?" asks about (never_said); or when no sentence's
     own evidence (dense similarity + lexical coverage, both absolute) reaches the threshold. The ranking's
     relative terms (passage rank, answer type) never decide it."""
     if not ranked:
@@ -43,6 +44,8 @@ def decide(question: Question, grounding: Grounding, ranked: list[ScoredSentence
     if abstain_on_missing_focus and grounding.event_apart and question.event:
         event = question.event
         return Verdict(True, "never_together", (event.verb,) + tuple(" ".join(phrase) for phrase in event.names))
+    if abstain_on_missing_focus and grounding.speaker_silent:
+        return Verdict(True, "never_said", tuple(" ".join(phrase) for phrase in question.speaker))
     if ranked[0].rerank is not None:
         return Verdict(True, "reranker") if ranked[0].score < reranker_threshold else Verdict(False)
     if max(s.evidence for s in ranked) < evidence_threshold:
@@ -60,6 +63,9 @@ def abstain_message(verdict: Verdict, limited: bool = False) -> str:
         focus, *names = verdict.missing
         where = "No passage of the chosen sources mentions" if limited else "No passage mentions"
         return f"{ABSTAIN_MESSAGE} {where} “{focus}” together with {', '.join(names)}."
+    if verdict.reason == "never_said" and verdict.missing:
+        where = "No passage of the chosen sources reports" if limited else "No passage reports"
+        return f"{ABSTAIN_MESSAGE} {where} anything said by {', '.join(verdict.missing)}."
     if verdict.reason == "no_name" and verdict.missing:
         named, *names = verdict.missing
         where = "No passage of the chosen sources names" if limited else "No passage names"

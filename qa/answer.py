@@ -12,7 +12,7 @@ from .disagreement import (by_date, conflict_message, each_source_first, figure_
                            one_subject, rows_of_other_sources, states_asked_kind, with_antecedent)
 from .figures import MONTHS, figures_in, matches, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
-from .grounding import Grounding, mentions, names_another, new_names, uncovered
+from .grounding import Grounding, continues_speech, mentions, names_another, new_names, speaks, uncovered
 from .lexical import fold, stem, stems_of
 from .question import INSTITUTIONS, Question
 from .scoring import SUBJECT_PRONOUN, ScoredSentence
@@ -23,6 +23,7 @@ from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Sour
 # abstention uses. Ages and durations ("how long"): counts and dates are written in more ways than
 # qa/figures.py reads ("the 10th and 11th centuries", "168,637 Victorians"); checking them turned away 15 more
 # of SQuAD's 705 answerable questions (durations: none, and one more unanswerable one caught).
+ANY_SENTENCE = re.compile("")  # with_antecedent then always reads the sentence before
 FIGURE_CHECKED = {"age": "age", "duration": "duration"}
 
 
@@ -128,6 +129,21 @@ def naming_sentences(question: Question, ranked: list[ScoredSentence], bodies: d
     return found
 
 
+def speaking_sentences(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> list[ScoredSentence]:
+    """The candidate sentences that report words of whom "What did X say?" asks about, best first: X said, says
+    X, according to X, or a quotation / "he said" after a sentence that names X."""
+    if not question.speaker:
+        return []
+    found = []
+    for sentence in ranked:
+        text = sentence.text
+        if continues_speech(text):
+            text = with_antecedent(bodies[sentence.source_id], sentence, ANY_SENTENCE)
+        if any(speaks(text, phrase) for phrase in question.speaker):
+            found.append(sentence)
+    return found
+
+
 def without_subject(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> Verdict | None:
     """Abstain (reason no_mention) on a question about someone or something named ("Who is Tofig Babayev?")
     when no sentence the answer could quote mentions them (or speaks of them as "he" / "she" / "they" after a
@@ -204,7 +220,8 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
             terms = uncovered(question, [s.text for s in ranked[:1]])
         return Answer(question=question.text, abstained=True, answer=[], citations=[], passages=passages,
                       message=abstain_message(verdict), reason=verdict.reason, uncovered_terms=list(terms))
-    chosen = select_quotes(ranked, margin, max_quotes)
+    speaking = speaking_sentences(question, ranked, bodies)
+    chosen = select_quotes(speaking or ranked, margin, max_quotes)  # "What did X say?": X's words, not words about X
     naming = naming_sentences(question, ranked, bodies)
     if naming and not any(gives_name(question, s, bodies) for s in chosen):  # the best sentence giving one first
         chosen = [naming[0]] + chosen[:max_quotes - 1]

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
-from .lexical import STOPWORDS, fold, idf, phonetic_key, stem, verb_forms, word_spans, word_stem
-from .question import FAMILY_OF, LIGHT_VERB_FORMS, NUMBER_WORDS, TITLES, Event, Question, Term
+from .lexical import STOPWORDS, fold, idf, phonetic_key, stem, verb_forms, verb_lemmas, word_spans, word_stem
+from .question import FAMILY_OF, LIGHT_VERB_FORMS, NUMBER_WORDS, SPEECH_VERBS, TITLES, Event, Question, Term
 
 MONTH_NAMES = frozenset("""january february march april may june july august september october november december
 monday tuesday wednesday thursday friday saturday sunday""".split())
@@ -24,6 +24,14 @@ MAX_ENDING = 3  # … and differ in at most this many letters at the end of the 
 DECISIVE_NUMBER = 100  # a number this large (or a year) that no source states cannot be what they are about
 MIN_SURNAME = 3  # a shorter last word of a name is no surname ("Li"), and its other bearers are not told apart
 SAME_START = 3  # two given names that start alike are spellings of one ("Hikmet", "Hikmat")
+APPOSITION_WORDS = 12  # words an apposition between commas may have ("Tural Qojaev, one of the victims, said")
+# a rough sentence: up to a full stop and a closing quotation mark (for "he said" and a quotation after a name)
+ROUGH_SENTENCE = re.compile(r"[^.!?…․]+(?:[.!?…․]+[”\"’»]?|$)")
+QUOTATION_OPENS = "“\"«„"
+PRONOUN_SAYS = re.compile(r"\b(?:he|she|they)\s+(?:(?:also|has|had|have|then|later|again|firmly|\w+ly)\s+)?"
+                          r"(?P<verb>[a-z]+)\b", re.I)
+# between a name and its verb of saying: "Hasanov also confirmed", "the Defense Ministry does not comment"
+SAYING_ADVERBS = frozenset("also has had have then later again does did do not would will could can".split())
 NAME_GAP = 1  # words allowed between two words of a name found in a source ("Hikmet Hasanov", "Hikmet A. Hasanov")
 
 @dataclass(frozen=True)
@@ -37,6 +45,7 @@ class Grounding:
     missing_focus: str = ""  # what the question asks about ("population", "prime minister"), if no source has it
     focus_apart: bool = False  # the noun asked about never stands in a passage with the question's names
     event_apart: bool = False  # the verb asked about its named subject never stands in a passage with the name
+    speaker_silent: bool = False  # "What did X say?": no passage reports words of X's
 
     @property
     def never_mentioned(self) -> tuple[str, ...]:
@@ -125,8 +134,12 @@ def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: lis
                  and not missing_names and not _together(question, texts))
     event = question.event
     event_apart = bool(one_language and event and not missing_names and not _event_said(event, texts))
+    # an acronym ("PACE") may be written out in a passage not found ("the Parliamentary Assembly … stated")
+    acronym = any(w.isupper() and len(w) > 1 for phrase in question.speaker for w in phrase)
+    silent = bool(one_language and question.speaker and not missing_names and not acronym
+                  and not any(speaks(text, phrase) for text in texts for phrase in question.speaker))
     return Grounding(missing_names, missing_figures, missing_words, grounded / total if total > 0 else 1.0,
-                     missing_focus, apart, event_apart)
+                     missing_focus, apart, event_apart, silent)
 
 
 def said_only_in(furniture: list[str], prose: list[str], freqs: dict[str, int]) -> frozenset[str]:
@@ -167,6 +180,74 @@ def _event_said(event: Event, texts: list[str]) -> bool:
     stems = {stem(fold(form)) for form in verb_forms(verb) | {verb}} | set(family_stems(stem(verb)))
     return any(all(mentions(text, phrase) for phrase in event.names)
                and (stems & word_stems(text) or _Vocabulary([text]).has_variant(verb)) for text in texts)
+
+
+def speaks(text: str, phrase: tuple[str, ...]) -> bool:
+    """Does `text` report words of the name `phrase` (any spelling)? A word of it
+    right before a verb of saying ("Hasanov explained", "Tural Qojaev, one of the victims, said"), right after
+    one ("says Arif Hajili"), after "according to", or before a colon ("Sefae Kerimova: “…”"); or the name in a
+    sentence, or the one before it, that says "he / she / they said", or in the sentence before a quotation
+    ("… Ali Karimli holds the same point of view. “…”", when that sentence reports no one's words). Not after "to": "Zakir Hasanov reported to Ilham
+    Aliyev" reports Hasanov's words, not Aliyev's."""
+    spans = word_spans(text)
+    head, others = fold(phrase[-1]), [fold(w) for w in phrase[:-1]]
+    at = [i for i, (word, _, end) in enumerate(spans) if word[:1].isupper() and fold(word) not in TITLES
+          and (_same_name(head, fold(word))  # the surname ("Hasanov said"), or a given name alone ("Vusal said")
+               or (any(_same_name(name, fold(word)) for name in others)
+                   and not (i + 1 < len(spans) and spans[i + 1][0][:1].isupper()
+                            and not text[end:spans[i + 1][1]].strip())))]
+    if any(_said_before(spans, i) or _said_after(text, spans, i) for i in at):
+        return True
+    sentences = [text[m.start():m.end()] for m in ROUGH_SENTENCE.finditer(text)]
+    bounds = [m.span() for m in ROUGH_SENTENCE.finditer(text)]
+    named = [any(start <= spans[i][1] < end for i in at) for start, end in bounds]
+    for k, sentence in enumerate(sentences):
+        if not continues_speech(sentence):
+            continue
+        if sentence.lstrip()[:1] not in QUOTATION_OPENS and (named[k] or (k > 0 and named[k - 1])):
+            return True  # "… Elman Nasirov …, he firmly stated that"
+        if k > 0 and named[k - 1] and not any(_is_saying(w) for w in folded_words(sentences[k - 1])):
+            return True  # a quotation after a sentence naming them that reports no one's words
+    return False
+
+
+def continues_speech(sentence: str) -> bool:
+    """Does the sentence carry on words the sentence before it reports: it opens with a quotation mark, or says
+    "he / she / they said"?"""
+    return sentence.lstrip()[:1] in QUOTATION_OPENS or any(_is_saying(m.group("verb"))
+                                                           for m in PRONOUN_SAYS.finditer(sentence))
+
+
+def _said_before(spans: list[tuple[str, int, int]], i: int) -> bool:
+    """A verb of saying, or "according to", right before the name at `i` (its other words skipped)."""
+    while i > 0 and spans[i - 1][0][:1].isupper():
+        i -= 1
+    before = [fold(w) for w, _, _ in spans[max(0, i - 4):i]]
+    return bool(before) and (_is_saying(before[-1]) or "according" in before[:-1] and "to" in before)
+
+
+def _said_after(text: str, spans: list[tuple[str, int, int]], i: int) -> bool:
+    """The name at `i` (its other words, an apposition between commas, an adverb skipped) before a verb of
+    saying or a colon."""
+    while i + 1 < len(spans) and spans[i + 1][0][:1].isupper() and not text[spans[i][2]:spans[i + 1][1]].strip():
+        i += 1
+    gap = text[spans[i][2]:spans[i + 1][1] if i + 1 < len(spans) else len(text)]
+    if gap.strip().startswith(":"):
+        return True
+    if gap.strip() == ",":  # "Tural Qojaev, one of the victims, said"
+        closing = next((j for j in range(i + 1, min(i + APPOSITION_WORDS, len(spans) - 1))
+                        if text[spans[j][2]:spans[j + 1][1]].strip() == ","), None)
+        if closing is None:
+            return False
+        i = closing
+    following = [fold(w) for w, _, _ in spans[i + 1:i + 4]]
+    while following and (following[0] in SAYING_ADVERBS or following[0].endswith("ly")):
+        following = following[1:]
+    return bool(following) and _is_saying(following[0])
+
+
+def _is_saying(word: str) -> bool:
+    return bool(verb_lemmas(word) & SPEECH_VERBS)
 
 
 @lru_cache(maxsize=16_384)

@@ -29,10 +29,19 @@ LIGHT_AFTER_COUNT = re.compile(r"^how (?:many|much)\s+(?:[^\W\d_][\w’'-]*\s+){
 # subject that is a name, then the verb the question asks about that subject
 _EVENT = (r"^(?i:when|where|why|how long|how|(?:(?:in|on|at|during|from|to|by|since|for|until)\s+)?(?:what|which)\s+"
           r"[a-z]+)\s+(?P<aux>(?i:was|were|did|does|do|is|are|has|have|had))\s+(?P<subject>{subject})\s+(?P<rest>[a-z].*)$")
-NAMED_EVENT = re.compile(_EVENT.format(subject=r"(?:the\s+)?(?:[A-Z][\w'’.-]*\s+)*[A-Z][\w'’.-]*"))
+_NAME_SUBJECT = r"(?:the\s+)?(?:[A-Z][\w'’.-]*\s+)*[A-Z][\w'’.-]*"
+NAMED_EVENT = re.compile(_EVENT.format(subject=_NAME_SUBJECT))
 # … and in a follow-up, a pronoun for whom the question before it named
 SUBJECT_PRONOUNS = frozenset("he she they".split())
-FOLLOW_UP_EVENT = re.compile(_EVENT.format(subject="(?i:" + "|".join(sorted(SUBJECT_PRONOUNS)) + ")"))
+_PRONOUN_SUBJECT = "(?i:" + "|".join(sorted(SUBJECT_PRONOUNS)) + ")"
+FOLLOW_UP_EVENT = re.compile(_EVENT.format(subject=_PRONOUN_SUBJECT))
+# "What did Ilham Aliyev say about …", "How did PACE react?": asks what someone named said; the verbs of saying
+SPEECH_VERBS = frozenset("""say tell state claim write report announce comment respond react reply explain argue
+allege declare note add recount insist confirm acknowledge condemn criticize criticise suggest warn demand describe
+deny testify""".split())
+_SPEECH = r"^(?i:what|how)\s+(?i:did|does|do|has|have|had)\s+(?P<subject>{subject})\s+(?P<verb>[a-z]+)\b"
+NAMED_SPEECH = re.compile(_SPEECH.format(subject=_NAME_SUBJECT))
+FOLLOW_UP_SPEECH = re.compile(_SPEECH.format(subject=_PRONOUN_SUBJECT))
 SHARE = re.compile(r"^(?:what|which)\s+(?:(?:is|was)\s+the\s+)?(?:percentage|percent|proportion|share)\b", re.I)
 # Verbs too general to be what is asked ("When did X go …", "Where is X located?"): the rest of the question is
 AMBIENT_VERBS = frozenset("""be been being go goes going went gone come comes came coming have has had having do
@@ -144,7 +153,8 @@ class Question:
     focus: str = ""  # what the wh-phrase asks about ("population", "prime minister", "tanks")
     unit: str = ""  # for a count: what is counted ("servicemen" in "how many servicemen …")
     predicates: tuple[str, ...] = field(default=())  # stems of the other content words (what happened)
-    focus_kind: str = ""  # attribute ("what is the X of"), count ("how many X"), verb, category ("which X did")
+    focus_kind: str = ""  # attribute ("what is the X of"), count ("how many X"), verb, category ("which X did"),
+    # aspect ("what was the role of X": said in other words)
 
     @property
     def asks_figure(self) -> bool:
@@ -183,10 +193,27 @@ class Question:
             return None  # said in other words as often as in its own: the sources may answer it anyway
         if match.group("aux").lower() not in ("did", "does", "do") and not is_participle(verb):
             return None  # "Where was the Baku metro …": a noun after the name, not the verb
-        subject = set(re.findall(r"[^\W\d_][\w’'.-]*", match.group("subject")))
-        pronoun = match.group("subject").lower() in SUBJECT_PRONOUNS
-        names = self.names if pronoun else tuple(phrase for phrase in self.names if subject & set(phrase))
+        names = self._names_of(match.group("subject"))
         return Event(verb, names) if names else None
+
+    @cached_property
+    def speaker(self) -> tuple[tuple[str, ...], ...]:
+        """The names of whom "What did X say / claim / announce …?" or "How did X react?" asks the words of (in a
+        follow-up, "What did he say?", the names of the question before); () for any other question."""
+        head = LEAD.sub("", self.text.strip(), count=1).strip()
+        match = NAMED_SPEECH.match(head)
+        if not match and self.query != self.text:
+            match = FOLLOW_UP_SPEECH.match(head)
+        if not match or not verb_lemmas(match.group("verb")) & SPEECH_VERBS:
+            return ()
+        return self._names_of(match.group("subject"))
+
+    def _names_of(self, subject: str) -> tuple[tuple[str, ...], ...]:
+        """The question's names that a subject is (for a pronoun, all of them: the question before named them)."""
+        if subject.lower() in SUBJECT_PRONOUNS:
+            return self.names
+        words = set(re.findall(r"[^\W\d_][\w’'.-]*", subject))
+        return tuple(phrase for phrase in self.names if words & set(phrase))
 
     @property
     def asks_about_name(self) -> bool:
@@ -303,6 +330,10 @@ CATEGORY = re.compile(r"^(?:(?:in|at|from|to|into)\s+)?(?:what|which)\s+(?P<word
 # "How many of the convicts were officers?": a part of the group, counted under its own noun
 PART_OF_GROUP = re.compile(r"^how many of (?:the|these|those)\s+[^\W\d_][\w’'-]*\s+(?:were|are|was|is)\s+"
                            r"(?P<part>[^\W\d_][\w’'-]*s)\s*\??$", re.I)
+# "What was the role of the State Security Service?": asks what the sources say someone did or thought, which they
+# say without the word itself; never a focus that must be stated
+ASPECT_WORDS = frozenset("""role roles part involvement position stance attitude view views opinion reaction
+response""".split())
 TALLY_WORDS = frozenset("toll tally count number total figure".split())  # "the death toll": a count of deaths
 MODIFIERS = frozenset("first last new total exact official main largest biggest average current most other".split())
 NP_END = frozenset("""of in for at on to from by with about that who which whose when where than as given taken written
@@ -333,6 +364,8 @@ def _focus(text: str, kind: str) -> tuple[str, str, str]:
             after = re.search(rf"\b{re.escape(phrase[0])}\s+of\s+(?:the\s+|a\s+)?(?:[A-Z][\w’'-]*\s+)*(?P<rest>.*)",
                               head)
             phrase = _noun_phrase(after.group("rest").split()) if after else []
+        if phrase and fold(phrase[-1]) in ASPECT_WORDS:
+            return " ".join(phrase), unit, "aspect"
         return " ".join(phrase), unit, "attribute" if phrase else ""
     part = PART_OF_GROUP.match(head)
     if part and kind == "count" and not part.group("part").lower().endswith(("ed", "ing")):

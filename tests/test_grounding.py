@@ -9,7 +9,7 @@ import pytest
 from seed_data import QUESTIONS, SOURCES, seed_questions
 
 from qa.furniture import furniture_spans, is_whole_sentence, prose_span
-from qa.grounding import ground, grounding_keys, names_another, new_names, uncovered
+from qa.grounding import ground, grounding_keys, names_another, new_names, speaks, uncovered
 from qa.question import analyze
 from qa.sources import load_sources
 from qa.spelling import NameSpellings
@@ -123,6 +123,80 @@ def test_a_light_verb_and_its_noun_are_one_focus_said_in_any_form_of_the_verb():
 def test_the_attribute_a_what_is_question_asks_for(text, focus):
     question = analyze(text)
     assert question.focus == focus and (question.focus_kind == "attribute") == bool(focus)
+
+
+@pytest.mark.parametrize("text, focus", [
+    ("What was the role of the State Security Service?", "role"),
+    ("What was Hikmet Hasanov's role in the torture?", "role"),
+    ("What is the position of the Defense Ministry?", "position"),
+    ("What was the reaction of PACE?", "reaction"),
+])
+def test_an_aspect_asked_about_need_not_be_said_in_its_own_word(seeds, text, focus):
+    question = analyze(text)
+    assert (question.focus, question.focus_kind) == (focus, "aspect")
+    assert grounding_of(seeds, text).missing_focus == ""
+
+
+@pytest.mark.parametrize("text, speaker", [
+    ("What did Ilham Aliyev say about the Tartar case?", (("Ilham", "Aliyev"),)),
+    ("How did the Defense Ministry react?", (("Defense", "Ministry"),)),
+    ("According to Meydan TV, what did Nemat Maharramov tell reporters?", (("Nemat", "Maharramov"),)),
+    ("What has PACE stated?", (("PACE",),)),
+    ("What did Mais Barkhudarov command?", ()),  # no verb of saying
+    ("What did the relatives say?", ()),  # no one named
+    ("When did Arif Hajili say it?", ()),  # asks when, not what
+])
+def test_whose_words_a_question_asks_for(text, speaker):
+    assert analyze(text).speaker == speaker
+
+
+def test_a_follow_up_asks_for_the_words_of_whom_the_question_before_named():
+    question = analyze("What did he say?", "Who is Arif Hajili? What did he say?")
+    assert question.speaker == (("Arif", "Hajili"),)
+
+
+@pytest.mark.parametrize("text, phrase", [
+    ("Hasanov also confirmed the inclusion of Mirhafiz Jafarzadeh in the list.", ("Elshan", "Hasanov")),
+    ('"These individuals ended up behind bars themselves," said Hasanov.', ("Elshan", "Hasanov")),
+    ("In fact, not so helpless, says Arif Hajili.", ("Arif", "Hajili")),
+    ("Tural Qojaev, one of the victims, said the following: “From there I was taken to a unit.”",
+     ("Tural", "Qojaev")),
+    ("According to the tortured Allahverdiev, the villages were not liberated.", ("Allahverdiyev",)),
+    ("Sefae Kerimova: “May God curse the authorities and officials.”", ("Sefae", "Kerimova")),
+    ("Vusal said they had information that I worked for the Armenians.", ("Vusal", "Alasgyarov")),
+    ("The Defense Ministry does not comment on these reports.", ("Defense", "Ministry")),
+    # "he" in the same sentence or the next one, a quotation after a sentence that reports no one's words
+    ("A member of parliament Elman Nasirov, assessing the events, he firmly stated that it cannot happen.",
+     ("Elman", "Nasirov")),
+    ("The head of Musavat is Arif Hajili. He says: “Events in Kazakhstan show it.”", ("Arif", "Hajili")),
+    ("Ali Karimli holds the same point of view. “No authoritarian regimes last forever.”", ("Ali", "Karimli")),
+])
+def test_the_words_a_passage_reports_of_someone(text, phrase):
+    assert speaks(text, phrase)
+
+
+@pytest.mark.parametrize("text, phrase", [
+    # the one spoken to, spoken of, or named beside the speaker is not the speaker
+    ("Defense Minister Zakir Hasanov reported to Ilham Aliyev that the villages were liberated.",
+     ("Ilham", "Aliyev")),
+    ("The protest's location was chosen for appealing directly to president Ilham Aliyev.", ("Ilham", "Aliyev")),
+    ("Defense Minister Zakir Hasanov reported to Ilham Aliyev that they were liberated.", ("Defense", "Ministry")),
+    ("The list was compiled by the union's coordinators, including Leyla Yunus.", ("Leyla", "Yunus")),
+    # a quotation after a sentence whose verb reports someone else's words
+    ("Zakir Hasanov reported to Ilham Aliyev that they were liberated. “The events were related to it.”",
+     ("Ilham", "Aliyev")),
+])
+def test_a_name_beside_words_that_are_not_theirs_does_not_speak(text, phrase):
+    assert not speaks(text, phrase)
+
+
+def test_someone_whose_words_no_passage_reports_is_silent(seeds):
+    assert grounding_of(seeds, "What did Ilham Aliyev say about the Tartar case?").speaker_silent
+    assert grounding_of(seeds, "What did Mais Barkhudarov say about his dismissal?").speaker_silent
+    for text in ("What did Elshan Hasanov say about the Terter case prisoners?", "What did Ali Karimli say?",
+                 "What did Elman Nasirov claim?", "What did Khanlar Veliyev acknowledge?",
+                 "What did PACE say?"):  # an acronym may be written out where no passage found has it
+        assert not grounding_of(seeds, text).speaker_silent, text
 
 
 @pytest.mark.parametrize("text, names", [

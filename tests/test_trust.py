@@ -52,12 +52,31 @@ def quoted_spans(answer):
     # named, but never with the event asked about (a date near the name belongs to another event)
     ("When was Leyla Yunus born?", "never_together", "No passage mentions “born” together with Leyla Yunus"),
     ("When was Izzat Jafarov released?", "never_together", "“released” together with Izzat Jafarov"),
+    # named, but only as the one spoken to or about: no passage reports words of his
+    ("What did Ilham Aliyev say about the Tartar case?", "never_said",
+     "No passage reports anything said by Ilham Aliyev"),
+    ("What did Mais Barkhudarov say about his dismissal?", "never_said", "anything said by Mais Barkhudarov"),
 ])
 def test_questions_the_sources_do_not_answer_abstain_and_say_why(seed_engine, question, reason, named):
     answer = seed_engine.ask(question)
     assert answer.abstained and answer.answer == [] and answer.conflict is None
     assert answer.reason == reason
     assert answer.message.startswith("The sources do not say.") and named in answer.message
+
+
+@pytest.mark.parametrize("question, words, speaker", [
+    # quoted below a sentence that only names him ("Khanlar Valiyev (military prosecutor), Hikmat Hasanov …")
+    ("What did Khanlar Veliyev acknowledge?", "Khanlar Veliyev acknowledged", "Veliyev"),
+    # ranked below sentences about the case that quote others
+    ("What did Elshan Hasanov say about the Terter case prisoners?", "Hasanov", "Hasanov"),
+    ("What did Arif Hajili say?", "says Arif Hajili", "Hajili"),
+    ("How did the Defense Ministry react?", "The Defense Ministry does not comment", "Ministry"),
+])
+def test_what_someone_said_is_answered_with_their_words_only(seed_engine, question, words, speaker):
+    answer = seed_engine.ask(question)
+    assert not answer.abstained and any(words in q.quote for q in answer.answer), answer.message
+    # every quote names the speaker, or is a quotation after a sentence that does
+    assert all(speaker in q.quote or q.quote.lstrip()[:1] in "“\"" for q in answer.answer)
 
 
 @pytest.mark.parametrize("question, named", [
