@@ -8,14 +8,14 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from .abstention import Verdict, abstain_message
-from .disagreement import (by_date, conflict_message, each_source_first, figure_rows, find_conflict, one_group,
+from .disagreement import (ANTECEDENT_SENTENCES, by_date, conflict_message, each_source_first, figure_rows, find_conflict, one_group,
                            one_subject, rows_of_other_sources, states_asked_kind, with_antecedent)
 from .figures import MONTHS, figures_in, matches, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
 from .grounding import Grounding, continues_speech, mentions, names_another, new_names, speaks, uncovered
 from .lexical import fold, stem, stems_of
 from .question import INSTITUTIONS, Question
-from .scoring import SUBJECT_PRONOUN, ScoredSentence
+from .scoring import SUBJECT_PRONOUN, ScoredSentence, has_location
 from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Source
 
 
@@ -129,6 +129,17 @@ def naming_sentences(question: Question, ranked: list[ScoredSentence], bodies: d
     return found
 
 
+def locating_sentences(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> list[ScoredSentence]:
+    """The candidate sentences that answer "where": they say every other content word of the question (any
+    form), speak of its names (reading the sentence before a "he" / "she" / "they") and put something in a
+    place ("Where did Mirhafiz Jafarzadeh move in 1995?": "In 1995, he moved to Russia …")."""
+    if question.kind != "place" or question.focus_kind == "category":
+        return []
+    return [s for s in ranked if all(p in stems_of(s.text) for p in question.predicates) and has_location(s.text, question)
+            and all(mentions(with_antecedent(bodies[s.source_id], s, SUBJECT_PRONOUN, back=ANTECEDENT_SENTENCES), phrase)
+                    for phrase in question.names)]
+
+
 def speaking_sentences(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> list[ScoredSentence]:
     """The candidate sentences that report words of whom "What did X say?" asks about, best first: X said, says
     X, according to X, or a quotation / "he said" after a sentence that names X."""
@@ -225,6 +236,9 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
     naming = naming_sentences(question, ranked, bodies)
     if naming and not any(gives_name(question, s, bodies) for s in chosen):  # the best sentence giving one first
         chosen = [naming[0]] + chosen[:max_quotes - 1]
+    locating = locating_sentences(question, ranked, bodies)
+    if locating and chosen[0] not in locating:  # "where": the best sentence saying where, first
+        chosen = [locating[0]] + [s for s in chosen if s != locating[0]][:max_quotes - 1]
     rows = figure_rows(question, ranked, bodies) if question.asks_figure else []
     values = find_conflict(one_subject(question, one_group(question, rows))) if rows else None
     if values is not None:

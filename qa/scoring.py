@@ -8,12 +8,18 @@ from functools import lru_cache
 
 import numpy as np
 
-from .figures import Figure, context_year, figures_in, matches
+from .figures import MONTHS, Figure, context_year, figures_in, matches
 from .lexical import fold, idf, tokenize
 from .question import Question
 from .types import SentenceRecord
 
 NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
+# Where something is or happened: "in Baku", "at the venue", "in front of the Presidential Administration building"
+# (a name that is no month, or a word for a place; not a possessive: "in the country's political life")
+PLACE_NOUNS = ("building venue square street city town village region district prison jail unit base camp court "
+               "hospital office headquarters capital country area front border").split()
+LOCATION = re.compile(r"\b(?:in front of|in|at|near|outside|inside|into|to|from|across)\s+(?:the\s+)?"
+                      rf"(?P<place>(?!(?i:{'|'.join(MONTHS)})\b)[A-Z][\w’'-]*|(?:[a-z]+\s+)?(?:{'|'.join(PLACE_NOUNS)})\b)(?![’']s)")
 # A sentence with one of these as its subject speaks of whom the sentence before it names
 SUBJECT_PRONOUN = re.compile(r"\b(?:he|she|they)\b", re.I)
 
@@ -48,10 +54,18 @@ def has_answer_type(text: str, question: Question, figures: list[Figure]) -> flo
     event (a count of deaths for "how many died"), a name it does not already give for who/where."""
     if question.asks_figure:
         return 1.0 if any(matches(question, f, sentence=text) for f in figures) else 0.0
+    if question.kind == "place" and question.focus_kind != "category":  # "where": a place the sentence puts it in
+        return 1.0 if has_location(text, question) else 0.0
     if question.kind in ("person", "place"):
         asked = {fold(w) for phrase in question.names for w in phrase}
         return 1.0 if any(fold(w) not in asked for m in NAME.finditer(text) for w in m.group(0).split()) else 0.0
     return 0.0
+
+
+def has_location(text: str, question: Question) -> bool:
+    """Does the sentence put something somewhere the question does not name ("in Baku", "at the venue")?"""
+    asked = {fold(w) for phrase in question.names for w in phrase}
+    return any(fold(m.group("place")) not in asked for m in LOCATION.finditer(text))
 
 
 def score_sentences(question: Question, vector: np.ndarray | None, query_tokens: list[str],

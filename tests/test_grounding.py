@@ -11,6 +11,7 @@ from seed_data import QUESTIONS, SOURCES, seed_questions
 from qa.furniture import furniture_spans, is_whole_sentence, prose_span
 from qa.grounding import ground, grounding_keys, names_another, new_names, speaks, uncovered
 from qa.question import analyze
+from qa.scoring import has_location
 from qa.sources import load_sources
 from qa.spelling import NameSpellings
 
@@ -257,6 +258,19 @@ def test_a_surname_after_another_given_name_is_someone_else():
     assert not names_another("Hikmat Hasanov should come here.", ("Hikmet", "Hasanov"))  # one name, two spellings
     assert not names_another("Defense Minister, Hasanov, said so.", elshan)  # after a comma or a title: maybe him
     assert not names_another("Duke Richard II of Normandy", ("Harold", "II"))  # a numeral is no surname
+
+
+@pytest.mark.parametrize("text, located", [
+    ("They held a manifestation in front of the Presidential Administration building.", True),
+    ("Police was present at the venue, blocking the gathering.", True),
+    ("In 1995, he moved to Russia.", True),
+    ("The “Tartar Case” took place in May 2017.", False),  # a month is no place
+    ("The protest's location was chosen for appealing directly to president Ilham Aliyev.", False),
+    ("Mirhafiz Jafarzadeh lived in Baku.", False),  # the question's own name
+    ("He has been engaged in the country’s socio-political life.", False),
+])
+def test_where_a_sentence_puts_something(text, located):
+    assert has_location(text, analyze("Where did Baku's protesters meet Mirhafiz Jafarzadeh?")) == located
 
 
 def test_the_names_a_sentence_adds_to_the_question():

@@ -79,6 +79,17 @@ def test_what_someone_said_is_answered_with_their_words_only(seed_engine, questi
     assert all(speaker in q.quote or q.quote.lstrip()[:1] in "“\"" for q in answer.answer)
 
 
+@pytest.mark.parametrize("question, where", [
+    # ranked below "Mirhafiz Jafarzadeh, an orientalist …, has been actively engaged in the country's … life"
+    ("Where did Mirhafiz Jafarzadeh move in 1995?", "he moved to Russia"),
+    ("Where was Mirhafiz Jafarzadeh arrested?", "during a visit to Azerbaijan, he was arrested"),  # four "he" back
+    ("Where were the servicemen taken?", "in the Tartar region"),
+])
+def test_where_is_answered_first_with_a_sentence_that_says_where(seed_engine, question, where):
+    answer = seed_engine.ask(question)
+    assert not answer.abstained and where in answer.answer[0].quote, [q.quote for q in answer.answer]
+
+
 @pytest.mark.parametrize("question, named", [
     ("Which region were the servicemen taken to?", "Tartar region"),
     ("Which army corps did Mais Barkhudarov command?", "Second Army Corps"),
