@@ -15,19 +15,24 @@ BEFORE_VERB = re.compile(rf"(?:^|[,;:]\s*|\b(?:that|and|while)\s+)(?P<who>(?:the
                          rf"(?:{REPORTING})\b")
 AFTER_QUOTE = re.compile(rf"[”\"’,]\s*(?:{REPORTING})\s+(?P<who>{NAME})")
 AFTER_VERB = re.compile(rf",\s*(?:{REPORTING})\s+(?P<who>{NAME})\s*[.,]?\s*$")
+# A clause that turns to another voice: "the authorities have confirmed only one victim, *while* the actual number
+# of victims is at least 13" — the 13 is not the authorities'
+CONTRAST = re.compile(r";|\b(?:while|whereas|although|though|however)\b", re.I)
 VAGUE = frozenset({"it", "he", "she", "they", "this", "which", "who", "we", "i", "the", "there", "that"})
 
 
 def attribution(sentence: str, before: int | None = None) -> str:
     """The source a sentence attributes its statement to, as written ("the Parliamentary Assembly of the
     Council of Europe", "the authors of the document", "Caucasian Knot"), or '' when it names none.
-    With `before` (an offset in the sentence), only an attribution that starts before it counts: the
-    figure at that offset is what the source is said to state."""
+    With `before` (an offset in the sentence), only an attribution that starts before it, with no clause
+    turning to another voice between ("…, while …"), counts: the figure at that offset is what the source is
+    said to state."""
     limit = len(sentence) if before is None else before
     for pattern in (ACCORDING, BEFORE_VERB, AFTER_QUOTE, AFTER_VERB):
         for match in pattern.finditer(sentence):
             who = match.group("who").strip(" ,.;:")
-            if pattern in (ACCORDING, BEFORE_VERB) and match.start("who") > limit:
+            if pattern in (ACCORDING, BEFORE_VERB) and (match.start("who") > limit
+                                                        or CONTRAST.search(sentence, match.end(), limit)):
                 continue
             if who.lower() in VAGUE or len(who) < 3:
                 continue

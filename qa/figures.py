@@ -68,6 +68,7 @@ HAPPENING = re.compile(r"\b(?:take|took|taken|taking)\s+place\b|\b(?:happen|occu
 # Verbs whose object is a decision already taken: what they count is acted on, not what happened
 ACTS_ON = frozenset(stem(w) for w in """review reviewed overturn overturned quash quashed annul annulled appeal
 appealed drop dropped reopen reopened cancel cancelled revise revised reconsider reconsidered examine examined""".split())
+ACTED_ON_REACH = 3  # content words before a count read for a verb that acts on what it counts ("review the sentences of")
 SUBJECT = re.compile(r"^\W*\w+\s+(?:were|was|are|is|did|do|does|have|has|had)\s+(?:the\s+|these\s+|those\s+)?"
                      r"(?P<whom>\w+)", re.I)
 DETERMINERS = frozenset("the a an this that these those their its his her our".split())
@@ -192,7 +193,9 @@ def _figures(text: str, context_year: str) -> tuple[Figure, ...]:
         counted = _counted_noun(after, f.unit)  # "102 victims": the noun counted is not what happened to them
         events = _families(after[1:] if counted else after) + _families(before[::-1]) + (
             _families(after[:1]) if counted else [])
-        if not events and f.kind == "count":  # "Hundreds of soldiers … in Terter, Agdam, … suffered."
+        if f.kind == "count" and any(w in ACTS_ON for w in before[-ACTED_ON_REACH:]):
+            events = []  # "to review the sentences of 19 convicts from the list of victims": what is done to them
+        elif not events and f.kind == "count":  # "Hundreds of soldiers … in Terter, Agdam, … suffered."
             events = _families(_content_stems(text[f.end:]))[:1]
         if f.kind == "count":  # "20 people convicted of treason, as well as 16 …, were acquitted"
             events = [family for at, found_families in orphans if at > f.end for family in found_families] + events

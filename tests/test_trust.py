@@ -182,6 +182,17 @@ def test_a_disagreement_lists_every_sources_figure_for_the_same_thing_with_who_a
         assert [(q.source_id, q.start) for q in answer.answer] == [(r.source_id, r.start) for r in answer.conflict.rows]
 
 
+def test_a_disagreement_row_counts_what_was_asked_in_the_voice_that_says_it(seed_engine):
+    answer = seed_engine.ask("How many soldiers were tortured?")
+    assert answer.conflict is not None
+    rows = [(r.outlet, value, r.attribution) for r in answer.conflict.rows for value in r.values]
+    assert ("Geghard", "400", "") in rows
+    # the sentences of 19 convicts were to be reviewed ("from the list of victims"): a count of what is reviewed
+    assert not [row for row in rows if row[1] == "19"]
+    # "the authorities have confirmed … only one victim, while the actual number of victims is at least 13"
+    assert all(who != "the authorities" for _, value, who in rows if value == "13")
+
+
 @pytest.mark.parametrize("question", [
     "How many PACE members initiated the investigation into torture in Azerbaijan?",  # 24 in two sources
     "Had Hikmat Hasanov already been removed from his post when Mais Barkhudarov was dismissed?",  # 'when': a conjunction
