@@ -18,8 +18,8 @@ class Verdict:
     """Whether the sources answer, and if not, why (for the message and the JSON)."""
 
     abstain: bool
-    reason: str = ""  # never_mentioned, never_together, never_said, no_figure, no_name, no_mention, weak_evidence, no_sentences,
-    # reranker, language
+    reason: str = ""  # never_mentioned, never_together, never_said, no_figure, no_name, no_mention, weak_evidence,
+    # no_sentences, reranker, language
     missing: tuple[str, ...] = ()  # what the sources never mention, as typed
 
 

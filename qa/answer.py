@@ -8,13 +8,14 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from .abstention import Verdict, abstain_message
-from .disagreement import (ANTECEDENT_SENTENCES, by_date, conflict_message, each_source_first, figure_rows, find_conflict, one_group,
-                           one_subject, rows_of_other_sources, states_asked_kind, with_antecedent)
+from .disagreement import (ANTECEDENT_SENTENCES, by_date, conflict_message, each_source_first, figure_rows,
+                           find_conflict, one_group, one_subject, rows_of_other_sources, states_asked_kind,
+                           with_antecedent)
 from .figures import MONTHS, figures_in, matches, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
 from .grounding import Grounding, continues_speech, mentions, names_another, new_names, speaks, uncovered
 from .lexical import fold, stem, stems_of
-from .question import INSTITUTIONS, Question
+from .question import INSTITUTIONS, NUMBER_WORDS, Question
 from .scoring import SUBJECT_PRONOUN, ScoredSentence, has_location
 from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Source
 
@@ -23,6 +24,8 @@ from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Sour
 # abstention uses. Ages and durations ("how long"): counts and dates are written in more ways than
 # qa/figures.py reads ("the 10th and 11th centuries", "168,637 Victorians"); checking them turned away 15 more
 # of SQuAD's 705 answerable questions (durations: none, and one more unanswerable one caught).
+# Anything a count may be written with: a digit, a number word, "dozens", "hundreds", "thousands"
+COUNT_LIKE = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r"|dozens?|hundreds|thousands|millions)\b", re.I)
 ANY_SENTENCE = re.compile("")  # with_antecedent then always reads the sentence before
 FIGURE_CHECKED = {"age": "age", "duration": "duration"}
 
@@ -39,10 +42,25 @@ def missing_figure(question: Question, quotes: list[str]) -> str:
     """The word for the figure a question asks for ("date") when no quote gives anything like a figure, else
     "". "When was Hikmet Hasanov dismissed?" answered with "Hikmet Hasanov (dismissed earlier)" gives no date:
     the quote is the closest the sources come, and the answer must not read as giving one. Only quotes with
-    nothing figure-like get the note: a note wrongly denying a figure would be a wrong frame of its own."""
-    if question.kind not in FIGURE_WORDS or any(FIGURE_LIKE.search(q) or figures_in(q) for q in quotes):
+    nothing figure-like get the note: a note wrongly denying a figure would be a wrong frame of its own. For a
+    count, a date is not figure-like ("How many people were arrested in Ganja?" is not answered by "… sentenced
+    to life imprisonment in 1994")."""
+    if question.kind not in FIGURE_WORDS:
+        return ""
+    if question.kind == "count":  # a date gives no number: "sentenced to life imprisonment in 1994"
+        if any(COUNT_LIKE.search(_without_dates(q)) for q in quotes):
+            return ""
+    elif any(FIGURE_LIKE.search(q) or figures_in(q) for q in quotes):
         return ""
     return FIGURE_WORDS[question.kind]
+
+
+def _without_dates(text: str) -> str:
+    """`text` with the dates `figures_in` reads blanked out."""
+    for figure in figures_in(text):
+        if figure.kind == "date":
+            text = text[:figure.start] + " " * (figure.end - figure.start) + text[figure.end:]
+    return text
 
 
 def missing_figure_message(word: str) -> str:
@@ -129,18 +147,26 @@ def naming_sentences(question: Question, ranked: list[ScoredSentence], bodies: d
     return found
 
 
-def locating_sentences(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> list[ScoredSentence]:
+def locating_sentences(question: Question, ranked: list[ScoredSentence],
+                       bodies: dict[str, str]) -> list[ScoredSentence]:
     """The candidate sentences that answer "where": they say every other content word of the question (any
     form), speak of its names (reading the sentence before a "he" / "she" / "they") and put something in a
     place ("Where did Mirhafiz Jafarzadeh move in 1995?": "In 1995, he moved to Russia …")."""
     if question.kind != "place" or question.focus_kind == "category":
         return []
-    return [s for s in ranked if all(p in stems_of(s.text) for p in question.predicates) and has_location(s.text, question)
-            and all(mentions(with_antecedent(bodies[s.source_id], s, SUBJECT_PRONOUN, back=ANTECEDENT_SENTENCES), phrase)
-                    for phrase in question.names)]
+    found = []
+    for sentence in ranked:
+        said = all(p in stems_of(sentence.text) for p in question.predicates)
+        if not said or not has_location(sentence.text, question):
+            continue
+        named = with_antecedent(bodies[sentence.source_id], sentence, SUBJECT_PRONOUN, back=ANTECEDENT_SENTENCES)
+        if all(mentions(named, phrase) for phrase in question.names):
+            found.append(sentence)
+    return found
 
 
-def speaking_sentences(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> list[ScoredSentence]:
+def speaking_sentences(question: Question, ranked: list[ScoredSentence],
+                       bodies: dict[str, str]) -> list[ScoredSentence]:
     """The candidate sentences that report words of whom "What did X say?" asks about, best first: X said, says
     X, according to X, or a quotation / "he said" after a sentence that names X."""
     if not question.speaker:

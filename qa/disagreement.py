@@ -10,7 +10,7 @@ from .figures import (MONTHS, Asked, Figure, asked, context_year, disagree, figu
                       same_group)
 from .grounding import mentions
 from .lexical import stem, stems_of, tokenize
-from .question import Question
+from .question import FAMILY_OF, Question
 from .scoring import ScoredSentence
 from .types import ConflictRow, Source
 
@@ -18,6 +18,7 @@ NAME_WINDOW = 1000  # characters around a figure's sentence where the question's
 UNDATED = "9999"  # sorts undated articles after dated ones
 # Dates and prison terms: many events of one family ("sentenced", "acknowledged") happen on different occasions
 OCCASION_KINDS = frozenset({"date", "duration"})
+MONTH_STEMS = frozenset(stem(m) for m in MONTHS)  # as the lexical tokens have them ("decemb")
 # words of such a question that say nothing about which occasion it asks for ("when did it become known",
 # "what prison terms did they receive")
 LIGHT_WORDS = frozenset(stem(w) for w in (
@@ -152,15 +153,21 @@ def _states(text: str, figures: tuple[str, ...]) -> bool:
 
 def one_subject(question: Question, rows: list[FigureRow]) -> list[FigureRow]:
     """The rows, or none when a date or a term asked with no event of a known family ("When was the report
-    published?") is given by sentences about different things: every source's sentence must share a word
-    that is not the question's ("document No. 1551 was published on June 25, 2021" and "the Union … published
-    a new list" on February 12 are two publications, not two versions of one date)."""
-    if question.kind not in OCCASION_KINDS or asked(question).event or len({r.sentence.source_id for r in rows}) < 2:
+    published?"), or with one and nothing else to say which ("When did the protest take place?"), is given by
+    sentences about different things: every source's sentence must share a word that is not the question's nor
+    an event's ("document No. 1551 was published on June 25, 2021" and "the Union … published a new list" on
+    February 12 are two publications, not two versions of one date; "the demonstration on December 1, 2021"
+    dispersed and the relatives who "gathered" on December 7 are two protests)."""
+    wanted = asked(question)
+    bare = not question.names and not wanted.specific  # "When did the protest take place?": which protest?
+    if question.kind not in OCCASION_KINDS or (wanted.event and not bare) \
+            or len({r.sentence.source_id for r in rows}) < 2:
         return rows
     asked_stems = {t.stem for t in question.terms}
     per_source: dict[str, set[str]] = {}
     for row in rows:
-        words = {w for w in tokenize(row.sentence.text, phonetic=False) if w.isalpha() and w not in MONTHS}
+        words = {w for w in tokenize(row.sentence.text, phonetic=False)
+                 if w.isalpha() and w not in MONTH_STEMS and w not in FAMILY_OF}
         per_source.setdefault(row.sentence.source_id, set()).update(words - asked_stems)
     shared = set.intersection(*per_source.values())
     return rows if shared else []

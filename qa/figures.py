@@ -65,10 +65,11 @@ SUBJECT_WORDS = 3
 # Verbs saying only that their subject happened: "When did the protest take place?" asks about the protest
 HAPPENING = re.compile(r"\b(?:take|took|taken|taking)\s+place\b|\b(?:happen|occur|begin|start|end|last)(?:s|ed)?\b",
                        re.I)
+TAKE_PLACE = frozenset("take took taken taking place".split())  # the words of "take place", as stems
 # Verbs whose object is a decision already taken: what they count is acted on, not what happened
 ACTS_ON = frozenset(stem(w) for w in """review reviewed overturn overturned quash quashed annul annulled appeal
 appealed drop dropped reopen reopened cancel cancelled revise revised reconsider reconsidered examine examined""".split())
-ACTED_ON_REACH = 3  # content words before a count read for a verb that acts on what it counts ("review the sentences of")
+ACTED_ON_REACH = 3  # content words before a count read for a verb acting on what it counts ("review the sentences of")
 SUBJECT = re.compile(r"^\W*\w+\s+(?:were|was|are|is|did|do|does|have|has|had)\s+(?:the\s+|these\s+|those\s+)?"
                      r"(?P<whom>\w+)", re.I)
 DETERMINERS = frozenset("the a an this that these those their its his her our".split())
@@ -219,6 +220,7 @@ class Asked:
     held: bool = False  # asks how many are held now ("remain in prison"), said so by the figure's sentence
     reported: bool = False  # a date question about when something was said ("when did it become known that …")
     life: bool = False  # asks about life sentences: the figure's sentence must speak of one
+    happening: bool = False  # "When did the Tartar case happen / take place?": the figure's clause says it happened
 
 
 @lru_cache(maxsize=1024)
@@ -252,6 +254,8 @@ def asked(question: Question) -> Asked:
     subject = SUBJECT.search(text)  # "when were the servicemen arrested": whom, not which occasion
     whom = stem(fold(subject.group("whom"))) if subject else ""
     specific = tuple(p for p in question.predicates if p not in FAMILY_OF and not (p == whom and p in PERSON_UNITS))
+    if HAPPENING.search(text):  # "take place", "happen": only that the subject happened, no word of which one
+        specific = tuple(p for p in specific if p not in TAKE_PLACE and not HAPPENING.fullmatch(p))
     restrictions = [r for r in restrictions if r]
     if not event and restrictions and THERE_ARE.search(main_text):
         event, restrictions = restrictions[0], restrictions[1:]  # "How many victims of torture were there?"
@@ -259,7 +263,8 @@ def asked(question: Question) -> Asked:
     restrictions.append(FAMILY_OF.get(charge, ""))  # "convicted for torture": the sentence must speak of torture
     return Asked(event, tuple(dict.fromkeys(r for r in restrictions if r and r != event)), specific, charge,
                  life=event == "conviction" and bool(LIFE.search(text)),
-                 reported=question.kind == "date" and bool(REPORTED.search(text)))
+                 reported=question.kind == "date" and bool(REPORTED.search(text)),
+                 happening=question.kind == "date" and not event and not specific and bool(HAPPENING.search(text)))
 
 
 def _joined_events(text: str) -> tuple[str, ...]:
@@ -386,6 +391,8 @@ def matches(question: Question, figure: Figure, wanted: Asked | None = None, sen
         return False  # part of a group ("5 of whom were acquitted"): only "how many of those who …" asks for it
     if wanted.held or wanted.life:  # "Ten defendants … remain in prison"; "… was sentenced to life imprisonment"
         return bool(sentence) and bool((HELD if wanted.held else LIFE).search(sentence))
+    if wanted.happening:  # "The “Tartar Case” took place in May 2017"
+        return bool(HAPPENING.search(" ".join(figure.context)))
     if not wanted.event and not wanted.specific:
         return False  # nothing says which figure is meant ("and when?" on its own)
     if wanted.event:

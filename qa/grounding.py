@@ -187,8 +187,8 @@ def speaks(text: str, phrase: tuple[str, ...]) -> bool:
     right before a verb of saying ("Hasanov explained", "Tural Qojaev, one of the victims, said"), right after
     one ("says Arif Hajili"), after "according to", or before a colon ("Sefae Kerimova: “…”"); or the name in a
     sentence, or the one before it, that says "he / she / they said", or in the sentence before a quotation
-    ("… Ali Karimli holds the same point of view. “…”", when that sentence reports no one's words). Not after "to": "Zakir Hasanov reported to Ilham
-    Aliyev" reports Hasanov's words, not Aliyev's."""
+    ("… Ali Karimli holds the same point of view. “…”", when that sentence reports no one's words). Not after
+    "to": "Zakir Hasanov reported to Ilham Aliyev" reports Hasanov's words, not Aliyev's."""
     spans = word_spans(text)
     head, others = fold(phrase[-1]), [fold(w) for w in phrase[:-1]]
     at = [i for i, (word, _, end) in enumerate(spans) if word[:1].isupper() and fold(word) not in TITLES

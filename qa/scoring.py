@@ -19,7 +19,8 @@ NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
 PLACE_NOUNS = ("building venue square street city town village region district prison jail unit base camp court "
                "hospital office headquarters capital country area front border").split()
 LOCATION = re.compile(r"\b(?:in front of|in|at|near|outside|inside|into|to|from|across)\s+(?:the\s+)?"
-                      rf"(?P<place>(?!(?i:{'|'.join(MONTHS)})\b)[A-Z][\w’'-]*|(?:[a-z]+\s+)?(?:{'|'.join(PLACE_NOUNS)})\b)(?![’']s)")
+                      rf"(?P<place>(?!(?i:{'|'.join(MONTHS)})\b)[A-Z][\w’'-]*"
+                      rf"|(?:[a-z]+\s+)?(?:{'|'.join(PLACE_NOUNS)})\b)(?![’']s)")
 # A sentence with one of these as its subject speaks of whom the sentence before it names
 SUBJECT_PRONOUN = re.compile(r"\b(?:he|she|they)\b", re.I)
 

@@ -146,7 +146,8 @@ class Answer:
     conflict: Conflict | None = None
     message: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict)
-    reason: str = ""  # why it abstained: never_mentioned, never_together, never_said, no_figure, no_name, no_mention, weak_evidence, …
+    reason: str = ""  # why it abstained: never_mentioned, never_together, never_said, no_figure, no_name, no_mention,
+    # weak_evidence, …
     uncovered_terms: list[str] = field(default_factory=list)  # question words the quotes (or the sources) lack
     limited_to: list[str] = field(default_factory=list)  # the source ids it was asked of; empty: every source
     language: str = ""  # the question's language (ISO 639-1)

@@ -209,10 +209,21 @@ def test_a_disagreement_row_counts_what_was_asked_in_the_voice_that_says_it(seed
     "When was the report published?",  # the PACE document (June 25, 2021) and the list (February 12)
     "How many officers died under torture?",  # the sources count servicemen; officers are a rank of them
     "How many of the convicts were officers?",  # a part of the group: no source counts it
+    # a demonstration dispersed on December 1, 2021 and a gathering on December 7: two protests, nothing says which
+    "When did the protest take place?",
 ])
 def test_no_disagreement_is_claimed_where_the_sources_agree_or_give_one_answer(seed_engine, question):
     answer = seed_engine.ask(question)
     assert not answer.abstained and answer.conflict is None, answer.message
+
+
+@pytest.mark.parametrize("question, date", [
+    ("When did the Terter case happen?", "took place in May 2017"),  # what happened is the subject
+    ("When did the Tartar case take place?", "took place in May 2017"),
+])
+def test_when_something_happened_is_answered_by_the_date_it_took_place(seed_engine, question, date):
+    answer = seed_engine.ask(question)
+    assert not answer.abstained and date in answer.answer[0].quote, [q.quote for q in answer.answer]
 
 
 @pytest.mark.parametrize("question, values", [
@@ -280,6 +291,7 @@ def test_where_a_sentence_gives_the_figure_asked_for_every_quote_gives_one(seed_
     ("When did Hikmet Hasanov take command of the First Army Corps?", "date"),
     ("When did Mirhafiz Jafarzadeh leave Russia?", "date"),
     ("How many relatives came to the protest?", "number"),
+    ("How many people were arrested in Ganja?", "number"),  # a year is no count ("… in 1994")
 ])
 def test_quotes_that_give_no_figure_are_said_to_be_the_closest_passages_not_the_figure(seed_engine, question, word):
     from qa.cli import format_answer
