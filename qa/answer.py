@@ -16,7 +16,7 @@ from .furniture import Furniture, is_whole_sentence, prose_span
 from .grounding import Grounding, continues_speech, mentions, names_another, new_names, speaks, uncovered
 from .lexical import fold, stem, stems_of
 from .question import INSTITUTIONS, NUMBER_WORDS, Question
-from .scoring import SUBJECT_PRONOUN, ScoredSentence, has_location
+from .scoring import CAUSE, SUBJECT_PRONOUN, ScoredSentence, has_location
 from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Source
 
 
@@ -27,6 +27,7 @@ from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Sour
 # Anything a count may be written with: a digit, a number word, "dozens", "hundreds", "thousands"
 COUNT_LIKE = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r"|dozens?|hundreds|thousands|millions)\b", re.I)
 ANY_SENTENCE = re.compile("")  # with_antecedent then always reads the sentence before
+CAUSE_CONTEXT = 2  # sentences read back for whom a cause is given ("… Barkhudarov's dismissal. … the reason for …")
 FIGURE_CHECKED = {"age": "age", "duration": "duration"}
 
 
@@ -147,19 +148,25 @@ def naming_sentences(question: Question, ranked: list[ScoredSentence], bodies: d
     return found
 
 
-def locating_sentences(question: Question, ranked: list[ScoredSentence],
-                       bodies: dict[str, str]) -> list[ScoredSentence]:
-    """The candidate sentences that answer "where": they say every other content word of the question (any
-    form), speak of its names (reading the sentence before a "he" / "she" / "they") and put something in a
-    place ("Where did Mirhafiz Jafarzadeh move in 1995?": "In 1995, he moved to Russia …")."""
-    if question.kind != "place" or question.focus_kind == "category":
+def answering_sentences(question: Question, ranked: list[ScoredSentence],
+                        bodies: dict[str, str]) -> list[ScoredSentence]:
+    """The candidate sentences that answer "where" or "why": they say every other content word of the question
+    (any form), give a place ("in Baku") or a cause ("the reason for … is", "because"), and speak of its names,
+    reading back a "he" / "she" / "they" (up to four sentences) or, for a cause, the two sentences before ("Where
+    did Mirhafiz Jafarzadeh move in 1995?": "In 1995, he moved to Russia …"; "Why was Mais Barkhudarov
+    dismissed?": "… the reason for the dismissal of the young general … is his involvement …")."""
+    if question.kind == "reason":
+        gives, before, back = CAUSE.search, ANY_SENTENCE, CAUSE_CONTEXT
+    elif question.kind == "place" and question.focus_kind != "category":
+        gives, before, back = (lambda text: has_location(text, question)), SUBJECT_PRONOUN, ANTECEDENT_SENTENCES
+    else:
         return []
     found = []
     for sentence in ranked:
         said = all(p in stems_of(sentence.text) for p in question.predicates)
-        if not said or not has_location(sentence.text, question):
+        if not said or not gives(sentence.text):
             continue
-        named = with_antecedent(bodies[sentence.source_id], sentence, SUBJECT_PRONOUN, back=ANTECEDENT_SENTENCES)
+        named = with_antecedent(bodies[sentence.source_id], sentence, before, back=back)
         if all(mentions(named, phrase) for phrase in question.names):
             found.append(sentence)
     return found
@@ -262,9 +269,9 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
     naming = naming_sentences(question, ranked, bodies)
     if naming and not any(gives_name(question, s, bodies) for s in chosen):  # the best sentence giving one first
         chosen = [naming[0]] + chosen[:max_quotes - 1]
-    locating = locating_sentences(question, ranked, bodies)
-    if locating and chosen[0] not in locating:  # "where": the best sentence saying where, first
-        chosen = [locating[0]] + [s for s in chosen if s != locating[0]][:max_quotes - 1]
+    answering = answering_sentences(question, ranked, bodies)
+    if answering and chosen[0] not in answering:  # "where" / "why": the best sentence saying where or why, first
+        chosen = [answering[0]] + [s for s in chosen if s != answering[0]][:max_quotes - 1]
     rows = figure_rows(question, ranked, bodies) if question.asks_figure else []
     values = find_conflict(one_subject(question, one_group(question, rows))) if rows else None
     if values is not None:

@@ -113,6 +113,8 @@ KINDS = (
     ("person", re.compile(r"^(who|whom|whose|which (general|officer|official|person|minister|prosecutor|"
                           r"journalist|leader|commander|politician|activist|lawyer|judge))\b")),
     ("place", re.compile(rf"^(where|((in|at|from|to|into) )?which (\w+ )?({'|'.join(PLACES)}))\b")),
+    ("reason", re.compile(r"^(why|for what reasons?|what (is|was|were|are) the (main )?(reasons?|motives?|causes?) "
+                          r"(for|behind|of)|what (caused|led to))\b")),
 )
 # A leading phrase before the wh-word: "According to PACE, how many…", "In which year…", "And when…".
 LEAD = re.compile(r"^(?:(?:and|but|so|also|then|besides [^,]*,|apart from [^,]*,)\s+)?"
@@ -146,7 +148,7 @@ class Question:
 
     text: str
     query: str  # what is searched: the question, with the previous one when it is a follow-up
-    kind: str  # count, date, duration, age, identifier, person, place, yesno or "" (anything)
+    kind: str  # count, date, duration, age, identifier, person, place, reason, yesno or "" (anything)
     terms: tuple[Term, ...]
     names: tuple[tuple[str, ...], ...]  # capitalised phrases ("Heydar", "Aliyev", "Center")
     figures: tuple[str, ...]  # numbers and years typed in the question, normalised ("2019", "24")

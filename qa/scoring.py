@@ -21,6 +21,10 @@ PLACE_NOUNS = ("building venue square street city town village region district p
 LOCATION = re.compile(r"\b(?:in front of|in|at|near|outside|inside|into|to|from|across)\s+(?:the\s+)?"
                       rf"(?P<place>(?!(?i:{'|'.join(MONTHS)})\b)[A-Z][\w’'-]*"
                       rf"|(?:[a-z]+\s+)?(?:{'|'.join(PLACE_NOUNS)})\b)(?![’']s)")
+# What gives a cause or a motive: "the reason for the dismissal … is", "because", "in order to", "to justify"
+CAUSE = re.compile(r"\b(?:because|reasons?|due to|owing to|as a result|so that|in order to|motives?|caused|led to|"
+                   r"hence|therefore|thus|to justify|in retaliation|on (?:the )?charges? of|accused of|for (?:his|her|their) "
+                   r"(?:involvement|participation|role))\b", re.I)
 # A sentence with one of these as its subject speaks of whom the sentence before it names
 SUBJECT_PRONOUN = re.compile(r"\b(?:he|she|they)\b", re.I)
 
@@ -55,6 +59,8 @@ def has_answer_type(text: str, question: Question, figures: list[Figure]) -> flo
     event (a count of deaths for "how many died"), a name it does not already give for who/where."""
     if question.asks_figure:
         return 1.0 if any(matches(question, f, sentence=text) for f in figures) else 0.0
+    if question.kind == "reason":  # "why": a sentence that gives a cause ("the reason for … is", "because")
+        return 1.0 if CAUSE.search(text) else 0.0
     if question.kind == "place" and question.focus_kind != "category":  # "where": a place the sentence puts it in
         return 1.0 if has_location(text, question) else 0.0
     if question.kind in ("person", "place"):

@@ -126,6 +126,18 @@ def test_the_attribute_a_what_is_question_asks_for(text, focus):
     assert question.focus == focus and (question.focus_kind == "attribute") == bool(focus)
 
 
+@pytest.mark.parametrize("text, kind", [
+    ("Why was Mais Barkhudarov dismissed?", "reason"),
+    ("What was the reason for Barkhudarov's dismissal?", "reason"),
+    ("What were the motives behind the mass torture?", "reason"),
+    ("What led to the review of the case?", "reason"),
+    ("What was the reason given in the article?", ""),  # no "for / behind / of"
+    ("Where did the protest take place?", "place"),
+])
+def test_the_kind_of_answer_a_question_asks_for(text, kind):
+    assert analyze(text).kind == kind
+
+
 @pytest.mark.parametrize("text, focus", [
     ("What was the role of the State Security Service?", "role"),
     ("What was Hikmet Hasanov's role in the torture?", "role"),

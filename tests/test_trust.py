@@ -79,6 +79,17 @@ def test_what_someone_said_is_answered_with_their_words_only(seed_engine, questi
     assert all(speaker in q.quote or q.quote.lstrip()[:1] in "“\"" for q in answer.answer)
 
 
+@pytest.mark.parametrize("question, cause", [
+    # the cause is given of "the young general", the sentence after the one naming him; it ranked fourth
+    ("Why was Mais Barkhudarov dismissed?", "the reason for the dismissal of the young general"),
+    ("What was the reason for Barkhudarov's dismissal?", "the reason for the dismissal of the young general"),
+    ("Why can Nemat Maharramov no longer work?", "because the event has left him physically unable"),
+])
+def test_why_is_answered_first_with_a_sentence_that_gives_a_cause(seed_engine, question, cause):
+    answer = seed_engine.ask(question)
+    assert not answer.abstained and cause in answer.answer[0].quote, [q.quote for q in answer.answer]
+
+
 @pytest.mark.parametrize("question, where", [
     # ranked below "Mirhafiz Jafarzadeh, an orientalist …, has been actively engaged in the country's … life"
     ("Where did Mirhafiz Jafarzadeh move in 1995?", "he moved to Russia"),
