@@ -62,6 +62,17 @@ def verb_lemmas(word: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=4096)
+def adjective_before_plural(word: str, following: str) -> bool:
+    """Is `word` an adjective (no verb, no plural noun) before the plural noun `following`: "political" in
+    "political prisoners", "young" in "young soldiers"? By lemminflect's dictionary."""
+    from lemminflect import getAllLemmas
+
+    this, after = getAllLemmas(word.lower()), getAllLemmas(following.lower())
+    plural_noun = any(lemma != following.lower() for lemma in after.get("NOUN", ()))
+    return "ADJ" in this and "VERB" not in this and word.lower() in this.get("NOUN", (word.lower(),)) and plural_noun
+
+
+@lru_cache(maxsize=4096)
 def verb_forms(word: str) -> frozenset[str]:
     """Every form of the verbs `word` is a form of ("born": bear, bore, born, borne…); empty for no verb."""
     from lemminflect import getAllInflections

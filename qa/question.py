@@ -6,11 +6,12 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from .lexical import OTHER_STOPWORDS, STOPWORDS, fold, is_participle, stem, verb_forms, verb_lemmas, word_spans, word_stem
+from .lexical import OTHER_STOPWORDS, adjective_before_plural, STOPWORDS, fold, is_participle, stem, verb_forms, verb_lemmas, word_spans, word_stem
 
 # Words that open a question or a clause but say nothing about its subject.
 QUESTION_WORDS = frozenset("""what when where which who whom whose why how is are was were did does do had has have
 can could will would should may might shall tell name list give according since until besides apart""".split())
+IMPERATIVES = frozenset("tell name list give".split())  # open a request ("List the …"); later, content ("on the list")
 AUXILIARIES = frozenset("is are was were did does do had has have can could will would should may might shall".split())
 # Words of a question that only frame it ("what is the number of …"): never a reason to abstain.
 FRAME_WORDS = frozenset("""name names number numbers year years date dates month day time happen happened say said
@@ -287,8 +288,8 @@ def analyze(text: str, query: str | None = None) -> Question:
         if value:
             figures.append(value)
             terms.append(Term(bare, value, is_figure=True))
-        elif folded not in STOPWORDS and folded not in OTHER_STOPWORDS and folded not in QUESTION_WORDS \
-                and len(folded) > 1:
+        elif folded not in STOPWORDS and folded not in OTHER_STOPWORDS and len(folded) > 1 \
+                and (folded not in QUESTION_WORDS or (folded in IMPERATIVES and index > 0)):
             terms.append(Term(bare, word_stem(bare), is_name=name))
     if current:
         names.append(current)
@@ -379,6 +380,9 @@ def _focus(text: str, kind: str) -> tuple[str, str, str]:
                 words = words[1:]
         if len(words) > 1 and words[0].endswith(("'", "’", "'s", "’s")):
             words = words[1:]  # "how many victims' relatives": the relatives are counted
+        adjectives = []
+        while len(words) > 1 and adjective_before_plural(words[0], words[1].rstrip("?")):
+            adjectives, words = adjectives + words[:1], words[1:]  # "how many political prisoners": prisoners
         first = words[0]
         if first[:1].isupper() or fold(first) in STOPWORDS or fold(first) in QUESTION_WORDS:
             return "", unit, ""
@@ -395,7 +399,7 @@ def _focus(text: str, kind: str) -> tuple[str, str, str]:
             if light:  # "took part", "made a complaint": the verb and its noun are the focus
                 return light, unit, "verb"
             return (following[0] if following and not following[0][:1].isupper() else ""), unit, "verb"
-        return first, unit, "count"
+        return " ".join(adjectives[-1:] + [first]), unit, "count"  # the adjective is part of it, not of the event
     category = CATEGORY.match(head)
     if category and not category.group("word")[:1].isupper() and fold(category.group("word")) not in STOPWORDS \
             and fold(category.group("word")) not in AUXILIARIES:

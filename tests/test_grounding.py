@@ -126,6 +126,21 @@ def test_the_attribute_a_what_is_question_asks_for(text, focus):
     assert question.focus == focus and (question.focus_kind == "attribute") == bool(focus)
 
 
+@pytest.mark.parametrize("text, focus, unit, predicates", [
+    # an adjective before the counted noun is part of what is counted, not of the event; "list" is a word of
+    # the question once it no longer opens a request
+    ("How many political prisoners were on the list in September 2024?", "political prisoners", "prisoners",
+     ("list",)),
+    ("How many young soldiers died?", "young soldiers", "soldiers", ("die",)),
+    ("How many military personnel were arrested?", "military", "military", ("personnel", "arrest")),
+    ("List the victims.", "", "", ("victim",)),
+])
+def test_what_a_count_counts(text, focus, unit, predicates):
+    question = analyze(text)
+    assert (question.focus, question.unit) == (focus, unit)
+    assert set(predicates) <= set(question.predicates)
+
+
 @pytest.mark.parametrize("text, kind", [
     ("Why was Mais Barkhudarov dismissed?", "reason"),
     ("What was the reason for Barkhudarov's dismissal?", "reason"),

@@ -228,6 +228,12 @@ def test_no_disagreement_is_claimed_where_the_sources_agree_or_give_one_answer(s
     assert not answer.abstained and answer.conflict is None, answer.message
 
 
+def test_a_count_asked_for_a_month_is_answered_by_the_count_of_that_month(seed_engine):
+    # "political" had been read as what is counted, and "list" as no word of the question
+    answer = seed_engine.ask("How many political prisoners were on the list in September 2024?")
+    assert not answer.abstained and "By September 2024, the list included 319" in answer.answer[0].quote
+
+
 @pytest.mark.parametrize("question, date", [
     ("When did the Terter case happen?", "took place in May 2017"),  # what happened is the subject
     ("When did the Tartar case take place?", "took place in May 2017"),
