@@ -11,7 +11,7 @@ from .abstention import Verdict, abstain_message
 from .disagreement import (ANTECEDENT_SENTENCES, by_date, conflict_message, each_source_first, figure_rows,
                            find_conflict, one_group, one_subject, rows_of_other_sources, states_asked_kind,
                            with_antecedent)
-from .figures import MONTHS, figures_in, matches, states_figure_kind
+from .figures import MONTHS, YEAR, YEAR_REACH, figures_in, matches, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
 from .grounding import Grounding, continues_speech, mentions, names_another, new_names, speaks, uncovered
 from .lexical import fold, stem, stems_of
@@ -91,6 +91,25 @@ def without_year(question: Question, ranked: list[ScoredSentence]) -> Verdict | 
     if not counting or any(not _years_of(s.text) or set(years) & _years_of(s.text) for s in counting):
         return None
     return Verdict(True, "no_figure", (f"number for {', '.join(years)}",))
+
+
+def of_the_year(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> list[ScoredSentence]:
+    """For a figure asked for a year ("How long was Ruslan Mykhailiov sentenced to in 2021?"), the candidates
+    that state no other year only ("… initially sentenced to 5 years and 6 months in prison in March 2019"
+    answers another occasion), when any does; else all of them. A date with no year ("on June 4") is of the
+    year written last before it in the article."""
+    years = {f for f in question.figures if len(f) == 4}
+    if not question.asks_figure or not years:
+        return ranked
+    kept = []
+    for sentence in ranked:
+        stated = _years_of(sentence.text)
+        if not stated and any(f.kind == "date" and f.value.startswith("-") for f in figures_in(sentence.text)):
+            before = YEAR.findall(bodies[sentence.source_id][max(0, sentence.start - YEAR_REACH):sentence.start])
+            stated = set(before[-1:])
+        if not stated or years & stated:
+            kept.append(sentence)
+    return kept or ranked
 
 
 def _years_of(text: str) -> set[str]:
@@ -265,7 +284,7 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
         return Answer(question=question.text, abstained=True, answer=[], citations=[], passages=passages,
                       message=abstain_message(verdict), reason=verdict.reason, uncovered_terms=list(terms))
     speaking = speaking_sentences(question, ranked, bodies)
-    chosen = select_quotes(speaking or ranked, margin, max_quotes)  # "What did X say?": X's words, not words about X
+    chosen = select_quotes(speaking or of_the_year(question, ranked, bodies), margin, max_quotes)  # "What did X say?": X's words
     naming = naming_sentences(question, ranked, bodies)
     if naming and not any(gives_name(question, s, bodies) for s in chosen):  # the best sentence giving one first
         chosen = [naming[0]] + chosen[:max_quotes - 1]

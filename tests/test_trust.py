@@ -228,6 +228,17 @@ def test_no_disagreement_is_claimed_where_the_sources_agree_or_give_one_answer(s
     assert not answer.abstained and answer.conflict is None, answer.message
 
 
+@pytest.mark.parametrize("question, quoted, other", [
+    # the 2019 sentence ranked first; the 2021 verdicts say "June 4", after "In 2021, … they were arrested again"
+    ("How long was Ruslan Mykhailiov sentenced to in 2021?", "The new verdicts were issued on June 4", "2019"),
+    ("How long was Senan Mashyev sentenced to in 2019?", "initially sentenced to 5 years and 6 months", "June 4"),
+])
+def test_a_figure_asked_for_a_year_is_not_answered_from_another_year(seed_engine, question, quoted, other):
+    answer = seed_engine.ask(question)
+    assert not answer.abstained and quoted in answer.answer[0].quote
+    assert not any(other in q.quote for q in answer.answer)
+
+
 def test_a_count_asked_for_a_month_is_answered_by_the_count_of_that_month(seed_engine):
     # "political" had been read as what is counted, and "list" as no word of the question
     answer = seed_engine.ask("How many political prisoners were on the list in September 2024?")
