@@ -13,7 +13,8 @@ from .disagreement import (ANTECEDENT_SENTENCES, by_date, conflict_message, each
                            with_antecedent)
 from .figures import MONTHS, YEAR, YEAR_REACH, figures_in, matches, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
-from .grounding import Grounding, continues_speech, mentions, names_another, new_names, speaks, uncovered
+from .grounding import (Grounding, continues_speech, family_stems, mentions, names_another, new_names, says_verb,
+                        speaks, uncovered)
 from .lexical import fold, stem, stems_of
 from .question import INSTITUTIONS, NUMBER_WORDS, Question
 from .scoring import CAUSE, SUBJECT_PRONOUN, ScoredSentence, has_location
@@ -169,26 +170,40 @@ def naming_sentences(question: Question, ranked: list[ScoredSentence], bodies: d
 
 def answering_sentences(question: Question, ranked: list[ScoredSentence],
                         bodies: dict[str, str]) -> list[ScoredSentence]:
-    """The candidate sentences that answer "where" or "why": they say every other content word of the question
-    (any form), give a place ("in Baku") or a cause ("the reason for … is", "because"), and speak of its names,
-    reading back a "he" / "she" / "they" (up to four sentences) or, for a cause, the two sentences before ("Where
-    did Mirhafiz Jafarzadeh move in 1995?": "In 1995, he moved to Russia …"; "Why was Mais Barkhudarov
-    dismissed?": "… the reason for the dismissal of the young general … is his involvement …")."""
+    """The candidate sentences that answer "where", "why" or "what did X <verb>": they say every other content word
+    of the question (any form) and give a place ("in Baku") or a cause ("the reason for … is", "because"), or
+    they say the verb (else the word "What *charges* did …" asks for); and they speak of its names, reading back
+    a "he" / "she" / "they" (up to four sentences) or, for a cause, the two sentences before ("Where did Mirhafiz
+    Jafarzadeh move in 1995?": "In 1995, he moved to Russia …"; "Why was Mais Barkhudarov dismissed?": "… the
+    reason for the dismissal of the young general … is his involvement …"; "What did the protesters demand?":
+    "They were demanding the release …")."""
     if question.kind == "reason":
         gives, before, back = CAUSE.search, ANY_SENTENCE, CAUSE_CONTEXT
     elif question.kind == "place" and question.focus_kind != "category":
         gives, before, back = (lambda text: has_location(text, question)), SUBJECT_PRONOUN, ANTECEDENT_SENTENCES
+    elif question.action:  # "What did the protesters demand?": a sentence that says the verb
+        return (_about_names(question, [s for s in ranked if says_verb(question.action, s.text)], bodies)
+                or _about_names(question, [s for s in ranked if _says_focus(question, s.text)], bodies))
     else:
         return []
-    found = []
-    for sentence in ranked:
-        said = all(p in stems_of(sentence.text) for p in question.predicates)
-        if not said or not gives(sentence.text):
-            continue
-        named = with_antecedent(bodies[sentence.source_id], sentence, before, back=back)
-        if all(mentions(named, phrase) for phrase in question.names):
-            found.append(sentence)
-    return found
+    found = [s for s in ranked if all(p in stems_of(s.text) for p in question.predicates) and gives(s.text)]
+    return _about_names(question, found, bodies, before, back)
+
+
+def _about_names(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str],
+                 before: re.Pattern = SUBJECT_PRONOUN, back: int = ANTECEDENT_SENTENCES) -> list[ScoredSentence]:
+    """The sentences that speak of every name of the question, read with the sentences before them that `before`
+    (a "he", any sentence) sends back to, up to `back`."""
+    return [s for s in ranked if all(mentions(with_antecedent(bodies[s.source_id], s, before, back=back), phrase)
+                                     for phrase in question.names)]
+
+
+def _says_focus(question: Question, text: str) -> bool:
+    """Does `text` say the word "What *charges* did …" asks for (any form, or a word of its event family)?"""
+    if question.focus_kind != "category" or not question.focus:
+        return False
+    focus = stem(fold(question.focus.split()[-1]))
+    return focus in stems_of(text) or bool(set(family_stems(focus)) & stems_of(text))
 
 
 def speaking_sentences(question: Question, ranked: list[ScoredSentence],

@@ -174,12 +174,16 @@ def _together(question: Question, texts: list[str]) -> bool:
 
 
 def _event_said(event: Event, texts: list[str]) -> bool:
-    """Some passage names the event's subject and says its verb: in any form ("bore", "born"), as a word of
-    its event family ("freed" for "released") or as a word sharing its start ("appointment")."""
-    verb = fold(event.verb)
+    """Some passage names the event's subject and says its verb (`says_verb`)."""
+    return any(all(mentions(text, phrase) for phrase in event.names) and says_verb(event.verb, text) for text in texts)
+
+
+def says_verb(verb: str, text: str) -> bool:
+    """Does `text` say the verb: in any form ("bore", "born"), as a word of its event family ("freed" for
+    "released") or as a word sharing its start ("appointment", "demanding")?"""
+    verb = fold(verb)
     stems = {stem(fold(form)) for form in verb_forms(verb) | {verb}} | set(family_stems(stem(verb)))
-    return any(all(mentions(text, phrase) for phrase in event.names)
-               and (stems & word_stems(text) or _Vocabulary([text]).has_variant(verb)) for text in texts)
+    return bool(stems & word_stems(text)) or _Vocabulary([text]).has_variant(verb)
 
 
 def speaks(text: str, phrase: tuple[str, ...]) -> bool:

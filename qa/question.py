@@ -43,6 +43,8 @@ deny testify""".split())
 _SPEECH = r"^(?i:what|how)\s+(?i:did|does|do|has|have|had)\s+(?P<subject>{subject})\s+(?P<verb>[a-z]+)\b"
 NAMED_SPEECH = re.compile(_SPEECH.format(subject=_NAME_SUBJECT))
 FOLLOW_UP_SPEECH = re.compile(_SPEECH.format(subject=_PRONOUN_SUBJECT))
+# "What (charges) did … face?": do-support, the subject and its verb after it
+DO_SUPPORT = re.compile(r"^(?i:what|which)(?:\s+[a-z]+)?\s+(?i:did|does|do)\s+(?P<rest>.+)$")
 SHARE = re.compile(r"^(?:what|which)\s+(?:(?:is|was)\s+the\s+)?(?:percentage|percent|proportion|share)\b", re.I)
 # Verbs too general to be what is asked ("When did X go …", "Where is X located?"): the rest of the question is
 AMBIENT_VERBS = frozenset("""be been being go goes going went gone come comes came coming have has had having do
@@ -198,6 +200,24 @@ class Question:
             return None  # "Where was the Baku metro …": a noun after the name, not the verb
         names = self._names_of(match.group("subject"))
         return Event(verb, names) if names else None
+
+    @cached_property
+    def action(self) -> str:
+        """The verb "What (X) did <subject> <verb> …?" asks about ("demand" in "What did the protesters demand?",
+        "face" in "What charges did Mirhafiz Jafarzadeh face?"): the first word after the subject in a verb's
+        base form; "" for a light or ambient verb ("do", "say": what was said is `speaker`'s) and any other
+        shape of question."""
+        head = LEAD.sub("", self.text.strip(), count=1).strip()
+        match = DO_SUPPORT.match(head)
+        if not match:
+            return ""
+        for word in re.findall(r"[^\W\d_][\w’'-]*", match.group("rest"))[1:]:  # the subject's first word is no verb
+            low = word.lower()
+            if word[:1].isupper() or low in STOPWORDS:
+                continue
+            if low in verb_lemmas(low):
+                return "" if low in LIGHT_VERBS or low in AMBIENT_VERBS else low
+        return ""
 
     @cached_property
     def speaker(self) -> tuple[tuple[str, ...], ...]:

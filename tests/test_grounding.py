@@ -178,6 +178,18 @@ def test_whose_words_a_question_asks_for(text, speaker):
     assert analyze(text).speaker == speaker
 
 
+@pytest.mark.parametrize("text, action", [
+    ("What did the protesters demand?", "demand"),
+    ("What charges did Mirhafiz Jafarzadeh face?", "face"),
+    ("What did the relatives of the victims demand?", "demand"),  # nouns of the subject are no verb
+    ("What did Hikmet Hasanov do?", ""),  # an ambient verb
+    ("Which villages did the enemy take control of?", ""),  # a light verb
+    ("When did the protesters demand it?", ""),  # asks when
+])
+def test_the_verb_a_what_did_question_asks_about(text, action):
+    assert analyze(text).action == action
+
+
 def test_a_follow_up_asks_for_the_words_of_whom_the_question_before_named():
     question = analyze("What did he say?", "Who is Arif Hajili? What did he say?")
     assert question.speaker == (("Arif", "Hajili"),)

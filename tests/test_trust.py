@@ -79,6 +79,17 @@ def test_what_someone_said_is_answered_with_their_words_only(seed_engine, questi
     assert all(speaker in q.quote or q.quote.lstrip()[:1] in "“\"" for q in answer.answer)
 
 
+@pytest.mark.parametrize("question, said", [
+    # below "According to an aunt …, the protest's location was chosen for appealing directly to president …"
+    ("What did the protesters demand?", "They were demanding the release"),
+    # no sentence says "face": the one saying the charges he was arrested on, four "he" below his name
+    ("What charges did Mirhafiz Jafarzadeh face?", "he was arrested on charges of treason"),
+])
+def test_what_someone_did_is_answered_first_with_a_sentence_that_says_it(seed_engine, question, said):
+    answer = seed_engine.ask(question)
+    assert not answer.abstained and said in answer.answer[0].quote, [q.quote for q in answer.answer]
+
+
 @pytest.mark.parametrize("question, cause", [
     # the cause is given of "the young general", the sentence after the one naming him; it ranked fourth
     ("Why was Mais Barkhudarov dismissed?", "the reason for the dismissal of the young general"),
