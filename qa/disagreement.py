@@ -9,7 +9,7 @@ from .attribution import attribution
 from .figures import (MONTHS, Asked, Figure, asked, context_year, disagree, figures_in, matches, of_asked_kind,
                       same_group)
 from .grounding import mentions
-from .lexical import stem, stems_of, tokenize
+from .lexical import phonetic_key, stem, stems_of, tokenize
 from .question import FAMILY_OF, Question
 from .scoring import ScoredSentence
 from .types import ConflictRow, Source
@@ -152,22 +152,25 @@ def _states(text: str, figures: tuple[str, ...]) -> bool:
 
 
 def one_subject(question: Question, rows: list[FigureRow]) -> list[FigureRow]:
-    """The rows, or none when a date or a term asked with no event of a known family ("When was the report
-    published?"), or with one and nothing else to say which ("When did the protest take place?"), is given by
-    sentences about different things: every source's sentence must share a word that is not the question's nor
-    an event's ("document No. 1551 was published on June 25, 2021" and "the Union … published a new list" on
+    """The rows, or none when a date, a term or a count asked with no event of a known family ("When was the
+    report published?", "How many prisoners … are on the list?"), or a date or a term with one and nothing else
+    to say which ("When did the protest take place?"), is given by sentences about different things: every
+    source's sentence must share a word that is not the question's (in any spelling of its names) nor an
+    event's ("document No. 1551 was published on June 25, 2021" and "the Union … published a new list" on
     February 12 are two publications, not two versions of one date; "the demonstration on December 1, 2021"
-    dispersed and the relatives who "gathered" on December 7 are two protests)."""
+    dispersed and the relatives who "gathered" on December 7 are two protests; the five Terter case prisoners
+    on the political prisoners' list and the 19 convicts "from the list of victims" are two lists)."""
     wanted = asked(question)
     bare = not question.names and not wanted.specific  # "When did the protest take place?": which protest?
-    if question.kind not in OCCASION_KINDS or (wanted.event and not bare) \
-            or len({r.sentence.source_id for r in rows}) < 2:
+    checked = question.kind in OCCASION_KINDS or (question.kind == "count" and not wanted.event)
+    if not checked or (wanted.event and not bare) or len({r.sentence.source_id for r in rows}) < 2:
         return rows
     asked_stems = {t.stem for t in question.terms}
+    name_keys = {phonetic_key(w) for phrase in question.names for w in phrase} - {""}  # "Terter" asked, "Tartar" said
     per_source: dict[str, set[str]] = {}
     for row in rows:
-        words = {w for w in tokenize(row.sentence.text, phonetic=False)
-                 if w.isalpha() and w not in MONTH_STEMS and w not in FAMILY_OF}
+        words = {w for w in tokenize(row.sentence.text, phonetic=False) if w.isalpha() and w not in MONTH_STEMS
+                 and w not in FAMILY_OF and phonetic_key(w) not in name_keys}
         per_source.setdefault(row.sentence.source_id, set()).update(words - asked_stems)
     shared = set.intersection(*per_source.values())
     return rows if shared else []

@@ -233,6 +233,8 @@ def test_a_disagreement_row_counts_what_was_asked_in_the_voice_that_says_it(seed
     "How many of the convicts were officers?",  # a part of the group: no source counts it
     # a demonstration dispersed on December 1, 2021 and a gathering on December 7: two protests, nothing says which
     "When did the protest take place?",
+    # five Terter case prisoners on the political prisoners' list; 19 convicts "from the list of victims"
+    "How many prisoners from the Terter case are on the list?",
 ])
 def test_no_disagreement_is_claimed_where_the_sources_agree_or_give_one_answer(seed_engine, question):
     answer = seed_engine.ask(question)
