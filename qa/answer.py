@@ -32,6 +32,10 @@ CAUSE_CONTEXT = 2  # sentences read back for whom a cause is given ("… Barkhud
 FIGURE_CHECKED = {"age": "age", "duration": "duration"}
 
 
+# Figures whose quotes come first when no sentence states one for the asked event: a duration or a count the
+# question's words do not tie to an event ("How many years in prison did Mirhafiz Jafarzadeh get?"); not a date,
+# which may be another event's ("When was Zakir Hasanov born?" led with another event's date)
+KIND_FIRST = ("duration", "count")
 # What a figure question asks for, in the words of the note shown when no quote gives one
 FIGURE_WORDS = {"count": "number", "date": "date", "duration": "length of time", "age": "age", "identifier": "number"}
 # Anything a figure may be written with that qa/figures.py does not read as one ("began in 911", "the 1050s",
@@ -324,6 +328,9 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
         # merely mentions the question's names would read as an answer it does not give
         others = [s for s in chosen if (s.source_id, s.start) not in keys and states_figure_kind(question, s.text)]
         chosen = (stating + others)[:max_quotes]
+    elif question.kind in KIND_FIRST:  # no sentence states it for the asked event: one giving such a figure first
+        giving = [s for s in chosen if states_asked_kind(question, [s], bodies)]  # with the question's names near
+        chosen = giving + [s for s in chosen if s not in giving]
     numbers: dict[str, int] = {}
     quotes = []
     for sentence in chosen:

@@ -252,6 +252,12 @@ def test_a_figure_asked_for_a_year_is_not_answered_from_another_year(seed_engine
     assert not any(other in q.quote for q in answer.answer)
 
 
+def test_a_term_no_sentence_ties_to_the_asked_event_is_quoted_first_when_given_near_the_names(seed_engine):
+    # "get" names no event: the sentence with his 16 years had come third, below two that give no term
+    answer = seed_engine.ask("How many years in prison did Mirhafiz Jafarzadeh get?")
+    assert not answer.abstained and "sentenced him to 16 years in prison" in answer.answer[0].quote
+
+
 def test_a_count_asked_for_a_month_is_answered_by_the_count_of_that_month(seed_engine):
     # "political" had been read as what is counted, and "list" as no word of the question
     answer = seed_engine.ask("How many political prisoners were on the list in September 2024?")
