@@ -14,9 +14,9 @@ from .disagreement import (ANTECEDENT_SENTENCES, by_date, conflict_message, each
 from .figures import MONTHS, YEAR, YEAR_REACH, figures_in, matches, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
 from .grounding import (Grounding, continues_speech, family_stems, mentions, names_another, new_names, says_verb,
-                        speaks, uncovered)
+                        speaks, uncovered, word_stems)
 from .lexical import fold, stem, stems_of
-from .question import INSTITUTIONS, NUMBER_WORDS, Question
+from .question import INSTITUTIONS, NUMBER_WORDS, PERSON_UNITS, Question
 from .scoring import CAUSE, SUBJECT_PRONOUN, ScoredSentence, has_location
 from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Source
 
@@ -50,11 +50,14 @@ def missing_figure(question: Question, quotes: list[str]) -> str:
     the quote is the closest the sources come, and the answer must not read as giving one. Only quotes with
     nothing figure-like get the note: a note wrongly denying a figure would be a wrong frame of its own. For a
     count, a date is not figure-like ("How many people were arrested in Ganja?" is not answered by "… sentenced
-    to life imprisonment in 1994")."""
+    to life imprisonment in 1994"), and no number counts a narrower group the quotes never name ("How many
+    civilians died?" is not answered by "At least 13 servicemen died …")."""
     if question.kind not in FIGURE_WORDS:
         return ""
     if question.kind == "count":  # a date gives no number: "sentenced to life imprisonment in 1994"
-        if any(COUNT_LIKE.search(_without_dates(q)) for q in quotes):
+        unit = stem(fold(question.unit)) if question.unit else ""
+        other_group = unit and unit not in PERSON_UNITS and not any(unit in word_stems(q) for q in quotes)
+        if not other_group and any(COUNT_LIKE.search(_without_dates(q)) for q in quotes):
             return ""
     elif any(FIGURE_LIKE.search(q) or figures_in(q) for q in quotes):
         return ""

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from .lexical import STOPWORDS, fold, stem, stems_of, word_spans
+from .lexical import STOPWORDS, adjective_before_plural, fold, stem, stems_of, word_spans
 from .question import FAMILY_OF, NUMBER_WORDS, PERSON_UNITS, Question
 
 MONTHS = {name: n for n, names in enumerate((
@@ -541,17 +541,19 @@ def _next_word(text: str, position: int) -> str:
 
 
 def _unit(text: str, position: int) -> str:
-    """The noun a count counts: the first word after it that is not a modifier ('200 Azerbaijani
-    servicemen' -> 'servicemen'); '' when a verb or a preposition comes first ('11 died', '5 of whom')."""
+    """The noun a count counts: the first word after it that is not a modifier or an adjective ('200 Azerbaijani
+    servicemen' -> 'servicemen', 'five religious activists' -> 'activists'); '' when a verb or a preposition comes first ('11 died', '5 of whom')."""
     words = word_spans(text[position:position + 60])[:4]
     if words and words[0][0].lower() == "of" and re.match(r"\s*of\s+(?!wh)", text[position:]):
         words = words[1:]  # "hundreds of soldiers"; not "5 of whom"
-    for word, _, _ in words[:3]:
+    for i, (word, _, _) in enumerate(words[:3]):
         low = word.lower()
         if low in NOT_UNITS or low.endswith(("ed", "ing")) and low not in ("needed",):
             return ""
         if low in MODIFIERS or word[:1].isupper():
             continue
+        if i + 1 < len(words) and adjective_before_plural(word, words[i + 1][0]):
+            continue  # "five religious activists": activists
         return word
     return ""
 
