@@ -16,7 +16,7 @@ from .furniture import Furniture, is_whole_sentence, prose_span
 from .grounding import (Grounding, continues_speech, family_stems, mentions, names_another, new_names, says_verb,
                         speaks, uncovered, word_stems)
 from .lexical import fold, stem, stems_of
-from .question import INSTITUTIONS, NUMBER_WORDS, PERSON_UNITS, Question
+from .question import FRAME_WORDS, INSTITUTIONS, NUMBER_WORDS, PERSON_UNITS, Question
 from .scoring import CAUSE, SUBJECT_PRONOUN, ScoredSentence, has_location
 from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Source
 
@@ -268,6 +268,21 @@ def without_namesakes(question: Question, ranked: list[ScoredSentence]) -> list[
     return [s for s in ranked if not any(names_another(s.text, phrase) for phrase in full)]
 
 
+def without_filler(question: Question, chosen: list[ScoredSentence], bodies: dict[str, str]) -> list[ScoredSentence]:
+    """The best quote, and the others that say a word of the question beyond its frame (a name, a figure, a
+    word of what it asks; any form, the sentence before a "he" read back): "They may well happen in
+    Azerbaijan." shares only "happen" with "What happened in 2022?" and answers nothing."""
+    content = {t.text for t in question.terms if fold(t.text) not in FRAME_WORDS}
+    if not content or len(chosen) < 2:
+        return chosen
+    kept = chosen[:1]
+    for sentence in chosen[1:]:
+        named = with_antecedent(bodies[sentence.source_id], sentence, SUBJECT_PRONOUN, back=ANTECEDENT_SENTENCES)
+        if not content <= set(uncovered(question, [named])):
+            kept.append(sentence)
+    return kept
+
+
 def select_quotes(ranked: list[ScoredSentence], margin: float, max_quotes: int) -> list[ScoredSentence]:
     """The best sentence, then others within `margin` of it: other sources first (to show agreement).
 
@@ -307,6 +322,7 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
                       message=abstain_message(verdict), reason=verdict.reason, uncovered_terms=list(terms))
     speaking = speaking_sentences(question, ranked, bodies)
     chosen = select_quotes(speaking or of_the_year(question, ranked, bodies), margin, max_quotes)  # "What did X say?": X's words
+    chosen = without_filler(question, chosen, bodies)
     naming = naming_sentences(question, ranked, bodies)
     if naming and not any(gives_name(question, s, bodies) for s in chosen):  # the best sentence giving one first
         chosen = [naming[0]] + chosen[:max_quotes - 1]

@@ -258,6 +258,22 @@ def test_a_term_no_sentence_ties_to_the_asked_event_is_quoted_first_when_given_n
     assert not answer.abstained and "sentenced him to 16 years in prison" in answer.answer[0].quote
 
 
+def test_a_quote_after_the_first_says_a_word_of_the_question_beyond_its_frame(seed_engine):
+    # "They may well happen in Azerbaijan." shares only "happen" with the question
+    answer = seed_engine.ask("What happened in 2022?")
+    assert not answer.abstained and all("2022" in q.quote for q in answer.answer), [q.quote for q in answer.answer]
+    # a "he" sentence says the name of the sentence it reads back to; a sentence saying none is left out
+    from qa.answer import without_filler
+    from qa.question import analyze
+    from qa.scoring import ScoredSentence
+
+    body = "Mirhafiz Jafarzadeh is an orientalist. He moved to Russia. It may well happen. Nothing else."
+    sentences = [ScoredSentence("s", body.index(t), body.index(t) + len(t), 1.0 - i / 10, 0, 0, 0, 0, t)
+                 for i, t in enumerate(("Nothing else.", "He moved to Russia.", "It may well happen."))]
+    kept = without_filler(analyze("What happened to Mirhafiz Jafarzadeh?"), sentences, {"s": body})
+    assert [s.text for s in kept] == ["Nothing else.", "He moved to Russia."]  # the best one always stays
+
+
 def test_a_count_asked_for_a_month_is_answered_by_the_count_of_that_month(seed_engine):
     # "political" had been read as what is counted, and "list" as no word of the question
     answer = seed_engine.ask("How many political prisoners were on the list in September 2024?")
