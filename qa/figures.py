@@ -70,6 +70,10 @@ TAKE_PLACE = frozenset("take took taken taking place".split())  # the words of "
 ACTS_ON = frozenset(stem(w) for w in """review reviewed overturn overturned quash quashed annul annulled appeal
 appealed drop dropped reopen reopened cancel cancelled revise revised reconsider reconsidered examine examined""".split())
 ACTED_ON_REACH = 3  # content words before a count read for a verb acting on what it counts ("review the sentences of")
+# Verbs that say what a list or a group holds: the count is of its members, not of what happened to them ("the list
+# also includes five prisoners convicted under the Terter case" does not count those convicted in the case)
+INCLUDES = frozenset(stem(w) for w in "include includes included including contain contains contained comprise "
+                     "comprises comprised".split())
 SUBJECT = re.compile(r"^\W*\w+\s+(?:were|was|are|is|did|do|does|have|has|had)\s+(?:the\s+|these\s+|those\s+)?"
                      r"(?P<whom>\w+)", re.I)
 DETERMINERS = frozenset("the a an this that these those their its his her our".split())
@@ -194,7 +198,7 @@ def _figures(text: str, context_year: str) -> tuple[Figure, ...]:
         counted = _counted_noun(after, f.unit)  # "102 victims": the noun counted is not what happened to them
         events = _families(after[1:] if counted else after) + _families(before[::-1]) + (
             _families(after[:1]) if counted else [])
-        if f.kind == "count" and any(w in ACTS_ON for w in before[-ACTED_ON_REACH:]):
+        if f.kind == "count" and any(w in ACTS_ON or w in INCLUDES for w in before[-ACTED_ON_REACH:]):
             events = []  # "to review the sentences of 19 convicts from the list of victims": what is done to them
         elif not events and f.kind == "count":  # "Hundreds of soldiers … in Terter, Agdam, … suffered."
             events = _families(_content_stems(text[f.end:]))[:1]

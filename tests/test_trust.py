@@ -213,6 +213,9 @@ def test_a_disagreement_row_counts_what_was_asked_in_the_voice_that_says_it(seed
     assert not [row for row in rows if row[1] == "19"]
     # "the authorities have confirmed … only one victim, while the actual number of victims is at least 13"
     assert all(who != "the authorities" for _, value, who in rows if value == "13")
+    # "the list also includes five prisoners convicted under the Terter case": members of a list, not all convicted
+    convicted = seed_engine.ask("How many people were convicted in the Tartar case?")
+    assert convicted.conflict is not None and "5" not in {v for r in convicted.conflict.rows for v in r.values}
 
 
 @pytest.mark.parametrize("question", [
