@@ -15,7 +15,7 @@ class Furniture(NamedTuple):
 
     start: int
     end: int
-    kind: str  # headline, dateline, caption, counter, breadcrumb, teaser, boilerplate, label, marker
+    kind: str  # headline, dateline, caption, counter, byline, breadcrumb, teaser, boilerplate, label, marker
 
 
 MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -30,6 +30,9 @@ DATELINE_PREFIX = re.compile(
     rf"^(?:[A-Z][\w.&’'-]*(?:[ ,]+(?:[A-Z][\w.&’'-]*|\d{{1,2}}|(?:{MONTHS})\.?))*\s*(?:\([\w .]+\))?)\s+[-–—]\s+(?=[A-Z])")
 CAPTION = re.compile(r"(?:^|[\s,(])(?:photo|photos|image|picture|illustration|video|credit)s?\s*(?::|by\b|©)|"
                      r"©|\bgetty images\b|\bap photo\b|\breuters/|/\s*global look press\b", re.I)
+# A wire service's credit line: "(Reporting by Anna Petrova; Editing by John Smith)", "Additional reporting by …"
+CREDIT = re.compile(r"^\(?\s*(?:(?:additional\s+)?reporting|writing|editing|edited|compiled|translated|translation|"
+                    r"produced|fact-checked)\s+by\b", re.I)
 COUNTER = re.compile(r"^[\d\s.,:|/+-]+$|^(?:share|shares|like|likes|tweet|comments?|views?|reads?)\b[\s:\d]*$", re.I)
 BREADCRUMB = re.compile(r"^(?:home|main|ana səhifə|главная|başlanğıc)\b|\s[›»>|/]\s\S", re.I)
 BOILERPLATE = re.compile(
@@ -100,6 +103,8 @@ def _line_kind(text: str, key: str, counts: dict[str, int], title: str) -> str:
         return "dateline"
     if COUNTER.match(stripped):
         return "counter"
+    if CREDIT.match(stripped) and len(words) <= 2 * LABEL_MAX_WORDS:
+        return "byline"
     if CAPTION.search(stripped) and (len(words) <= 2 * LABEL_MAX_WORDS or not stripped.endswith(TERMINAL)):
         return "caption"
     if BOILERPLATE.search(stripped):

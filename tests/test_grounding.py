@@ -350,6 +350,7 @@ def test_furniture_of_a_page_is_found_and_prose_is_left_alone():
             "Photo: AP / Someone\nShare 12\nHome › Politics › Courts\n"
             "The judge said the hearing would continue. Lawyers said they would appeal.\n"
             "Telman Aranly: “I am very sorry that we are such a helpless nation.”\n"
+            "(Reporting by Anna Petrova; Editing by John Smith)\n"
             "Top stories\nThe president left for Turkey on a working visit.\nMinisters met in Moscow.\n"
             "All rights reserved.")
     spans = furniture_spans(body, "Court hears the case")
@@ -358,7 +359,8 @@ def test_furniture_of_a_page_is_found_and_prose_is_left_alone():
                     "Published: 12.03.2023 10:15": "dateline", "BAKU, Dec 7 (Reuters) - ": "dateline",
                     "Photo: AP / Someone": "caption", "Share 12": "counter", "Home › Politics › Courts": "breadcrumb",
                     "Top stories": "teaser", "The president left for Turkey on a working visit.": "teaser",
-                    "Ministers met in Moscow.": "teaser", "All rights reserved.": "boilerplate"}
+                    "Ministers met in Moscow.": "teaser", "All rights reserved.": "boilerplate",
+                    "(Reporting by Anna Petrova; Editing by John Smith)": "byline"}
     sentence_start = body.index("BAKU")
     sentence_end = body.index("Monday.") + len("Monday.")
     span = prose_span(sentence_start, sentence_end, body, spans)
