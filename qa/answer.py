@@ -307,7 +307,7 @@ def select_quotes(ranked: list[ScoredSentence], margin: float, max_quotes: int) 
 def compose(question: Question, ranked: list[ScoredSentence], passages: list[Passage],
             sources: dict[str, Source], furniture: dict[str, list[Furniture]], grounding: Grounding, verdict: Verdict,
             margin: float, max_quotes: int, max_conflict_quotes: int,
-            deeper: Callable[[], list[ScoredSentence]] | None = None) -> Answer:
+            deeper: Callable[[], list[ScoredSentence]] | None = None, same_language: bool = True) -> Answer:
     """The answer: an abstention with its reason, or quotes with citations numbered by first appearance;
     for a figure the sources disagree on, one quote per sentence stating it, in the order of the articles'
     dates, and the conflict's rows (who says what, when). `deeper`: the sentences of passages ranked below
@@ -322,7 +322,8 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
                       message=abstain_message(verdict), reason=verdict.reason, uncovered_terms=list(terms))
     speaking = speaking_sentences(question, ranked, bodies)
     chosen = select_quotes(speaking or of_the_year(question, ranked, bodies), margin, max_quotes)  # "What did X say?": X's words
-    chosen = without_filler(question, chosen, bodies)
+    if same_language:  # a quote in another language says the question's words translated, if at all
+        chosen = without_filler(question, chosen, bodies)
     naming = naming_sentences(question, ranked, bodies)
     if naming and not any(gives_name(question, s, bodies) for s in chosen):  # the best sentence giving one first
         chosen = [naming[0]] + chosen[:max_quotes - 1]

@@ -425,15 +425,17 @@ class Engine:
         judged = judge(analysed, language, ranked, grounding_passages, sources, term_freqs, cfg,
                        self.embedder.multilingual, furniture_of(p.source_id for p in grounding_passages), self._outlets)
         grounding, verdict = judged.grounding, judged.verdict
+        # a sentence in another language than the question's says its words translated, if at all
+        foreign = bool(language) and any(sources[r.source_id].meta.language not in ("", language) for r in ranked)
         if not verdict.abstain and cfg.use_grounding and cfg.abstain_without_figure:
             quoted = select_quotes(ranked, cfg.quote_margin, cfg.max_quotes) if analysed.asks_name else []
             # figures are read in English words ("48 years old"): a sentence in another language may give one
-            foreign = bool(language) and any(sources[r.source_id].meta.language not in ("", language) for r in ranked)
             verdict = ((None if foreign else without_figure(analysed, ranked, bodies) or without_year(analysed, ranked))
                        or without_name(analysed, quoted, ranked, bodies)
                        or (None if judged.cross else without_subject(analysed, ranked, bodies)) or verdict)
         answer = compose(analysed, ranked, passages, sources, furniture, grounding, verdict, cfg.quote_margin,
-                         cfg.max_quotes, cfg.max_conflict_quotes, read_deeper if deeper_records else None)
+                         cfg.max_quotes, cfg.max_conflict_quotes, read_deeper if deeper_records else None,
+                         same_language=not (foreign or judged.cross))
         answer = with_language(answer, language, judged)
         lap("compose")
         timings["total"] = round(sum(timings.values()), 3)

