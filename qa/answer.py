@@ -13,8 +13,8 @@ from .disagreement import (ANTECEDENT_SENTENCES, by_date, conflict_message, each
                            with_antecedent)
 from .figures import MONTHS, YEAR, YEAR_REACH, figures_in, matches, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
-from .grounding import (Grounding, continues_speech, family_stems, mentions, names_another, new_names, says_verb,
-                        speaks, uncovered, word_stems)
+from .grounding import (Grounding, article_names_another, bare_surname, continues_speech, family_stems, mentions,
+                        names_another, new_names, says_verb, speaks, uncovered, word_stems)
 from .lexical import fold, stem, stems_of
 from .question import FRAME_WORDS, INSTITUTIONS, NUMBER_WORDS, PERSON_UNITS, Question
 from .scoring import CAUSE, SUBJECT_PRONOUN, ScoredSentence, has_location
@@ -221,10 +221,10 @@ def speaking_sentences(question: Question, ranked: list[ScoredSentence],
         return []
     found = []
     for sentence in ranked:
-        text = sentence.text
+        text, body = sentence.text, bodies[sentence.source_id]
         if continues_speech(text):
-            text = with_antecedent(bodies[sentence.source_id], sentence, ANY_SENTENCE)
-        if any(speaks(text, phrase) for phrase in question.speaker):
+            text = with_antecedent(body, sentence, ANY_SENTENCE)
+        if any(speaks(text, phrase) and not article_names_another(body, phrase) for phrase in question.speaker):
             found.append(sentence)
     return found
 
@@ -259,13 +259,18 @@ def prose_only(ranked: list[ScoredSentence], bodies: dict[str, str],
     return kept
 
 
-def without_namesakes(question: Question, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
+def without_namesakes(question: Question, ranked: list[ScoredSentence],
+                      bodies: dict[str, str]) -> list[ScoredSentence]:
     """The sentences that may be quoted for a question naming someone in full: not those that give the surname
-    only to someone else ("Hikmat Hasanov" under "Who is Elshan Hasanov?"), order kept."""
+    only to someone else ("Hikmat Hasanov" under "Who is Elshan Hasanov?"), nor those that give it bare in an
+    article that gives it only after other given names (its "Hasanov also confirmed …" is Elshan Hasanov, not
+    the Hikmet Hasanov asked about); order kept."""
     full = [phrase for phrase in question.names if len(phrase) > 1]
     if not full:
         return ranked
-    return [s for s in ranked if not any(names_another(s.text, phrase) for phrase in full)]
+    return [s for s in ranked if not any(
+        names_another(s.text, phrase)
+        or (bare_surname(s.text, phrase) and article_names_another(bodies[s.source_id], phrase)) for phrase in full)]
 
 
 def without_filler(question: Question, chosen: list[ScoredSentence], bodies: dict[str, str]) -> list[ScoredSentence]:

@@ -53,7 +53,7 @@ def judge(question: Question, language: str, ranked: list[ScoredSentence], found
     mixed = bool(language) and any(sources[p.source_id].meta.language not in ("", language) for p in found)
     grounding = ground(question, term_freqs, [prose for prose, _ in split], enabled=cfg.use_grounding and not cross,
                        furniture=[" ".join(pieces) for _, pieces in split if pieces], outlets=list(outlets),
-                       one_language=not mixed)
+                       one_language=not mixed, articles=[sources[p.source_id].body for p in found])
     verdict = decide(question, grounding, ranked, threshold(cfg, cross), cfg.reranker_threshold,
                      cfg.use_grounding and cfg.abstain_on_missing_focus)
     if cross and not multilingual:

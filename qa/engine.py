@@ -402,7 +402,8 @@ class Engine:
                               if sid in sources and sid not in furniture})
             return furniture
 
-        ranked = without_namesakes(analysed, prose_only(ranked, bodies, furniture_of(r.source_id for r in records)))
+        ranked = without_namesakes(analysed, prose_only(ranked, bodies, furniture_of(r.source_id for r in records)),
+                                   bodies)
         reranking = self.reranker is not None and bool(cfg.reranker)
         deeper: list[ScoredSentence] = []
 
@@ -413,7 +414,8 @@ class Engine:
                      and states_figure_kind(analysed, bodies[r.source_id][r.start:r.end])]
             scored = score_sentences(analysed, vector, tokens, below, bodies, {h.key: h.score for h in hits + deeper_hits},
                                      doc_freqs, weights, cfg.use_answer_type)
-            scored = without_namesakes(analysed, prose_only(scored, bodies, furniture_of(r.source_id for r in below)))
+            scored = without_namesakes(analysed, prose_only(scored, bodies, furniture_of(r.source_id for r in below)),
+                                       bodies)
             deeper[:] = rerank_sentences(query, scored, self.reranker, cfg.reranker_k) if reranking and scored else scored
             return deeper
 

@@ -82,7 +82,7 @@ def family_stems(stemmed: str) -> tuple[str, ...]:
 
 def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: list[str],
            enabled: bool = True, furniture: list[str] = (), outlets: list[str] = (),
-           one_language: bool = True) -> Grounding:
+           one_language: bool = True, articles: list[str] = ()) -> Grounding:
     """Check every term of `question` against the whole index (`doc_freqs` of `grounding_keys`) and, for
     word variants and name phrases the index cannot show, against `texts` (the best retrieved passages, where
     a name the sources use would be found). `furniture`: the page furniture of those passages (other
@@ -90,7 +90,9 @@ def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: lis
     said by the sources ("Stepanakert" in a "Top stories" teaser). `outlets`: the sources' outlets, which a
     question may name ("… according to Geghard?") though no article text does. `one_language`: every passage
     is in the question's language; when one is not, a word asked about may stand with the question's names
-    there, translated, so neither `focus_apart` nor `event_apart` is concluded.
+    there, translated, so neither `focus_apart` nor `event_apart` is concluded. `articles`: the whole text of
+    each passage's article, when known: an article that gives a surname only after other given names reports
+    no words of the one asked about ("Hasanov also confirmed" is Elshan Hasanov's, not Hikmet Hasanov's).
 
     grounded_share = sum(idf(t), t found) / sum(idf(t), t in question).
     """
@@ -137,7 +139,8 @@ def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: lis
     # an acronym ("PACE") may be written out in a passage not found ("the Parliamentary Assembly … stated")
     acronym = any(w.isupper() and len(w) > 1 for phrase in question.speaker for w in phrase)
     silent = bool(one_language and question.speaker and not missing_names and not acronym
-                  and not any(speaks(text, phrase) for text in texts for phrase in question.speaker))
+                  and not any(speaks(text, phrase) for i, text in enumerate(texts) for phrase in question.speaker
+                              if not (articles and article_names_another(articles[i], phrase))))
     return Grounding(missing_names, missing_figures, missing_words, grounded / total if total > 0 else 1.0,
                      missing_focus, apart, event_apart, silent)
 
@@ -196,8 +199,8 @@ def speaks(text: str, phrase: tuple[str, ...]) -> bool:
     spans = word_spans(text)
     head, others = fold(phrase[-1]), [fold(w) for w in phrase[:-1]]
     at = [i for i, (word, _, end) in enumerate(spans) if word[:1].isupper() and fold(word) not in TITLES
-          and (_same_name(head, fold(word))  # the surname ("Hasanov said"), or a given name alone ("Vusal said")
-               or (any(_same_name(name, fold(word)) for name in others)
+          and ((_same_name(head, fold(word)) and not _after_other_given(text, spans, i, others))  # "Hasanov said"
+               or (any(_same_name(name, fold(word)) for name in others)  # a given name alone ("Vusal said")
                    and not (i + 1 < len(spans) and spans[i + 1][0][:1].isupper()
                             and not text[end:spans[i + 1][1]].strip())))]
     if any(_said_before(spans, i) or _said_after(text, spans, i) for i in at):
@@ -213,6 +216,17 @@ def speaks(text: str, phrase: tuple[str, ...]) -> bool:
         if k > 0 and named[k - 1] and not any(_is_saying(w) for w in folded_words(sentences[k - 1])):
             return True  # a quotation after a sentence naming them that reports no one's words
     return False
+
+
+def _after_other_given(text: str, spans: list[tuple[str, int, int]], i: int, given: list[str]) -> bool:
+    """Is the surname at `i` right after another given name than `given` ("Zakir Hasanov" for Hikmet Hasanov)?"""
+    if not i or not given:
+        return False
+    before, _, end = spans[i - 1]
+    folded = fold(before)
+    if not before[:1].isupper() or text[end:spans[i][1]].strip() or folded in TITLES or folded in STOPWORDS:
+        return False
+    return not any(_same_name(g, folded) or g[:SAME_START] == folded[:SAME_START] for g in given)
 
 
 def continues_speech(sentence: str) -> bool:
@@ -346,6 +360,27 @@ def names_another(text: str, phrase: tuple[str, ...]) -> bool:
             return False
         other = True
     return other
+
+
+def article_names_another(body: str, phrase: tuple[str, ...]) -> bool:
+    """Does the article give the surname of the name `phrase` only after other given names ("Elshan Hasanov"
+    for "Hikmet Hasanov")? Then its bare "Hasanov" is that other person. False when it names them, or gives the
+    surname after no given name at all."""
+    surname = fold(phrase[-1])
+    if len(phrase) < 2 or len(surname) < MIN_SURNAME or not phrase[-1].isalpha() or phrase[-1].isupper():
+        return False
+    given = [fold(w) for w in phrase[:-1]]
+    others = [before for word, before in _word_pairs(body).get(surname[:1], ())
+              if before and _same_name(surname, word)]
+    return bool(others) and not any(_same_name(g, b) or g[:SAME_START] == b[:SAME_START]
+                                    for g in given for b in others)
+
+
+def bare_surname(text: str, phrase: tuple[str, ...]) -> bool:
+    """Does `text` give the surname of `phrase` with no given name right before it ("Hasanov also confirmed")?"""
+    surname = fold(phrase[-1])
+    return len(phrase) > 1 and any(_same_name(surname, word) and not before
+                                   for word, before in _word_pairs(text).get(surname[:1], ()))
 
 
 @lru_cache(maxsize=16_384)

@@ -225,6 +225,7 @@ def test_the_words_a_passage_reports_of_someone(text, phrase):
     # a quotation after a sentence whose verb reports someone else's words
     ("Zakir Hasanov reported to Ilham Aliyev that they were liberated. “The events were related to it.”",
      ("Ilham", "Aliyev")),
+    ("Defense Minister Zakir Hasanov reported to Ilham Aliyev.", ("Hikmet", "Hasanov")),  # another given name
 ])
 def test_a_name_beside_words_that_are_not_theirs_does_not_speak(text, phrase):
     assert not speaks(text, phrase)
@@ -286,6 +287,17 @@ def test_an_event_never_said_with_its_subject_is_apart():
     jailed = analyze("When was Mirhafiz Jafarzadeh jailed?")
     assert not ground(jailed, (3, {k: 1 for k in grounding_keys(jailed)}),
                       ["The court sentenced Mirhafiz Jafarzadeh to 16 years."]).event_apart  # the event's family
+
+
+def test_a_bare_surname_in_an_article_that_names_only_someone_else_is_theirs():
+    from qa.grounding import article_names_another, bare_surname
+
+    article = "According to Elshan Hasanov, the list grew. Hasanov also confirmed the inclusion of Jafarzadeh."
+    assert bare_surname("Hasanov also confirmed the inclusion of Jafarzadeh.", ("Hikmet", "Hasanov"))
+    assert article_names_another(article, ("Hikmet", "Hasanov"))
+    assert not article_names_another(article, ("Elshan", "Hasanov"))
+    assert not article_names_another(article + " Hikmat Hasanov was there.", ("Hikmet", "Hasanov"))  # one name
+    assert not article_names_another("Hasanov said so.", ("Hikmet", "Hasanov"))  # no given name at all
 
 
 def test_a_surname_after_another_given_name_is_someone_else():

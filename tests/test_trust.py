@@ -172,6 +172,14 @@ def test_a_follow_up_count_is_answered_with_its_own_event(seed_engine):
     assert not answer.abstained and any("acquitted" in q.quote for q in answer.answer), answer.message
 
 
+def test_the_words_of_a_namesake_are_not_the_words_asked_for(seed_engine):
+    # 004 names only Elshan Hasanov: its "Hasanov also confirmed …" and the quotation after it are his
+    answer = seed_engine.ask("What did he say?", previous="Who is Hikmet Hasanov?")
+    assert answer.abstained and answer.reason == "never_said" and "Hikmet Hasanov" in answer.message
+    elshan = seed_engine.ask("What did Elshan Hasanov say about the Terter case prisoners?")
+    assert not elshan.abstained and all(q.source_id == "004_4535bae51ce033c4" for q in elshan.answer)
+
+
 def test_a_follow_up_about_he_or_she_asks_about_whom_the_question_before_named(seed_engine):
     born = seed_engine.ask("When was she born?", previous="Who is Leyla Yunus?")
     assert born.abstained and born.reason == "never_together" and "Leyla Yunus" in born.message
