@@ -8,13 +8,13 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from .abstention import Verdict, abstain_message
-from .disagreement import (ANTECEDENT_SENTENCES, by_date, conflict_message, each_source_first, figure_rows,
+from .disagreement import (ANTECEDENT_SENTENCES, according_to, by_date, conflict_message, each_source_first, figure_rows,
                            find_conflict, one_group, one_subject, rows_of_other_sources, states_asked_kind,
                            with_antecedent)
 from .figures import MONTHS, YEAR, YEAR_REACH, figures_in, matches, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
 from .grounding import (Grounding, article_names_another, bare_surname, continues_speech, family_stems, mentions,
-                        names_another, new_names, says_verb, speaks, uncovered, word_stems)
+                        names_another, names_or_spells_out, new_names, says_verb, speaks, uncovered, word_stems)
 from .lexical import fold, stem, stems_of
 from .question import FRAME_WORDS, INSTITUTIONS, NUMBER_WORDS, PERSON_UNITS, Question
 from .scoring import CAUSE, SUBJECT_PRONOUN, ScoredSentence, has_location
@@ -335,11 +335,11 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
     answering = answering_sentences(question, ranked, bodies)
     if answering and chosen[0] not in answering:  # "where" / "why": the best sentence saying where or why, first
         chosen = [answering[0]] + [s for s in chosen if s != answering[0]][:max_quotes - 1]
-    rows = figure_rows(question, ranked, bodies) if question.asks_figure else []
+    rows = according_to(question, figure_rows(question, ranked, bodies)) if question.asks_figure else []
     values = find_conflict(one_subject(question, one_group(question, rows))) if rows else None
     if values is not None:
         if deeper is not None:
-            rows = rows + rows_of_other_sources(figure_rows(question, deeper(), bodies), rows)
+            rows = according_to(question, rows + rows_of_other_sources(figure_rows(question, deeper(), bodies), rows))
         rows = one_subject(question, one_group(question, rows))
         values = find_conflict(rows)
         rows = sorted(each_source_first(rows, max_conflict_quotes),
@@ -350,8 +350,10 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
         stating.sort(key=lambda s: -s.score)
         keys = {(s.source_id, s.start) for s in stating}
         # the other close sentences only where they state a figure of the asked kind too: a sentence that
-        # merely mentions the question's names would read as an answer it does not give
-        others = [s for s in chosen if (s.source_id, s.start) not in keys and states_figure_kind(question, s.text)]
+        # merely mentions the question's names would read as an answer it does not give ("according to X":
+        # and name X)
+        others = [s for s in chosen if (s.source_id, s.start) not in keys and states_figure_kind(question, s.text)
+                  and (not question.according or any(names_or_spells_out(s.text, p) for p in question.according))]
         chosen = (stating + others)[:max_quotes]
     elif question.kind in KIND_FIRST:  # no sentence states it for the asked event: one giving such a figure first
         giving = [s for s in chosen if states_asked_kind(question, [s], bodies)]  # with the question's names near

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from .attribution import attribution
 from .figures import (MONTHS, Asked, Figure, asked, context_year, disagree, figures_in, matches, of_asked_kind,
                       same_group)
-from .grounding import mentions
+from .grounding import mentions, names_or_spells_out
 from .lexical import phonetic_key, stem, stems_of, tokenize
 from .question import FAMILY_OF, Question
 from .scoring import ScoredSentence
@@ -43,7 +43,7 @@ def figure_rows(question: Question, ranked: list[ScoredSentence], bodies: dict[s
     """Every candidate sentence that states a figure of the asked kind about the asked event, with the
     question's names near it (so a death toll of another event is not counted), one row per sentence."""
     wanted = asked(question)
-    names = question.names
+    names = tuple(phrase for phrase in question.names if phrase not in question.according)  # whose version: not near
     rows, seen = [], set()
     for sentence in ranked:
         key = (sentence.source_id, sentence.start)
@@ -61,6 +61,18 @@ def figure_rows(question: Question, ranked: list[ScoredSentence], bodies: dict[s
         part = _clause_sentence(sentence, found[0])
         who = attribution(part.text, before=found[0].start - part.start)
         rows.append(FigureRow(part, tuple(f for f in found if part.start <= f.start < part.end), who))
+    return rows
+
+
+def according_to(question: Question, rows: list[FigureRow]) -> list[FigureRow]:
+    """For "… according to X?", the rows whose attribution names X, else those whose sentence does (PACE
+    written out included); all of them when none does."""
+    if not question.according:
+        return rows
+    for text_of in (lambda row: row.attribution, lambda row: row.sentence.text):
+        kept = [row for row in rows if any(names_or_spells_out(text_of(row), phrase) for phrase in question.according)]
+        if kept:
+            return kept
     return rows
 
 

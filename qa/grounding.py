@@ -343,6 +343,18 @@ def mentions(text: str, phrase: tuple[str, ...]) -> bool:
     return any(fold(name) in words or any(_same_name(fold(name), word) for word in names) for name in phrase)
 
 
+def names_or_spells_out(text: str, phrase: tuple[str, ...]) -> bool:
+    """`mentions`, or an acronym of the phrase written out in `text` ("PACE": "the Parliamentary Assembly of
+    the Council of Europe", its capitalised words' initials, with of / the / for / and / on / in between)."""
+    if mentions(text, phrase):
+        return True
+    for acronym in (w for w in phrase if len(w) > 1 and w.isupper() and w.isalpha()):
+        between = r"(?:\s+(?:of|the|for|and|on|in))*\s+"
+        if re.search(r"\b" + between.join(rf"{letter}[\w’'-]*" for letter in acronym) + r"\b", text):
+            return True
+    return False
+
+
 def names_another(text: str, phrase: tuple[str, ...]) -> bool:
     """Does `text` give the surname of the name `phrase` only to someone else, right after another given name
     ("Hikmat Hasanov" for "Elshan Hasanov"; "Hikmet"/"Hikmat", sharing their start, are one name)? A bare

@@ -45,6 +45,8 @@ NAMED_SPEECH = re.compile(_SPEECH.format(subject=_NAME_SUBJECT))
 FOLLOW_UP_SPEECH = re.compile(_SPEECH.format(subject=_PRONOUN_SUBJECT))
 # "What (charges) did … face?": do-support, the subject and its verb after it
 DO_SUPPORT = re.compile(r"^(?i:what|which)(?:\s+[a-z]+)?\s+(?i:did|does|do)\s+(?P<rest>.+)$")
+# "How many died according to PACE?": whose version is asked for
+ACCORDING_TO = re.compile(r"\baccording\s+to\s+(?:the\s+)?(?P<who>[^,?;!]+?)\s*(?=[,?;!]|\.?$)", re.I)
 SHARE = re.compile(r"^(?:what|which)\s+(?:(?:is|was)\s+the\s+)?(?:percentage|percent|proportion|share)\b", re.I)
 # Verbs too general to be what is asked ("When did X go …", "Where is X located?"): the rest of the question is
 AMBIENT_VERBS = frozenset("""be been being go goes going went gone come comes came coming have has had having do
@@ -218,6 +220,14 @@ class Question:
             if low in verb_lemmas(low):
                 return "" if low in LIGHT_VERBS or low in AMBIENT_VERBS else low
         return ""
+
+    @cached_property
+    def according(self) -> tuple[tuple[str, ...], ...]:
+        """The names whose version "… according to X?" asks for (in a follow-up, "And according to PACE?", its
+        own text is read, not the question before it)."""
+        said = " ".join(m.group("who") for m in ACCORDING_TO.finditer(self.text))
+        words = set(re.findall(r"[^\W\d_][\w’'.-]*", said))
+        return tuple(phrase for phrase in self.names if words & set(phrase))
 
     @cached_property
     def speaker(self) -> tuple[tuple[str, ...], ...]:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from .question import ACCORDING_TO
 from .types import Source
 
 
 class SelectionError(ValueError):
     """A source id or outlet that names nothing in the collection; the message is one line for the user."""
-
-
-ACCORDING_TO = re.compile(r"\baccording\s+to\s+(?:the\s+)?(?P<who>[^,?;!]+?)\s*(?=[,?;!]|\.?$)", re.I)
 
 
 def choose_sources(sources: Mapping[str, Source], ids: Iterable[str] = (),

@@ -289,6 +289,17 @@ def test_an_event_never_said_with_its_subject_is_apart():
                       ["The court sentenced Mirhafiz Jafarzadeh to 16 years."]).event_apart  # the event's family
 
 
+def test_whose_version_a_question_asks_for_and_an_acronym_written_out():
+    from qa.grounding import names_or_spells_out
+
+    assert analyze("How many died according to PACE?").according == (("PACE",),)
+    assert analyze("According to Elshan Hasanov, how many names were added?").according == (("Elshan", "Hasanov"),)
+    assert analyze("How many died in the Tartar case?").according == ()
+    assert names_or_spells_out("the Parliamentary Assembly of the Council of Europe stated", ("PACE",))
+    assert names_or_spells_out("on the PACE website", ("PACE",))
+    assert not names_or_spells_out("the Prosecutor General's Office stated", ("PACE",))
+
+
 def test_a_bare_surname_in_an_article_that_names_only_someone_else_is_theirs():
     from qa.grounding import article_names_another, bare_surname
 

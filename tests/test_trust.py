@@ -172,6 +172,18 @@ def test_a_follow_up_count_is_answered_with_its_own_event(seed_engine):
     assert not answer.abstained and any("acquitted" in q.quote for q in answer.answer), answer.message
 
 
+@pytest.mark.parametrize("question, previous", [
+    ("How many people died under torture according to PACE?", None),
+    ("And according to PACE?", "How many servicemen died as a result of torture?"),  # its own words say whose
+])
+def test_a_figure_according_to_someone_is_their_version(seed_engine, question, previous):
+    answer = seed_engine.ask(question, previous=previous)
+    assert not answer.abstained and answer.conflict is None
+    # "the Parliamentary Assembly of the Council of Europe stated": PACE written out, not Geghard's 13 or Turan's 9
+    assert "Parliamentary Assembly of the Council of Europe stated" in answer.answer[0].quote
+    assert not any(q.source_id in ("000_219d92d582d0d3aa", "001_471d33dee7243037") for q in answer.answer)
+
+
 def test_the_words_of_a_namesake_are_not_the_words_asked_for(seed_engine):
     # 004 names only Elshan Hasanov: its "Hasanov also confirmed …" and the quotation after it are his
     answer = seed_engine.ask("What did he say?", previous="Who is Hikmet Hasanov?")
