@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from .lexical import OTHER_STOPWORDS, adjective_before_plural, STOPWORDS, fold, is_participle, stem, verb_forms, verb_lemmas, word_spans, word_stem
+from .lexical import (OTHER_STOPWORDS, STOPWORDS, adjective_before_plural, fold, is_participle, stem, verb_forms,
+                      verb_lemmas, word_spans, word_stem)
+from .selection import ACCORDING_TO
 
 # Words that open a question or a clause but say nothing about its subject.
 QUESTION_WORDS = frozenset("""what when where which who whom whose why how is are was were did does do had has have
@@ -45,8 +47,6 @@ NAMED_SPEECH = re.compile(_SPEECH.format(subject=_NAME_SUBJECT))
 FOLLOW_UP_SPEECH = re.compile(_SPEECH.format(subject=_PRONOUN_SUBJECT))
 # "What (charges) did … face?": do-support, the subject and its verb after it
 DO_SUPPORT = re.compile(r"^(?i:what|which)(?:\s+[a-z]+)?\s+(?i:did|does|do)\s+(?P<rest>.+)$")
-# "How many died according to PACE?": whose version is asked for
-ACCORDING_TO = re.compile(r"\baccording\s+to\s+(?:the\s+)?(?P<who>[^,?;!]+?)\s*(?=[,?;!]|\.?$)", re.I)
 SHARE = re.compile(r"^(?:what|which)\s+(?:(?:is|was)\s+the\s+)?(?:percentage|percent|proportion|share)\b", re.I)
 # Verbs too general to be what is asked ("When did X go …", "Where is X located?"): the rest of the question is
 AMBIENT_VERBS = frozenset("""be been being go goes going went gone come comes came coming have has had having do
