@@ -357,7 +357,9 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
         chosen = (stating + others)[:max_quotes]
     elif question.kind in KIND_FIRST:  # no sentence states it for the asked event: one giving such a figure first
         giving = [s for s in chosen if states_asked_kind(question, [s], bodies)]  # with the question's names near
-        chosen = giving + [s for s in chosen if s not in giving]
+        # a term is written as a term: beside one, a sentence giving none answers nothing (counts are written in
+        # more ways than qa/figures.py reads: those stay, after)
+        chosen = giving or chosen if question.kind == "duration" else giving + [s for s in chosen if s not in giving]
     numbers: dict[str, int] = {}
     quotes = []
     for sentence in chosen:

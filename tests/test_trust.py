@@ -279,6 +279,9 @@ def test_a_term_no_sentence_ties_to_the_asked_event_is_quoted_first_when_given_n
     # "get" names no event: the sentence with his 16 years had come third, below two that give no term
     answer = seed_engine.ask("How many years in prison did Mirhafiz Jafarzadeh get?")
     assert not answer.abstained and "sentenced him to 16 years in prison" in answer.answer[0].quote
+    # beside a sentence giving the term, one giving none is no answer ("They even received medals …")
+    mashyev = seed_engine.ask("What sentence did Senan Mashyev receive in 2021?")
+    assert [q.quote[:38] for q in mashyev.answer] == ["The new verdicts were issued on June 4"]
 
 
 def test_a_quote_after_the_first_says_a_word_of_the_question_beyond_its_frame(seed_engine):
