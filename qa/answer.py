@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from .abstention import Verdict, abstain_message
-from .disagreement import (ANTECEDENT_SENTENCES, according_to, by_date, conflict_message, each_source_first, figure_rows,
-                           find_conflict, one_group, one_subject, rows_of_other_sources, states_asked_kind,
-                           with_antecedent)
+from .disagreement import (ANTECEDENT_SENTENCES, according_to, by_date, conflict_message, each_source_first,
+                           figure_rows, find_conflict, one_group, one_subject, rows_of_other_sources,
+                           states_asked_kind, with_antecedent)
 from .figures import MONTHS, YEAR, YEAR_REACH, figures_in, matches, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
 from .grounding import (Grounding, article_names_another, bare_surname, continues_speech, family_stems, mentions,
@@ -25,11 +25,11 @@ from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Sour
 # abstention uses. Ages and durations ("how long"): counts and dates are written in more ways than
 # qa/figures.py reads ("the 10th and 11th centuries", "168,637 Victorians"); checking them turned away 15 more
 # of SQuAD's 705 answerable questions (durations: none, and one more unanswerable one caught).
+FIGURE_CHECKED = {"age": "age", "duration": "duration"}
 # Anything a count may be written with: a digit, a number word, "dozens", "hundreds", "thousands"
 COUNT_LIKE = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r"|dozens?|hundreds|thousands|millions)\b", re.I)
 ANY_SENTENCE = re.compile("")  # with_antecedent then always reads the sentence before
-CAUSE_CONTEXT = 2  # sentences read back for whom a cause is given ("… Barkhudarov's dismissal. … the reason for …")
-FIGURE_CHECKED = {"age": "age", "duration": "duration"}
+CAUSE_CONTEXT = 2  # sentences read back for whom a cause is given ("… Barkhudarov's dismissal. The reason for …")
 
 
 # Figures whose quotes come first when no sentence states one for the asked event: a duration or a count the
@@ -309,6 +309,25 @@ def select_quotes(ranked: list[ScoredSentence], margin: float, max_quotes: int) 
     return chosen
 
 
+def choose_quotes(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str], margin: float,
+                  max_quotes: int, same_language: bool = True) -> list[ScoredSentence]:
+    """The quotes of an answer before any figure is read: the best sentences (`select_quotes`) of X's words for
+    "What did X say?", of those stating no other year for a figure asked for one; the ones after the first
+    saying a word of the question beyond its frame (in the question's language); and first, the best sentence
+    giving a name the question asks for, or saying where, why or what someone did."""
+    speaking = speaking_sentences(question, ranked, bodies)
+    chosen = select_quotes(speaking or of_the_year(question, ranked, bodies), margin, max_quotes)
+    if same_language:  # a quote in another language says the question's words translated, if at all
+        chosen = without_filler(question, chosen, bodies)
+    naming = naming_sentences(question, ranked, bodies)
+    if naming and not any(gives_name(question, s, bodies) for s in chosen):  # the best sentence giving one first
+        chosen = [naming[0]] + chosen[:max_quotes - 1]
+    answering = answering_sentences(question, ranked, bodies)
+    if answering and chosen[0] not in answering:  # "where" / "why" / "what did X do": the best such sentence first
+        chosen = [answering[0]] + [s for s in chosen if s != answering[0]][:max_quotes - 1]
+    return chosen
+
+
 def compose(question: Question, ranked: list[ScoredSentence], passages: list[Passage],
             sources: dict[str, Source], furniture: dict[str, list[Furniture]], grounding: Grounding, verdict: Verdict,
             margin: float, max_quotes: int, max_conflict_quotes: int,
@@ -325,16 +344,7 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
             terms = uncovered(question, [s.text for s in ranked[:1]])
         return Answer(question=question.text, abstained=True, answer=[], citations=[], passages=passages,
                       message=abstain_message(verdict), reason=verdict.reason, uncovered_terms=list(terms))
-    speaking = speaking_sentences(question, ranked, bodies)
-    chosen = select_quotes(speaking or of_the_year(question, ranked, bodies), margin, max_quotes)  # "What did X say?": X's words
-    if same_language:  # a quote in another language says the question's words translated, if at all
-        chosen = without_filler(question, chosen, bodies)
-    naming = naming_sentences(question, ranked, bodies)
-    if naming and not any(gives_name(question, s, bodies) for s in chosen):  # the best sentence giving one first
-        chosen = [naming[0]] + chosen[:max_quotes - 1]
-    answering = answering_sentences(question, ranked, bodies)
-    if answering and chosen[0] not in answering:  # "where" / "why": the best sentence saying where or why, first
-        chosen = [answering[0]] + [s for s in chosen if s != answering[0]][:max_quotes - 1]
+    chosen = choose_quotes(question, ranked, bodies, margin, max_quotes, same_language)
     rows = according_to(question, figure_rows(question, ranked, bodies)) if question.asks_figure else []
     values = find_conflict(one_subject(question, one_group(question, rows))) if rows else None
     if values is not None:

@@ -546,7 +546,8 @@ def _next_word(text: str, position: int) -> str:
 
 def _unit(text: str, position: int) -> str:
     """The noun a count counts: the first word after it that is not a modifier or an adjective ('200 Azerbaijani
-    servicemen' -> 'servicemen', 'five religious activists' -> 'activists'); '' when a verb or a preposition comes first ('11 died', '5 of whom')."""
+    servicemen' -> 'servicemen', 'five religious activists' -> 'activists'); '' when a verb or a preposition
+    comes first ('11 died', '5 of whom')."""
     words = word_spans(text[position:position + 60])[:4]
     if words and words[0][0].lower() == "of" and re.match(r"\s*of\s+(?!wh)", text[position:]):
         words = words[1:]  # "hundreds of soldiers"; not "5 of whom"

@@ -13,7 +13,7 @@ from .selection import ACCORDING_TO
 # Words that open a question or a clause but say nothing about its subject.
 QUESTION_WORDS = frozenset("""what when where which who whom whose why how is are was were did does do had has have
 can could will would should may might shall tell name list give according since until besides apart""".split())
-IMPERATIVES = frozenset("tell name list give".split())  # open a request ("List the …"); later, content ("on the list")
+IMPERATIVES = frozenset("tell name list give".split())  # open a request ("List the …"); later content ("the list")
 AUXILIARIES = frozenset("is are was were did does do had has have can could will would should may might shall".split())
 # Words of a question that only frame it ("what is the number of …"): never a reason to abstain.
 FRAME_WORDS = frozenset("""name names number numbers year years date dates month day time happen happened say said

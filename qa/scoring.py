@@ -23,8 +23,8 @@ LOCATION = re.compile(r"\b(?:in front of|in|at|near|outside|inside|into|to|from|
                       rf"|(?:[a-z]+\s+)?(?:{'|'.join(PLACE_NOUNS)})\b)(?![’']s)")
 # What gives a cause or a motive: "the reason for the dismissal … is", "because", "in order to", "to justify"
 CAUSE = re.compile(r"\b(?:because|reasons?|due to|owing to|as a result|so that|in order to|motives?|caused|led to|"
-                   r"hence|therefore|thus|to justify|in retaliation|on (?:the )?charges? of|accused of|for (?:his|her|their) "
-                   r"(?:involvement|participation|role))\b", re.I)
+                   r"hence|therefore|thus|to justify|in retaliation|on (?:the )?charges? of|accused of|"
+                   r"for (?:his|her|their) (?:involvement|participation|role))\b", re.I)
 # A sentence with one of these as its subject speaks of whom the sentence before it names
 SUBJECT_PRONOUN = re.compile(r"\b(?:he|she|they)\b", re.I)
 
