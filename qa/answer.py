@@ -13,8 +13,9 @@ from .disagreement import (ANTECEDENT_SENTENCES, according_to, by_date, conflict
                            states_asked_kind, with_antecedent)
 from .figures import MONTHS, YEAR, YEAR_REACH, figures_in, matches, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
-from .grounding import (Grounding, article_names_another, bare_surname, continues_speech, family_stems, mentions,
-                        names_another, names_or_spells_out, new_names, says_verb, speaks, uncovered, word_stems)
+from .grounding import (Grounding, article_names_another, bare_surname, continues_speech, event_said, family_stems,
+                        mentions, names_another, names_or_spells_out, new_names, says_verb, speaks, uncovered,
+                        word_stems)
 from .lexical import fold, stem, stems_of
 from .question import FRAME_WORDS, INSTITUTIONS, NUMBER_WORDS, PERSON_UNITS, Question
 from .scoring import CAUSE, SUBJECT_PRONOUN, ScoredSentence, has_location
@@ -75,6 +76,31 @@ def _without_dates(text: str) -> str:
 def missing_figure_message(word: str) -> str:
     """The note above quotes that state no figure of the kind asked for."""
     return f"No quote gives the {word} asked for: these are the closest passages in the sources."
+
+
+def unsaid_event(question: Question, chosen: list[ScoredSentence], bodies: dict[str, str]) -> list[str]:
+    """For "Was Mais Barkhudarov arrested?": the verb and the names when no quote says it of them (any form or a
+    word of its event family; a "he" read back), else []. The quotes may still answer: a no is often said
+    in other words ("no criminal charge against Hasanov" for "Was Hikmet Hasanov convicted?")."""
+    event = question.yes_no_event
+    if event is None or not chosen:
+        return []
+    if any(event_said(event, [_read_back(s, bodies)]) for s in chosen):
+        return []
+    return [event.verb] + [" ".join(phrase) for phrase in event.names]
+
+
+def unsaid_message(unsaid: list[str]) -> str:
+    """The note above quotes that never say the event a yes-or-no question asks about."""
+    verb, *names = unsaid
+    return f"No quote says “{verb}” about {', '.join(names)}: these are the closest passages in the sources."
+
+
+def answer_note(answer: Answer) -> str:
+    """The note shown above an answer's quotes when they do not give what was asked (a figure, an event)."""
+    if answer.missing_figure:
+        return missing_figure_message(answer.missing_figure)
+    return unsaid_message(answer.unsaid) if answer.unsaid else ""
 
 
 def without_figure(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> Verdict | None:
@@ -188,6 +214,9 @@ def answering_sentences(question: Question, ranked: list[ScoredSentence],
         gives, before, back = CAUSE.search, ANY_SENTENCE, CAUSE_CONTEXT
     elif question.kind == "place" and question.focus_kind != "category":
         gives, before, back = (lambda text: has_location(text, question)), SUBJECT_PRONOUN, ANTECEDENT_SENTENCES
+    elif question.yes_no_event:  # "Was Mirhafiz Jafarzadeh arrested?": a sentence saying it of them
+        event = question.yes_no_event
+        return [s for s in ranked if event_said(event, [_read_back(s, bodies)])]
     elif question.action:  # "What did the protesters demand?": a sentence that says the verb
         return (_about_names(question, [s for s in ranked if says_verb(question.action, s.text)], bodies)
                 or _about_names(question, [s for s in ranked if _says_focus(question, s.text)], bodies))
@@ -195,6 +224,11 @@ def answering_sentences(question: Question, ranked: list[ScoredSentence],
         return []
     found = [s for s in ranked if all(p in stems_of(s.text) for p in question.predicates) and gives(s.text)]
     return _about_names(question, found, bodies, before, back)
+
+
+def _read_back(sentence: ScoredSentence, bodies: dict[str, str]) -> str:
+    """The sentence after those its "he" / "she" / "they" reads back to (up to four)."""
+    return with_antecedent(bodies[sentence.source_id], sentence, SUBJECT_PRONOUN, back=ANTECEDENT_SENTENCES)
 
 
 def _about_names(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str],
@@ -396,7 +430,8 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
     return Answer(question=question.text, abstained=False, answer=quotes, citations=citations, passages=passages,
                   conflict=conflict, message=conflict.message if conflict else "",
                   uncovered_terms=list(uncovered(question, texts)),
-                  missing_figure="" if conflict else missing_figure(question, texts))
+                  missing_figure="" if conflict else missing_figure(question, texts),
+                  unsaid=unsaid_event(question, chosen, bodies) if same_language else [])
 
 
 def citation(n: int, source: Source) -> Citation:

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import export
-from .answer import missing_figure_message
+from .answer import answer_note
 from .engine import Engine, QuestionError
 from .files import RefusedFile, atomic_write_bytes, read_checked
 from .index.migrate import migrate_from_faiss
@@ -344,8 +344,8 @@ def format_answer(answer: Answer) -> str:
             lines.append(f"  [{row.citation}{page}] {row.outlet or row.source_id} ({row.date or 'no date'}): "
                          f"{', '.join(row.figures)}{said}")
         lines.append("")
-    if answer.missing_figure:
-        lines.append(f"({missing_figure_message(answer.missing_figure)})")
+    if answer_note(answer):
+        lines.append(f"({answer_note(answer)})")
     for quote in answer.answer:
         text = quote.quote if quote.whole else f"…{quote.quote}…"
         page = f", p. {quote.page}" if quote.page else ""

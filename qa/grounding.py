@@ -24,6 +24,7 @@ MAX_ENDING = 3  # … and differ in at most this many letters at the end of the 
 DECISIVE_NUMBER = 100  # a number this large (or a year) that no source states cannot be what they are about
 MIN_SURNAME = 3  # a shorter last word of a name is no surname ("Li"), and its other bearers are not told apart
 SAME_START = 3  # two given names that start alike are spellings of one ("Hikmet", "Hikmat")
+AGENT_ENDINGS = ("or", "ors")  # "prosecutor": who does it, not that it was done
 APPOSITION_WORDS = 12  # words an apposition between commas may have ("Tural Qojaev, one of the victims, said")
 # a rough sentence: up to a full stop and a closing quotation mark (for "he said" and a quotation after a name)
 ROUGH_SENTENCE = re.compile(r"[^.!?…․]+(?:[.!?…․]+[”\"’»]?|$)")
@@ -135,7 +136,7 @@ def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: lis
     apart = bool(one_language and question.focus_kind in FOCUS_WITH_NAMES and question.names and not missing_focus
                  and not missing_names and not _together(question, texts))
     event = question.event
-    event_apart = bool(one_language and event and not missing_names and not _event_said(event, texts))
+    event_apart = bool(one_language and event and not missing_names and not event_said(event, texts))
     # an acronym ("PACE") may be written out in a passage not found ("the Parliamentary Assembly … stated")
     acronym = any(w.isupper() and len(w) > 1 for phrase in question.speaker for w in phrase)
     silent = bool(one_language and question.speaker and not missing_names and not acronym
@@ -176,17 +177,20 @@ def _together(question: Question, texts: list[str]) -> bool:
     return False
 
 
-def _event_said(event: Event, texts: list[str]) -> bool:
+def event_said(event: Event, texts: list[str]) -> bool:
     """Some passage names the event's subject and says its verb (`says_verb`)."""
     return any(all(mentions(text, phrase) for phrase in event.names) and says_verb(event.verb, text) for text in texts)
 
 
 def says_verb(verb: str, text: str) -> bool:
     """Does `text` say the verb: in any form ("bore", "born"), as a word of its event family ("freed" for
-    "released") or as a word sharing its start ("appointment", "demanding")?"""
+    "released") or as a word sharing its start ("appointment", "demanding"), not the one who does it
+    ("prosecutor" does not say "prosecuted")?"""
     verb = fold(verb)
     stems = {stem(fold(form)) for form in verb_forms(verb) | {verb}} | set(family_stems(stem(verb)))
-    return bool(stems & word_stems(text)) or _Vocabulary([text]).has_variant(verb)
+    if stems & word_stems(text):
+        return True
+    return _Vocabulary([" ".join(w for w in folded_words(text) if not w.endswith(AGENT_ENDINGS))]).has_variant(verb)
 
 
 def speaks(text: str, phrase: tuple[str, ...]) -> bool:

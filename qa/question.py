@@ -38,6 +38,10 @@ NAMED_EVENT = re.compile(_EVENT.format(subject=_NAME_SUBJECT))
 SUBJECT_PRONOUNS = frozenset("he she they".split())
 _PRONOUN_SUBJECT = "(?i:" + "|".join(sorted(SUBJECT_PRONOUNS)) + ")"
 FOLLOW_UP_EVENT = re.compile(_EVENT.format(subject=_PRONOUN_SUBJECT))
+# "Was Mais Barkhudarov arrested?": the same, asked yes or no
+_YES_NO_EVENT = r"^(?P<aux>(?i:was|were|did|does|do|is|are|has|have|had))\s+(?P<subject>{subject})\s+(?P<rest>[a-z].*)$"
+NAMED_YES_NO = re.compile(_YES_NO_EVENT.format(subject=_NAME_SUBJECT))
+FOLLOW_UP_YES_NO = re.compile(_YES_NO_EVENT.format(subject=_PRONOUN_SUBJECT))
 # "What did Ilham Aliyev say about …", "How did PACE react?": asks what someone named said; the verbs of saying
 SPEECH_VERBS = frozenset("""say tell state claim write report announce comment respond react reply explain argue
 allege declare note add recount insist confirm acknowledge condemn criticize criticise suggest warn demand describe
@@ -183,14 +187,24 @@ class Question:
         """The verb a wh-question asks about its named subject ("born" in "When was Leyla Yunus born?"), when
         the subject is a name and the verb is one lemminflect knows in the form the auxiliary wants; None
         for a light or ambient verb ("take", "located") and for any other shape of question."""
+        return self._event(NAMED_EVENT, FOLLOW_UP_EVENT)
+
+    @cached_property
+    def yes_no_event(self) -> Event | None:
+        """The same for a question asked yes or no ("arrested" in "Was Mais Barkhudarov arrested?"): its
+        answer may be a no said in other words ("no criminal charge against Hasanov"), so it is never a reason
+        to abstain, only to say that no quote says it."""
+        return self._event(NAMED_YES_NO, FOLLOW_UP_YES_NO)
+
+    def _event(self, named: re.Pattern, follow_up: re.Pattern) -> Event | None:
         head = LEAD.sub("", self.text.strip(), count=1).strip()
-        match = NAMED_EVENT.match(head)
+        match = named.match(head)
         if not match and self.query != self.text:  # "When was she born?" after "Who is Leyla Yunus?"
-            match = FOLLOW_UP_EVENT.match(head)
+            match = follow_up.match(head)
         if not match:
             return None
         words = [w for w in re.findall(r"[^\W\d_][\w’'-]*", match.group("rest"))
-                 if w.lower() not in ADVERBS and not w.lower().endswith("ly")]
+                 if w.lower() not in ADVERBS and w.lower() not in ("been", "being") and not w.lower().endswith("ly")]
         if not words:
             return None
         verb = words[0].lower()

@@ -155,6 +155,9 @@ class Answer:
     # a figure question whose quotes state no figure of the asked kind: what they lack ("date", "number"); the
     # quotes are then the closest the sources come, not the figure (answer.missing_figure_message says so)
     missing_figure: str = ""
+    # a yes-or-no question about an event of someone named whose quotes never say it of them ("Was Mais Barkhudarov
+    # arrested?"): the verb, then the names (answer.unsaid_message says so)
+    unsaid: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -277,6 +277,27 @@ def test_no_event_is_checked_where_the_verb_may_be_paraphrased_or_is_no_verb(tex
     assert analyze(text).event is None
 
 
+@pytest.mark.parametrize("text, verb", [
+    ("Was Mais Barkhudarov arrested?", "arrested"),
+    ("Has Hikmet Hasanov been prosecuted?", "prosecuted"),  # past "been"
+    ("Did Mirhafiz Jafarzadeh move to Russia?", None),  # may be said in other words
+    ("When was Leyla Yunus born?", None),  # a wh-question: `event`
+])
+def test_the_event_a_yes_or_no_question_asks_about_its_named_subject(text, verb):
+    event = analyze(text).yes_no_event
+    assert (event.verb if event else None) == verb
+
+
+def test_a_verb_is_said_by_its_forms_and_family_not_by_whoever_does_it():
+    from qa.grounding import says_verb
+
+    assert says_verb("prosecuted", "He was never prosecuted.") and says_verb("released", "They were freed.")
+    assert says_verb("demand", "They were demanding the release.")
+    assert not says_verb("prosecuted", "Khanlar Valiyev (military prosecutor) should come here.")
+
+
+
+
 def test_an_event_never_said_with_its_subject_is_apart():
     born = analyze("When was Leyla Yunus born?")
     freqs = (3, {k: 1 for k in grounding_keys(born)})

@@ -170,6 +170,20 @@ def test_a_figure_according_to_someone_is_their_version(seed_engine, question, p
     assert not any(q.source_id in ("000_219d92d582d0d3aa", "001_471d33dee7243037") for q in answer.answer)
 
 
+def test_a_yes_or_no_question_says_when_no_quote_says_the_event_and_leads_with_one_that_does(seed_engine):
+    from qa.cli import format_answer
+
+    arrested = seed_engine.ask("Was Mais Barkhudarov arrested?")  # dismissed, never said to be arrested
+    assert not arrested.abstained and arrested.unsaid == ["arrested", "Mais Barkhudarov"]
+    assert format_answer(arrested).startswith("(No quote says “arrested” about Mais Barkhudarov:")
+    # said four "he" sentences below his name: that sentence first, and no note
+    jafarzadeh = seed_engine.ask("Was Mirhafiz Jafarzadeh arrested?")
+    assert "he was arrested" in jafarzadeh.answer[0].quote and jafarzadeh.unsaid == []
+    # "no criminal charge against Hasanov": a no said in other words stays quoted, under the note
+    convicted = seed_engine.ask("Was Hikmet Hasanov convicted?")
+    assert convicted.unsaid and any("no criminal charge" in q.quote for q in convicted.answer)
+
+
 def test_the_words_of_a_namesake_are_not_the_words_asked_for(seed_engine):
     # 004 names only Elshan Hasanov: its "Hasanov also confirmed …" and the quotation after it are his
     answer = seed_engine.ask("What did he say?", previous="Who is Hikmet Hasanov?")

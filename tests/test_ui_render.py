@@ -211,6 +211,12 @@ def test_quotes_without_the_figure_asked_for_come_under_a_note_saying_so():
     assert html.index("qa-missing-figure") < html.index("qa-text")  # read before the quotes
     plain = render.answer_html(Answer("When was he dismissed?", False, quotes, citations, []))
     assert "qa-missing-figure" not in plain
+    # an event no quote says of the one asked about: the same note, with the verb and the name escaped
+    unsaid = render.answer_html(Answer("Was <b>he</b> arrested?", False, quotes, citations, [],
+                                       unsaid=["arrested", "Mais <b>Barkhudarov</b>"]))
+    assert TextOfClass("qa-missing-figure", unsaid).found == [
+        "No quote says “arrested” about Mais <b>Barkhudarov</b>: these are the closest passages in the sources."]
+    assert "<b>Barkhudarov" not in unsaid
 
 
 @pytest.mark.parametrize("source_id", ["000_219d", "weird id/with/slashes", "ünïcode", "../../etc/passwd"])

@@ -7,7 +7,7 @@ from html import escape
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from ..abstention import ABSTAIN_MESSAGE
-from ..answer import missing_figure_message
+from ..answer import answer_note
 from ..language import name as language_name
 from ..types import Answer, Citation, Passage, Source, SourceMeta
 
@@ -151,8 +151,8 @@ def answer_html(answer: Answer, previews: Mapping[tuple[str, int, int], str] | N
             parts.append(_quote_html(row.quote, row.source_id, row.start, row.end, row.citation, citation, True, label,
                                      page=row.page, preview=previews.get((row.source_id, row.start, row.end), "")))
     else:
-        if answer.missing_figure:
-            parts.append(f'<p class="qa-missing-figure">{esc(missing_figure_message(answer.missing_figure))}</p>')
+        if answer_note(answer):  # the quotes do not give the figure or the event asked for
+            parts.append(f'<p class="qa-missing-figure">{esc(answer_note(answer))}</p>')
         parts.append('<div class="qa-quotes">')
         for item in answer.answer:
             parts.append(_quote_html(item.quote, item.source_id, item.start, item.end, item.citation,
