@@ -381,6 +381,9 @@ PART_OF_GROUP = re.compile(r"^how many of (?:the|these|those)\s+[^\W\d_][\w’'-
 # say without the word itself; never a focus that must be stated
 ASPECT_WORDS = frozenset("""role roles part involvement position stance attitude view views opinion reaction
 response""".split())
+# Events said in more than one word, as the word of their family the sources would use (figures.py reads the same)
+EVENT_IDIOMS = ((re.compile(r"\blos[est]\w*\s+(?:\w+\s+)?li(?:ves|fe)\b", re.I), "died"),
+                (re.compile(r"\b(?:sent|put)\s+(?:in|to|into)\s+(?:prison|jail)\b", re.I), "sentenced"))
 TALLY_WORDS = frozenset("toll tally count number total figure".split())  # "the death toll": a count of deaths
 MODIFIERS = frozenset("first last new total exact official main largest biggest average current most other".split())
 NP_END = frozenset("""of in for at on to from by with about that who which whose when where than as given taken written
@@ -442,6 +445,9 @@ def _focus(text: str, kind: str) -> tuple[str, str, str]:
             light = _light_phrase(head) if following and fold(following[0]) in LIGHT_VERBS else ""
             if light:  # "took part", "made a complaint": the verb and its noun are the focus
                 return light, unit, "verb"
+            idiom = next((word for pattern, word in EVENT_IDIOMS if pattern.search(head)), "")
+            if idiom:  # "how many people lost their lives": they died, in whatever words
+                return idiom, unit, "verb"
             return (following[0] if following and not following[0][:1].isupper() else ""), unit, "verb"
         return " ".join(adjectives[-1:] + [first]), unit, "count"  # the adjective is part of it, not of the event
     category = CATEGORY.match(head)

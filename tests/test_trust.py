@@ -318,6 +318,8 @@ def test_when_something_happened_is_answered_by_the_date_it_took_place(seed_engi
 @pytest.mark.parametrize("question, values", [
     ("What was the number of deaths in the Tartar case?", {"9", "13"}),  # a count of events, not of "deaths"
     ("How many victims of torture were there?", {"200", "400"}),  # "were there": what is counted is the event
+    # "people" only frames the question: the event is the idiom after it (it abstained: "No source mentions: lost")
+    ("How many people lost their lives?", {"9", "13"}),
 ])
 def test_a_disagreement_asked_in_other_words_is_found(seed_engine, question, values):
     answer = seed_engine.ask(question)
