@@ -9,8 +9,8 @@ from dataclasses import replace
 
 from .abstention import Verdict, abstain_message
 from .disagreement import (ANTECEDENT_SENTENCES, according_to, by_date, conflict_message, each_source_first,
-                           figure_rows, find_conflict, one_group, one_subject, rows_of_other_sources,
-                           states_asked_kind, with_antecedent)
+                           figure_rows, find_conflict, of_someone_unnamed, one_group, one_subject,
+                           rows_of_other_sources, states_asked_kind, with_antecedent)
 from .figures import MONTHS, YEAR, YEAR_REACH, figures_in, matches, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
 from .grounding import (Grounding, article_names_another, bare_surname, continues_speech, event_said, family_stems,
@@ -397,7 +397,8 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
         # merely mentions the question's names would read as an answer it does not give ("according to X":
         # and name X)
         others = [s for s in chosen if (s.source_id, s.start) not in keys and states_figure_kind(question, s.text)
-                  and (not question.according or any(names_or_spells_out(s.text, p) for p in question.according))]
+                  and (not question.according or any(names_or_spells_out(s.text, p) for p in question.according))
+                  and not of_someone_unnamed(question, s.text)]
         chosen = (stating + others)[:max_quotes]
     elif question.kind in KIND_FIRST:  # no sentence states it for the asked event: one giving such a figure first
         giving = [s for s in chosen if states_asked_kind(question, [s], bodies)]  # with the question's names near

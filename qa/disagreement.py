@@ -18,6 +18,7 @@ NAME_WINDOW = 1000  # characters around a figure's sentence where the question's
 UNDATED = "9999"  # sorts undated articles after dated ones
 # Dates and prison terms: many events of one family ("sentenced", "acknowledged") happen on different occasions
 OCCASION_KINDS = frozenset({"date", "duration"})
+INDIVIDUAL = re.compile(r"\b(?:he|she)\b", re.I)  # a sentence about one person
 MONTH_STEMS = frozenset(stem(m) for m in MONTHS)  # as the lexical tokens have them ("decemb")
 # words of such a question that say nothing about which occasion it asks for ("when did it become known",
 # "what prison terms did they receive")
@@ -54,6 +55,8 @@ def figure_rows(question: Question, ranked: list[ScoredSentence], bodies: dict[s
         found = [f for f in figures_in(sentence.text, 0, context_year(body, sentence.start, sentence.text))
                  if matches(question, f, wanted, sentence.text)]
         if not found or not _names_near(names, body, sentence) or not _states(sentence.text, question.figures):
+            continue
+        if of_someone_unnamed(question, sentence.text):
             continue
         found = [replace(f, start=f.start + sentence.start, end=f.end + sentence.start) for f in found]
         if question.kind in OCCASION_KINDS and not _same_occasion(question, wanted, body, sentence):
@@ -161,6 +164,14 @@ def _states(text: str, figures: tuple[str, ...]) -> bool:
     """Every number or year the question gives ("acquitted in 2018") is in the sentence."""
     found = {f.value.split("-")[0] for f in figures_in(text)} | {f.value for f in figures_in(text)}
     return all(f in found or f in text for f in figures)
+
+
+def of_someone_unnamed(question: Question, text: str) -> bool:
+    """Is `text` a date or a term of "he" or "she" while the question names no one and nothing to say which
+    occasion? Then it is someone else's ("When did the detentions begin?" is not answered by Mirhafiz
+    Jafarzadeh's arrest, "In November 2022, … he was arrested …")."""
+    return (question.kind in OCCASION_KINDS and not question.names and not asked(question).specific
+            and bool(INDIVIDUAL.search(text)))
 
 
 def one_subject(question: Question, rows: list[FigureRow]) -> list[FigureRow]:

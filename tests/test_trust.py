@@ -258,6 +258,8 @@ def test_a_disagreement_row_counts_what_was_asked_in_the_voice_that_says_it(seed
     "When did the protest take place?",
     # five Terter case prisoners on the political prisoners' list; 19 convicts "from the list of victims"
     "How many prisoners from the Terter case are on the list?",
+    # Mirhafiz Jafarzadeh's arrest ("In November 2022, … he was arrested …") is no date of the detentions
+    "When did the detentions begin?",
 ])
 def test_no_disagreement_is_claimed_where_the_sources_agree_or_give_one_answer(seed_engine, question):
     answer = seed_engine.ask(question)
