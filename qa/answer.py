@@ -40,9 +40,9 @@ KIND_FIRST = ("duration", "count")
 # What a figure question asks for, in the words of the note shown when no quote gives one
 FIGURE_WORDS = {"count": "number", "date": "date", "duration": "length of time", "age": "age", "identifier": "number"}
 # Anything a figure may be written with that qa/figures.py does not read as one ("began in 911", "the 1050s",
-# "in March", "the 10th century"); "may" and the abbreviations count too, which only keeps the note away
-FIGURE_LIKE = re.compile(r"\d|\b(?:" + "|".join(MONTHS) + r"|spring|summer|autumn|winter|centur(?:y|ies)|decades?)\b",
-                         re.I)
+# "in March", "the 10th century", "on Monday"); "may" and the abbreviations count too, which only keeps the note away
+FIGURE_LIKE = re.compile(r"\d|\b(?:" + "|".join(MONTHS) + r"|spring|summer|autumn|winter|centur(?:y|ies)|decades?|"
+                         r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today)\b", re.I)
 
 
 def missing_figure(question: Question, quotes: list[str]) -> str:

@@ -16,7 +16,9 @@ from qa.furniture import furniture_spans
 from qa.engine import SPELLINGS_FILE
 from qa.spelling import NameSpellings, SavedSpellings, current_spellings, load_spellings, save_spellings
 
-EXTRA_SOURCES = Path(__file__).parent / "data" / "extra_sources"  # three short articles written for these tests
+# three short articles on the case written for these tests (an appeal, a postponed hearing, an opinion piece);
+# not under a "data" folder, which .gitignore keeps out of the repository (they had never been committed there)
+EXTRA_SOURCES = Path(__file__).parent / "extra_sources"
 DEATHS = "How many servicemen died as a result of torture?"
 
 
@@ -476,7 +478,9 @@ def test_abstentions_hold_after_sources_are_added(make_engine, tmp_path):
     answerable = [q["question"] for q in rows if q["answerable"] and q["type"] == "factoid"]
     before = {q: engine.ask(q).abstained for q in off_topic + answerable}
     assert sum(before[q] for q in off_topic) >= 0.8 * len(off_topic)
-    for path in sorted(EXTRA_SOURCES.glob("*.txt")):
+    added = sorted(EXTRA_SOURCES.glob("*.txt"))
+    assert len(added) == 3
+    for path in added:
         result, _ = engine.add(path.read_bytes(), path.name)
         assert result.added
     after = {q: engine.ask(q).abstained for q in off_topic + answerable}
