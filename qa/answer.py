@@ -11,7 +11,7 @@ from .abstention import Verdict, abstain_message
 from .disagreement import (ANTECEDENT_SENTENCES, according_to, by_date, conflict_message, each_source_first,
                            figure_rows, find_conflict, of_someone_unnamed, one_group, one_subject,
                            rows_of_other_sources, states_asked_kind, with_antecedent)
-from .figures import MONTHS, YEAR, YEAR_REACH, figures_in, matches, states_figure_kind
+from .figures import MONTHS, TAKE_PLACE, YEAR, YEAR_REACH, figures_in, matches, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
 from .grounding import (Grounding, article_names_another, bare_surname, continues_speech, event_said, family_stems,
                         mentions, names_another, names_or_spells_out, new_names, says_verb, speaks, uncovered,
@@ -222,8 +222,17 @@ def answering_sentences(question: Question, ranked: list[ScoredSentence],
                 or _about_names(question, [s for s in ranked if _says_focus(question, s.text)], bodies))
     else:
         return []
-    found = [s for s in ranked if all(p in stems_of(s.text) for p in question.predicates) and gives(s.text)]
+    found = [s for s in ranked if _says_all(question.predicates, s.text) and gives(s.text)]
+    if question.kind == "place":  # a place by its name ("in Baku") before one by a common noun ("at the venue")
+        found.sort(key=lambda s: not has_location(s.text, question, named=True))
     return _about_names(question, found, bodies, before, back)
+
+
+def _says_all(predicates: tuple[str, ...], text: str) -> bool:
+    """Does `text` say every one of the question's other words (stems): as written, or as a word of its event
+    family ("gathered" for "protest")? "take place" only frames "Where did the protest take place?"."""
+    stems = stems_of(text)
+    return all(p in stems or set(family_stems(p)) & stems for p in predicates if p not in TAKE_PLACE)
 
 
 def _read_back(sentence: ScoredSentence, bodies: dict[str, str]) -> str:
@@ -357,7 +366,7 @@ def choose_quotes(question: Question, ranked: list[ScoredSentence], bodies: dict
     if naming and not any(gives_name(question, s, bodies) for s in chosen):  # the best sentence giving one first
         chosen = [naming[0]] + chosen[:max_quotes - 1]
     answering = answering_sentences(question, ranked, bodies)
-    if answering and chosen[0] not in answering:  # "where" / "why" / "what did X do": the best such sentence first
+    if answering and chosen[0] != answering[0]:  # "where" / "why" / "what did X do": the best such sentence first
         chosen = [answering[0]] + [s for s in chosen if s != answering[0]][:max_quotes - 1]
     return chosen
 

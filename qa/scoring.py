@@ -69,10 +69,12 @@ def has_answer_type(text: str, question: Question, figures: list[Figure]) -> flo
     return 0.0
 
 
-def has_location(text: str, question: Question) -> bool:
-    """Does the sentence put something somewhere the question does not name ("in Baku", "at the venue")?"""
+def has_location(text: str, question: Question, named: bool = False) -> bool:
+    """Does the sentence put something somewhere the question does not name ("in Baku", "at the venue")?
+    `named`: by a name ("in Baku", not "at the venue")."""
     asked = {fold(w) for phrase in question.names for w in phrase}
-    return any(fold(m.group("place")) not in asked for m in LOCATION.finditer(text))
+    return any(fold(m.group("place")) not in asked and (not named or m.group("place")[:1].isupper())
+               for m in LOCATION.finditer(text))
 
 
 def score_sentences(question: Question, vector: np.ndarray | None, query_tokens: list[str],

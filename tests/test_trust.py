@@ -94,6 +94,8 @@ def test_what_someone_said_is_answered_with_their_words_only(seed_engine, questi
     ("Where did Mirhafiz Jafarzadeh move in 1995?", "he moved to Russia"),
     ("Where was Mirhafiz Jafarzadeh arrested?", "during a visit to Azerbaijan, he was arrested"),  # four "he" back
     ("Where were the servicemen taken?", "in the Tartar region"),
+    # "gathered" says the protest; a named place ("in Baku") before "at the venue"; "take place" only frames it
+    ("Where did the protest take place?", "gathered in Baku"),
 ])
 def test_the_first_quote_says_what_is_asked(seed_engine, question, first):
     answer = seed_engine.ask(question)
