@@ -323,8 +323,12 @@ def without_filler(question: Question, chosen: list[ScoredSentence], bodies: dic
     content = {t.text for t in question.terms if fold(t.text) not in FRAME_WORDS}
     if not content or len(chosen) < 2:
         return chosen
+    content_stems = {t.stem for t in question.terms if t.text in content}
     kept = chosen[:1]
     for sentence in chosen[1:]:
+        if content_stems & stems_of(sentence.text):  # the common case, without reading back
+            kept.append(sentence)
+            continue
         named = with_antecedent(bodies[sentence.source_id], sentence, SUBJECT_PRONOUN, back=ANTECEDENT_SENTENCES)
         if not content <= set(uncovered(question, [named])):
             kept.append(sentence)

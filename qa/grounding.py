@@ -182,6 +182,7 @@ def event_said(event: Event, texts: list[str]) -> bool:
     return any(all(mentions(text, phrase) for phrase in event.names) and says_verb(event.verb, text) for text in texts)
 
 
+@lru_cache(maxsize=65_536)
 def says_verb(verb: str, text: str) -> bool:
     """Does `text` say the verb: in any form ("bore", "born"), as a word of its event family ("freed" for
     "released") or as a word sharing its start ("appointment", "demanding"), not the one who does it
