@@ -18,7 +18,7 @@ AUXILIARIES = frozenset("is are was were did does do had has have can could will
 # Words of a question that only frame it ("what is the number of …"): never a reason to abstain.
 FRAME_WORDS = frozenset("""name names number numbers year years date dates month day time happen happened say said
 says state stated report reported mention mentioned according article articles source sources case people person
-total exactly first last those ones figure figures""".split())
+total exactly first last those ones figure figures times occasions""".split())
 # Verbs that mean little without the noun after them: "take part", "make a decision", "give birth"
 LIGHT_VERB_FORMS = tuple(frozenset(forms.split()) for forms in (
     "take takes took taken taking", "make makes made making", "give gives gave given giving",

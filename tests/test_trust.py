@@ -306,6 +306,14 @@ def test_a_quote_after_the_first_says_a_word_of_the_question_beyond_its_frame(se
     assert [s.text for s in kept] == ["Nothing else.", "He moved to Russia."]  # the best one always stays
 
 
+def test_how_many_times_asks_for_occasions_the_sources_tell_apart(seed_engine):
+    # "times" frames the count: it had abstained ("No passage mentions “times” together with Senan Mashyev")
+    answer = seed_engine.ask("How many times was Senan Mashyev sentenced?")
+    assert not answer.abstained and answer.missing_figure == "number"  # no quote says "twice"
+    quoted = " ".join(q.quote for q in answer.answer)
+    assert "initially sentenced" in quoted and "new verdicts" in quoted
+
+
 def test_a_count_asked_for_a_month_is_answered_by_the_count_of_that_month(seed_engine):
     # "political" had been read as what is counted, and "list" as no word of the question
     answer = seed_engine.ask("How many political prisoners were on the list in September 2024?")
