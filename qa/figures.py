@@ -263,6 +263,8 @@ def asked(question: Question) -> Asked:
     restrictions = [r for r in restrictions if r]
     if not event and restrictions and THERE_ARE.search(main_text):
         event, restrictions = restrictions[0], restrictions[1:]  # "How many victims of torture were there?"
+    elif not event and question.unit and THERE_ARE.search(main_text):
+        event = FAMILY_OF.get(stem(fold(question.unit)), "")  # "How many detainees were there?": those detained
     charge = next(iter(charges(main_text)), "") if event == "conviction" else ""
     restrictions.append(FAMILY_OF.get(charge, ""))  # "convicted for torture": the sentence must speak of torture
     return Asked(event, tuple(dict.fromkeys(r for r in restrictions if r and r != event)), specific, charge,

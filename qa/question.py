@@ -77,7 +77,7 @@ EVENTS = (
     ("release", "released release freed pardoned pardon"),
     ("conviction", "convicted convict conviction sentenced sentence guilty jailed imprisoned prosecuted "
                    "imprisonment verdict verdicts"),
-    ("detention", "detained detention arrested arrest arrests custody"),
+    ("detention", "detained detention arrested arrest arrests custody detainee detainees"),
     ("injury", "wounded injured injury injuries"),
     ("acknowledgement", "acknowledged acknowledge admitted admit recognised recognized recognise recognize "
                         "confirmed confirm"),
