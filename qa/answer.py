@@ -232,7 +232,12 @@ def _says_all(predicates: tuple[str, ...], text: str) -> bool:
     """Does `text` say every one of the question's other words (stems): as written, or as a word of its event
     family ("gathered" for "protest")? "take place" only frames "Where did the protest take place?"."""
     stems = stems_of(text)
-    return all(p in stems or set(family_stems(p)) & stems for p in predicates if p not in TAKE_PLACE)
+    return all(_said(p, stems) for p in predicates if p not in TAKE_PLACE)
+
+
+def _said(word: str, stems: frozenset[str]) -> bool:
+    """Is the stem `word` among `stems`, or a word of its event family?"""
+    return word in stems or bool(set(family_stems(word)) & stems)
 
 
 def _read_back(sentence: ScoredSentence, bodies: dict[str, str]) -> str:
@@ -252,8 +257,7 @@ def _says_focus(question: Question, text: str) -> bool:
     """Does `text` say the word "What *charges* did …" asks for (any form, or a word of its event family)?"""
     if question.focus_kind != "category" or not question.focus:
         return False
-    focus = stem(fold(question.focus.split()[-1]))
-    return focus in stems_of(text) or bool(set(family_stems(focus)) & stems_of(text))
+    return _said(stem(fold(question.focus.split()[-1])), stems_of(text))
 
 
 def speaking_sentences(question: Question, ranked: list[ScoredSentence],
@@ -329,8 +333,7 @@ def without_filler(question: Question, chosen: list[ScoredSentence], bodies: dic
         if content_stems & stems_of(sentence.text):  # the common case, without reading back
             kept.append(sentence)
             continue
-        named = with_antecedent(bodies[sentence.source_id], sentence, SUBJECT_PRONOUN, back=ANTECEDENT_SENTENCES)
-        if not content <= set(uncovered(question, [named])):
+        if not content <= set(uncovered(question, [_read_back(sentence, bodies)])):
             kept.append(sentence)
     return kept
 

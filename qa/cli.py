@@ -344,8 +344,9 @@ def format_answer(answer: Answer) -> str:
             lines.append(f"  [{row.citation}{page}] {row.outlet or row.source_id} ({row.date or 'no date'}): "
                          f"{', '.join(row.figures)}{said}")
         lines.append("")
-    if answer_note(answer):
-        lines.append(f"({answer_note(answer)})")
+    note = answer_note(answer)
+    if note:
+        lines.append(f"({note})")
     for quote in answer.answer:
         text = quote.quote if quote.whole else f"…{quote.quote}…"
         page = f", p. {quote.page}" if quote.page else ""

@@ -210,8 +210,8 @@ def speaks(text: str, phrase: tuple[str, ...]) -> bool:
                             and not text[end:spans[i + 1][1]].strip())))]
     if any(_said_before(spans, i) or _said_after(text, spans, i) for i in at):
         return True
-    sentences = [text[m.start():m.end()] for m in ROUGH_SENTENCE.finditer(text)]
     bounds = [m.span() for m in ROUGH_SENTENCE.finditer(text)]
+    sentences = [text[start:end] for start, end in bounds]
     named = [any(start <= spans[i][1] < end for i in at) for start, end in bounds]
     for k, sentence in enumerate(sentences):
         if not continues_speech(sentence):
@@ -231,7 +231,7 @@ def _after_other_given(text: str, spans: list[tuple[str, int, int]], i: int, giv
     folded = fold(before)
     if not before[:1].isupper() or text[end:spans[i][1]].strip() or folded in TITLES or folded in STOPWORDS:
         return False
-    return not any(_same_name(g, folded) or g[:SAME_START] == folded[:SAME_START] for g in given)
+    return not _same_given(given, folded)
 
 
 def continues_speech(sentence: str) -> bool:
@@ -365,15 +365,15 @@ def names_another(text: str, phrase: tuple[str, ...]) -> bool:
     ("Hikmat Hasanov" for "Elshan Hasanov"; "Hikmet"/"Hikmat", sharing their start, are one name)? A bare
     surname, or one after a title or a comma, may be theirs; a one-word name, or one ending in a numeral
     ("Harold II"), has no other bearer that way."""
-    surname = fold(phrase[-1])
-    if len(phrase) < 2 or len(surname) < MIN_SURNAME or not phrase[-1].isalpha() or phrase[-1].isupper():
+    surname = _surname(phrase)
+    if not surname:
         return False
     given = [fold(w) for w in phrase[:-1]]
     other = False
     for word, before in _word_pairs(text).get(surname[:1], ()):  # a spelling of a name keeps its first letter
         if not _same_name(surname, word):
             continue
-        if not before or any(_same_name(g, before) or g[:SAME_START] == before[:SAME_START] for g in given):
+        if not before or _same_given(given, before):
             return False
         other = True
     return other
@@ -383,14 +383,27 @@ def article_names_another(body: str, phrase: tuple[str, ...]) -> bool:
     """Does the article give the surname of the name `phrase` only after other given names ("Elshan Hasanov"
     for "Hikmet Hasanov")? Then its bare "Hasanov" is that other person. False when it names them, or gives the
     surname after no given name at all."""
-    surname = fold(phrase[-1])
-    if len(phrase) < 2 or len(surname) < MIN_SURNAME or not phrase[-1].isalpha() or phrase[-1].isupper():
+    surname = _surname(phrase)
+    if not surname:
         return False
     given = [fold(w) for w in phrase[:-1]]
     others = [before for word, before in _word_pairs(body).get(surname[:1], ())
               if before and _same_name(surname, word)]
-    return bool(others) and not any(_same_name(g, b) or g[:SAME_START] == b[:SAME_START]
-                                    for g in given for b in others)
+    return bool(others) and not any(_same_given(given, other) for other in others)
+
+
+def _surname(phrase: tuple[str, ...]) -> str:
+    """The folded last word of a name that other people may bear too, or "" (a one-word name, a short word, a
+    numeral such as "II", an acronym)."""
+    surname = fold(phrase[-1])
+    if len(phrase) < 2 or len(surname) < MIN_SURNAME or not phrase[-1].isalpha() or phrase[-1].isupper():
+        return ""
+    return surname
+
+
+def _same_given(given: list[str], other: str) -> bool:
+    """Is the folded given name `other` one of `given`, in any spelling ("Hikmet", "Hikmat": the same start)?"""
+    return any(_same_name(g, other) or g[:SAME_START] == other[:SAME_START] for g in given)
 
 
 def bare_surname(text: str, phrase: tuple[str, ...]) -> bool:

@@ -151,8 +151,9 @@ def answer_html(answer: Answer, previews: Mapping[tuple[str, int, int], str] | N
             parts.append(_quote_html(row.quote, row.source_id, row.start, row.end, row.citation, citation, True, label,
                                      page=row.page, preview=previews.get((row.source_id, row.start, row.end), "")))
     else:
-        if answer_note(answer):  # the quotes do not give the figure or the event asked for
-            parts.append(f'<p class="qa-missing-figure">{esc(answer_note(answer))}</p>')
+        note = answer_note(answer)  # the quotes do not give the figure or the event asked for
+        if note:
+            parts.append(f'<p class="qa-missing-figure">{esc(note)}</p>')
         parts.append('<div class="qa-quotes">')
         for item in answer.answer:
             parts.append(_quote_html(item.quote, item.source_id, item.start, item.end, item.citation,
