@@ -21,6 +21,7 @@ class Verdict:
     reason: str = ""  # never_mentioned, never_together, never_said, no_figure, no_name, no_mention, weak_evidence,
     # no_sentences, reranker, language
     missing: tuple[str, ...] = ()  # what the sources never mention, as typed
+    in_furniture: tuple[str, ...] = ()  # … of which page furniture does mention these (another story's teaser)
 
 
 def decide(question: Question, grounding: Grounding, ranked: list[ScoredSentence], evidence_threshold: float,
@@ -35,9 +36,9 @@ def decide(question: Question, grounding: Grounding, ranked: list[ScoredSentence
     if not ranked:
         return Verdict(True, "no_sentences")
     if grounding.never_mentioned:
-        return Verdict(True, "never_mentioned", grounding.never_mentioned)
+        return Verdict(True, "never_mentioned", grounding.never_mentioned, grounding.only_in_furniture)
     if abstain_on_missing_focus and grounding.missing_focus:
-        return Verdict(True, "never_mentioned", (grounding.missing_focus,))
+        return Verdict(True, "never_mentioned", (grounding.missing_focus,), grounding.only_in_furniture)
     if abstain_on_missing_focus and grounding.focus_apart:
         together = (question.focus.split()[-1],) + tuple(" ".join(phrase) for phrase in question.names)
         return Verdict(True, "never_together", together)
@@ -57,8 +58,14 @@ def abstain_message(verdict: Verdict, limited: bool = False) -> str:
     """The abstention for the user; `limited`: the question was asked of chosen sources only, and the
     message must not claim that no source at all mentions what was asked."""
     if verdict.reason == "never_mentioned" and verdict.missing:
+        unsaid = [m for m in verdict.missing if m not in verdict.in_furniture]
+        aside = [m for m in verdict.missing if m in verdict.in_furniture]
         who = "None of the chosen sources mentions" if limited else "No source mentions"
-        return f"{ABSTAIN_MESSAGE} {who}: {', '.join(verdict.missing)}."
+        message = f"{ABSTAIN_MESSAGE} {who}: {', '.join(unsaid)}." if unsaid else ABSTAIN_MESSAGE
+        if aside:  # a reader who searches the page finds the word: say where it is, and why it does not count
+            message += (f" {', '.join(aside)}: only in page furniture (a teaser of another story, a caption),"
+                        " not in an article's text.")
+        return message
     if verdict.reason == "never_together" and verdict.missing:
         focus, *names = verdict.missing
         where = "No passage of the chosen sources mentions" if limited else "No passage mentions"

@@ -47,6 +47,7 @@ class Grounding:
     focus_apart: bool = False  # the noun asked about never stands in a passage with the question's names
     event_apart: bool = False  # the verb asked about its named subject never stands in a passage with the name
     speaker_silent: bool = False  # "What did X say?": no passage reports words of X's
+    only_in_furniture: tuple[str, ...] = ()  # missing names and focus that page furniture does say ("Stepanakert")
 
     @property
     def never_mentioned(self) -> tuple[str, ...]:
@@ -112,8 +113,8 @@ def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: lis
     weights = {t.stem: idf(n_docs, min((freqs.get(k, 0) for k in term_keys(t)), default=0)) for t in terms}
     total = sum(weights.values())
     grounded = sum(weights[t.stem] for t in {t.stem: t for t in terms}.values() if found(t))
-    missing_names = tuple(" ".join(phrase) for phrase in question.names
-                          if not _phrase_found(phrase, found, seen))
+    missing_phrases = [phrase for phrase in question.names if not _phrase_found(phrase, found, seen)]
+    missing_names = tuple(" ".join(phrase) for phrase in missing_phrases)
     name_words = {fold(w) for phrase in question.names for w in phrase}
     missing_words = tuple(dict.fromkeys(t.text for t in terms if not t.is_name and fold(t.text) not in name_words
                                         and not found(t)))
@@ -142,8 +143,12 @@ def ground(question: Question, doc_freqs: tuple[int, dict[str, int]], texts: lis
     silent = bool(one_language and question.speaker and not missing_names and not acronym
                   and not any(speaks(text, phrase) for i, text in enumerate(texts) for phrase in question.speaker
                               if not (articles and article_names_another(articles[i], phrase))))
+    in_furniture = tuple(" ".join(phrase) for phrase in missing_phrases  # every word of it, as written
+                         if any({fold(w) for w in phrase} <= set(folded_words(piece)) for piece in furniture))
+    if missing_focus and set(stem(fold(w)) for w in missing_focus.split()) <= aside:
+        in_furniture += (missing_focus,)
     return Grounding(missing_names, missing_figures, missing_words, grounded / total if total > 0 else 1.0,
-                     missing_focus, apart, event_apart, silent)
+                     missing_focus, apart, event_apart, silent, in_furniture)
 
 
 def said_only_in(furniture: list[str], prose: list[str], freqs: dict[str, int]) -> frozenset[str]:

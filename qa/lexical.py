@@ -48,8 +48,9 @@ def _stemmer(language: str = "english"):
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """The Snowball stem of one folded word (as `tokenize` makes them): Russian for a Cyrillic one."""
-    return _stemmer("russian" if CYRILLIC.search(word) else "english").stemWord(word)
+    """The Snowball stem of one folded word (as `tokenize` makes them): Russian for a Cyrillic one. A typographic
+    apostrophe is read as the one Snowball strips ("protest’s": "protest")."""
+    return _stemmer("russian" if CYRILLIC.search(word) else "english").stemWord(word.replace("’", "'"))
 
 
 @lru_cache(maxsize=4096)

@@ -19,6 +19,11 @@ AUXILIARIES = frozenset("is are was were did does do had has have can could will
 FRAME_WORDS = frozenset("""name names number numbers year years date dates month day time happen happened say said
 says state stated report reported mention mentioned according article articles source sources case people person
 total exactly first last those ones figure figures times occasions""".split())
+# Prepositions of several words: their noun says where or how, not what happened ("in front of the building")
+PREPOSITION_NOUNS = re.compile(r"\b(?:in\s+(?P<front>front)|on\s+(?P<behalf>behalf)|in\s+(?P<spite>spite)|"
+                               r"by\s+(?P<means>means)|in\s+(?P<favour>favou?r)|on\s+(?P<top>top))\s+of\b", re.I)
+# "Why was the protest held?": "held" only says that the event took place
+EVENT_HELD = re.compile(r"\b(?:is|are|was|were|be)\s+(?:the|a|an|this|that)\s+[a-z]+\s+(?P<held>held)\b")
 # Verbs that mean little without the noun after them: "take part", "make a decision", "give birth"
 LIGHT_VERB_FORMS = tuple(frozenset(forms.split()) for forms in (
     "take takes took taken taking", "make makes made making", "give gives gave given giving",
@@ -97,6 +102,9 @@ prisoner detainees detainee troops military personnel accused""".split())
 WHO_IS_NAMED = re.compile(r"^[Ww]ho\s+(?:is|was|are|were)\s+(?:[a-z]\w*\s+)?[A-Z]")
 # "What is Meydan TV?": asks about something named, as "Who is Hikmet Hasanov?" asks about someone
 WHAT_IS_NAMED = re.compile(r"^[Ww]hat\s+(?:is|was|are|were)\s+(?:the\s+)?[A-Z]")
+# "Who will the working group consist of?": asks what kind of people make it up, which a description answers
+WHO_MAKES_UP = re.compile(r"\b(?:consists?|consisted|consisting|comprises?|comprised|composed|made\s+up|members)\b",
+                          re.I)
 # "What is the name of …": asks for a name, whatever its focus word ("the officer", "the aunt")
 NAME_OF = re.compile(r"^(?:what|which)\s+(?:is|was|are|were)\s+the\s+names?\s+of\b", re.I)
 # What "which X" asks for when it asks for a place; the first six are institutions, named with the word itself
@@ -272,9 +280,10 @@ class Question:
     @property
     def asks_name(self) -> bool:
         """Who, which court / prison / city, what is the name of: the answer names someone or somewhere ("Who
-        is Hikmet Hasanov?" asks who he is, not for a name)."""
+        is Hikmet Hasanov?" asks who he is, not for a name; "Who will the working group consist of?" asks what
+        kind of people, "experts from law enforcement agencies")."""
         head = LEAD.sub("", self.text.strip(), count=1).strip()
-        return ((self.kind == "person" and not WHO_IS_NAMED.match(head))
+        return ((self.kind == "person" and not WHO_IS_NAMED.match(head) and not WHO_MAKES_UP.search(head))
                 or (self.kind == "place" and self.focus_kind == "category") or bool(NAME_OF.match(head)))
 
 
@@ -340,6 +349,8 @@ def analyze(text: str, query: str | None = None) -> Question:
     names = [_strip_titles(n) for n in names]
     focus, unit, focus_kind = _focus(text, kind)
     skip = {stem(fold(w)) for w in focus.split()} | {stem(fold(unit))} - {""}
+    skip |= {stem(fold(noun)) for match in PREPOSITION_NOUNS.finditer(query) for noun in match.groups() if noun}
+    skip |= {stem(match.group("held")) for match in EVENT_HELD.finditer(query)}
     predicates = tuple(dict.fromkeys(t.stem for t in terms if not t.is_name and not t.is_figure
                                      and t.stem not in skip and fold(t.text) not in FRAME_WORDS))
     return Question(text=text, query=query, kind=kind, terms=tuple(terms),

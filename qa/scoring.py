@@ -21,10 +21,12 @@ PLACE_NOUNS = ("building venue square street city town village region district p
 LOCATION = re.compile(r"\b(?:in front of|in|at|near|outside|inside|into|to|from|across)\s+(?:the\s+)?"
                       rf"(?P<place>(?!(?i:{'|'.join(MONTHS)})\b)[A-Z][\w’'-]*"
                       rf"|(?:[a-z]+\s+)?(?:{'|'.join(PLACE_NOUNS)})\b)(?![’']s)")
-# What gives a cause or a motive: "the reason for the dismissal … is", "because", "in order to", "to justify"
+# What gives a cause or a motive: "the reason for the dismissal … is", "because", "in order to", "to justify",
+# "chosen for appealing directly to …", "condemned … for dispersing"
 CAUSE = re.compile(r"\b(?:because|reasons?|due to|owing to|as a result|so that|in order to|motives?|caused|led to|"
                    r"hence|therefore|thus|to justify|in retaliation|on (?:the )?charges? of|accused of|"
-                   r"for (?:his|her|their) (?:involvement|participation|role))\b", re.I)
+                   r"for (?:his|her|their) (?:involvement|participation|role)|"
+                   r"for (?!(?:some|any|every|no)thing\b|morning\b|evening\b)[a-z]+ing)\b", re.I)
 # A sentence with one of these as its subject speaks of whom the sentence before it names
 SUBJECT_PRONOUN = re.compile(r"\b(?:he|she|they)\b", re.I)
 

@@ -10,6 +10,7 @@ from seed_data import QUESTIONS, SOURCES, seed_questions
 
 from qa.furniture import furniture_spans, is_whole_sentence, prose_span
 from qa.grounding import ground, grounding_keys, names_another, new_names, speaks, uncovered
+from qa.lexical import fold, stem
 from qa.question import analyze
 from qa.scoring import has_location
 from qa.sources import load_sources
@@ -139,6 +140,26 @@ def test_what_a_count_counts(text, focus, unit, predicates):
     question = analyze(text)
     assert (question.focus, question.unit) == (focus, unit)
     assert set(predicates) <= set(question.predicates)
+
+
+@pytest.mark.parametrize("text, framing", [
+    # the noun of a preposition of several words says where, not what happened
+    ("Why did the protesters gather in front of the Presidential Administration?", "front"),
+    ("Who acted on behalf of the victims?", "behalf"),
+    ("Why was the protest held in Baku?", "held"),  # "held" of an event only says it took place
+])
+def test_words_that_only_frame_a_question_are_not_what_it_asks_the_quote_to_say(text, framing):
+    question = analyze(text)
+    assert stem(framing) not in question.predicates and stem(framing) in {t.stem for t in question.terms}
+
+
+def test_who_was_held_keeps_held_as_what_happened_to_them():
+    assert "held" in analyze("Why was Mirhafiz Jafarzadeh held?").predicates
+
+
+@pytest.mark.parametrize("text", ["the protest’s location", "the protest's location"])
+def test_a_possessive_is_stemmed_alike_with_either_apostrophe(text):
+    assert stem(fold(text.split()[1])) == "protest"
 
 
 @pytest.mark.parametrize("text, kind", [

@@ -96,6 +96,9 @@ def test_what_someone_said_is_answered_with_their_words_only(seed_engine, questi
     ("Where were the servicemen taken?", "in the Tartar region"),
     # "gathered" says the protest; a named place ("in Baku") before "at the venue"; "take place" only frames it
     ("Where did the protest take place?", "gathered in Baku"),
+    # why: a purpose ("chosen for appealing directly to …") answers, not the subheading restating the question
+    ("Why did the protesters gather in front of the Presidential Administration?", "chosen for appealing directly"),
+    ("Why was the protest held in front of the Presidential Administration?", "chosen for appealing directly"),
 ])
 def test_the_first_quote_says_what_is_asked(seed_engine, question, first):
     answer = seed_engine.ask(question)
@@ -114,6 +117,8 @@ def test_the_first_quote_says_what_is_asked(seed_engine, question, first):
     ("Who is Heydar Isaev?", "Heydar Isaev"),
     ("Which lawyer said he does not expect a fair investigation?", "Yalchin Imanov"),  # the role, said with the name
     ("What is Meydan TV?", "Meydan TV"),
+    # who makes it up: a description of people answers, with no name in it
+    ("Who will the working group of the Prosecutor General's Office consist of?", "experts from law enforcement"),
 ])
 def test_a_name_or_place_the_quotes_give_is_answered(seed_engine, question, named):
     answer = seed_engine.ask(question)
@@ -202,6 +207,18 @@ def test_a_follow_up_about_he_or_she_asks_about_whom_the_question_before_named(s
     # "he was arrested" opens a paragraph; the name is four sentences up, across three that say "he"
     arrested = seed_engine.ask("When was he arrested?", previous="Who is Mirhafiz Jafarzadeh?")
     assert not arrested.abstained and arrested.answer[0].quote.startswith("In November 2022"), arrested.message
+
+
+@pytest.mark.parametrize("question, aside", [
+    ("How many people did Azerbaijan resettle in Stepanakert?", "Stepanakert"),  # another story's teaser
+    ("What did Ilham Aliyev discuss with Vladimir Putin?", "Vladimir Putin"),
+])
+def test_a_name_said_only_in_page_furniture_is_not_said_to_be_in_no_source(seed_engine, question, aside):
+    """A reader who searches the page finds the name: the abstention says where it is, and never that no
+    source mentions it."""
+    answer = seed_engine.ask(question)
+    assert answer.abstained and answer.reason == "never_mentioned"
+    assert f"{aside}: only in page furniture" in answer.message and "No source mentions" not in answer.message
 
 
 def test_the_json_of_an_abstention_names_what_the_sources_lack(seed_engine):
