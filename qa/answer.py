@@ -11,12 +11,12 @@ from .abstention import Verdict, abstain_message
 from .disagreement import (ANTECEDENT_SENTENCES, according_to, by_date, conflict_message, each_source_first,
                            figure_rows, find_conflict, of_someone_unnamed, one_group, one_subject,
                            rows_of_other_sources, states_asked_kind, with_antecedent)
-from .figures import MONTHS, TAKE_PLACE, YEAR, YEAR_REACH, figures_in, matches, states_figure_kind
+from .figures import MONTHS, TAKE_PLACE, YEAR, YEAR_REACH, figures_in, matches, same_group, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
 from .grounding import (Grounding, article_names_another, bare_surname, continues_speech, event_said, family_stems,
                         mentions, names_another, names_or_spells_out, new_names, says_verb, speaks, uncovered,
                         word_stems)
-from .lexical import fold, stem, stems_of
+from .lexical import WORD_SPAN, fold, stem, stems_of
 from .question import FRAME_WORDS, INSTITUTIONS, NUMBER_WORDS, PERSON_UNITS, Question
 from .scoring import CAUSE, SUBJECT_PRONOUN, ScoredSentence, has_location
 from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Source
@@ -29,6 +29,7 @@ from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Sour
 FIGURE_CHECKED = {"age": "age", "duration": "duration"}
 # Anything a count may be written with: a digit, a number word, "dozens", "hundreds", "thousands"
 COUNT_LIKE = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r"|dozens?|hundreds|thousands|millions)\b", re.I)
+COUNT_REACH = 3  # words between a number and the noun it counts ("30 young frightened teenagers")
 ANY_SENTENCE = re.compile("")  # with_antecedent then always reads the sentence before
 CAUSE_CONTEXT = 2  # sentences read back for whom a cause is given ("… Barkhudarov's dismissal. The reason for …")
 
@@ -57,12 +58,27 @@ def missing_figure(question: Question, quotes: list[str]) -> str:
         return ""
     if question.kind == "count":  # a date gives no number: "sentenced to life imprisonment in 1994"
         unit = stem(fold(question.unit)) if question.unit else ""
-        other_group = unit and unit not in PERSON_UNITS and not any(unit in word_stems(q) for q in quotes)
+        other_group = unit and unit not in PERSON_UNITS and not any(counts_group(q, question.unit) for q in quotes)
         if not other_group and any(COUNT_LIKE.search(_without_dates(q)) for q in quotes):
             return ""
     elif any(FIGURE_LIKE.search(q) or figures_in(q) for q in quotes):
         return ""
     return FIGURE_WORDS[question.kind]
+
+
+def counts_group(text: str, unit: str) -> bool:
+    """Does `text` give a number of the group `unit` ("teenagers"): a count whose noun it is, or one with no noun
+    in a sentence naming it ("30 were sentenced"), or a number-like word a few words before it ("a dozen
+    frightened teenagers")? "200 people were convicted …, including teenagers" counts people, not teenagers. The
+    group is read as written, singular or plural, not by its stem ("officers" is not the "Office")."""
+    singular = re.sub(r"(?<=[^s])e?s$", "", fold(unit)) if fold(unit).endswith("s") else fold(unit)
+    group = re.compile(rf"{re.escape(singular)}(?:e?s)?")
+    words = [fold(w) for w in WORD_SPAN.findall(text)]
+    if any(f.kind == "count" and (same_group(unit, f.unit) if f.unit else any(map(group.fullmatch, words)))
+           for f in figures_in(text)):
+        return True
+    return any(any(map(group.fullmatch, words[i + 1:i + 1 + COUNT_REACH])) for i, w in enumerate(words)
+               if w.isdigit() or COUNT_LIKE.fullmatch(w))
 
 
 def _without_dates(text: str) -> str:

@@ -421,6 +421,9 @@ def test_where_a_sentence_gives_the_figure_asked_for_every_quote_gives_one(seed_
     ("How many relatives came to the protest?", "number"),
     ("How many people were arrested in Ganja?", "number"),  # a year is no count ("… in 1994")
     ("How many civilians died?", "number"),  # the sources count the servicemen who died, never civilians
+    # the quote names the group, but its number counts more: "200 people were convicted …, including teenagers"
+    ("How many teenagers were convicted?", "number"),
+    ("How many officers were tortured?", "number"),  # "Office" shares the stem of "officers", not the group
 ])
 def test_quotes_that_give_no_figure_are_said_to_be_the_closest_passages_not_the_figure(seed_engine, question, word):
     from qa.cli import format_answer
@@ -642,3 +645,16 @@ def test_qa_index_counts_the_name_spellings_with_the_index(tmp_path, capsys):
     saved = load_spellings(root / "index" / SPELLINGS_FILE)
     assert saved.counted.keys() == {p.stem for p in (root / "sources").glob("*.txt")}
     assert saved.spellings.variants("Terter") == ["Tartar", "Terter"]
+
+
+@pytest.mark.parametrize("text, unit, counted", [
+    ("It is known so far that 200 people were convicted of treason, including teenagers.", "teenagers", False),
+    ("Of those, 30 teenagers were sentenced.", "teenagers", True),
+    ("Twelve were sentenced, all of them officers.", "officers", True),  # a count with no noun of its own
+    ("The Office said that hundreds were held.", "officers", False),
+    ("The list includes five religious activists.", "activists", True),  # a word between number and noun
+])
+def test_a_count_of_a_narrower_group_is_a_number_of_that_group(text, unit, counted):
+    from qa.answer import counts_group
+
+    assert counts_group(text, unit) is counted
