@@ -31,6 +31,10 @@ FIGURE_CHECKED = {"age": "age", "duration": "duration"}
 COUNT_LIKE = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r"|dozens?|hundreds|thousands|millions)\b", re.I)
 COUNT_REACH = 3  # words between a number and the noun it counts ("30 young frightened teenagers")
 ANY_SENTENCE = re.compile("")  # with_antecedent then always reads the sentence before
+# "What methods / forms / kinds of torture …?" asks for kinds of a thing, which a sentence listing them answers
+KIND_WORDS = frozenset(stem(w) for w in "method form kind type way sort technique manner".split())
+LIST_OPENERS = re.compile(r"\b(?:including|such as|among them|for example|for instance)\b|:\s")
+LIST_ITEM_WORDS = 6  # "thrown from high floors, drowned in water, … and being raped": items this short
 CAUSE_CONTEXT = 2  # sentences read back for whom a cause is given ("… Barkhudarov's dismissal. The reason for …")
 
 
@@ -230,6 +234,10 @@ def answering_sentences(question: Question, ranked: list[ScoredSentence],
         gives, before, back = CAUSE.search, ANY_SENTENCE, CAUSE_CONTEXT
     elif question.kind == "place" and question.focus_kind != "category":
         gives, before, back = (lambda text: has_location(text, question)), SUBJECT_PRONOUN, ANTECEDENT_SENTENCES
+    elif question.focus_kind == "category" and stem(fold(question.focus.split()[-1])) in KIND_WORDS:
+        # "What methods of torture were used?": a sentence listing them ("… forms of torture, including being beaten …")
+        listing = [s for s in ranked if lists(s.text) and any(_said(p, stems_of(s.text)) for p in question.predicates)]
+        return _about_names(question, listing, bodies)
     elif question.yes_no_event:  # "Was Mirhafiz Jafarzadeh arrested?": a sentence saying it of them
         event = question.yes_no_event
         return [s for s in ranked if event_said(event, [_read_back(s, bodies)])]
@@ -242,6 +250,17 @@ def answering_sentences(question: Question, ranked: list[ScoredSentence],
     if question.kind == "place":  # a place by its name ("in Baku") before one by a common noun ("at the venue")
         found.sort(key=lambda s: not has_location(s.text, question, named=True))
     return _about_names(question, found, bodies, before, back)
+
+
+def lists(text: str) -> bool:
+    """Does `text` list things: after "including", "such as", a colon, or as two short items between commas
+    and a last one after "and" / "or" ("thrown from high floors, drowned in water, and being raped")?"""
+    if LIST_OPENERS.search(text):
+        return True
+    items = [len(item.split()) for item in text.split(", ")]
+    lasts = [bool(re.match(r"(?:and|or)\s", item)) for item in text.split(", ")]
+    return any(items[i] <= LIST_ITEM_WORDS and items[i + 1] <= LIST_ITEM_WORDS and lasts[i + 2]
+               for i in range(len(items) - 2))
 
 
 def _says_all(predicates: tuple[str, ...], text: str) -> bool:

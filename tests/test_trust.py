@@ -99,6 +99,8 @@ def test_what_someone_said_is_answered_with_their_words_only(seed_engine, questi
     # why: a purpose ("chosen for appealing directly to …") answers, not the subheading restating the question
     ("Why did the protesters gather in front of the Presidential Administration?", "chosen for appealing directly"),
     ("Why was the protest held in front of the Presidential Administration?", "chosen for appealing directly"),
+    # kinds of a thing: the sentence listing them, not counts of those it happened to
+    ("What methods of torture were used?", "various forms of torture, including being beaten"),
 ])
 def test_the_first_quote_says_what_is_asked(seed_engine, question, first):
     answer = seed_engine.ask(question)
@@ -658,3 +660,17 @@ def test_a_count_of_a_narrower_group_is_a_number_of_that_group(text, unit, count
     from qa.answer import counts_group
 
     assert counts_group(text, unit) is counted
+
+
+@pytest.mark.parametrize("text, listing", [
+    ("They were thrown from high floors, drowned in water, having their nails torn off, and raped.", True),
+    ("Two were released, including Senan Mashyev.", True),
+    # commas around an apposition are no list
+    ("Those subjected to torture, claim that the commander of the First Army Corps, Hikmet Hasanov, personally "
+     "oversaw and participated in the torture process.", False),
+    ("Approximately 400 soldiers were tortured as part of this case.", False),
+])
+def test_a_sentence_that_lists_things(text, listing):
+    from qa.answer import lists
+
+    assert lists(text) is listing
