@@ -99,10 +99,11 @@ def missing_figure_message(word: str) -> str:
 
 
 def unsaid_event(question: Question, chosen: list[ScoredSentence], bodies: dict[str, str]) -> list[str]:
-    """For "Was Mais Barkhudarov arrested?": the verb and the names when no quote says it of them (any form or a
-    word of its event family; a "he" read back), else []. The quotes may still answer: a no is often said
-    in other words ("no criminal charge against Hasanov" for "Was Hikmet Hasanov convicted?")."""
-    event = question.yes_no_event
+    """For "Was Mais Barkhudarov arrested?", and for "Why / when / where was Hikmet Hasanov convicted?": the verb
+    and the names when no quote says it of them (any form or a word of its event family; a "he" read back),
+    else []. The quotes may still answer: a no is often said in other words ("no criminal charge against
+    Hasanov"), and a wh-question may take for granted what never happened."""
+    event = question.yes_no_event or question.event
     if event is None or not chosen:
         return []
     if any(event_said(event, [_read_back(s, bodies)]) for s in chosen):
@@ -111,7 +112,7 @@ def unsaid_event(question: Question, chosen: list[ScoredSentence], bodies: dict[
 
 
 def unsaid_message(unsaid: list[str]) -> str:
-    """The note above quotes that never say the event a yes-or-no question asks about."""
+    """The note above quotes that never say the event a question asks about."""
     verb, *names = unsaid
     return f"No quote says “{verb}” about {', '.join(names)}: these are the closest passages in the sources."
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from .attribution import attribution
 from .figures import (MONTHS, Asked, Figure, asked, context_year, disagree, figures_in, matches, of_asked_kind,
                       same_group)
-from .grounding import mentions, names_or_spells_out
+from .grounding import article_names_another, mentions, names_or_spells_out
 from .lexical import phonetic_key, stem, stems_of, tokenize
 from .question import FAMILY_OF, Question
 from .scoring import ScoredSentence
@@ -114,9 +114,18 @@ def states_asked_kind(question: Question, ranked: list[ScoredSentence], bodies: 
     for sentence in ranked:
         body = bodies[sentence.source_id]
         found = figures_in(sentence.text, 0, context_year(body, sentence.start, sentence.text))  # the kind is asked, not where
-        if any(of_asked_kind(question, f, sentence.text) for f in found) and _names_near(question.names, body, sentence):
+        if any(of_asked_kind(question, f, sentence.text) for f in found) and _names_near(question.names, body, sentence) \
+                and _says_asked_event(question, with_antecedent(body, sentence)):
             return True
     return False
+
+
+def _says_asked_event(question: Question, text: str) -> bool:
+    """Does `text` say a word of each event family the question's words belong to ("sentenced": any word of the
+    conviction family)? "How many years was Hikmet Hasanov sentenced to?" is not answered by a "44-day war"."""
+    families = {FAMILY_OF[p] for p in question.predicates if p in FAMILY_OF}
+    said = {FAMILY_OF.get(w) for w in stems_of(text)}
+    return families <= said
 
 
 def _same_occasion(question: Question, wanted: Asked, body: str, sentence: ScoredSentence) -> bool:
@@ -242,8 +251,10 @@ def by_date(source: Source) -> str:
 
 
 def _names_near(names: tuple[tuple[str, ...], ...], body: str, sentence: ScoredSentence) -> bool:
-    """Every name the question gives (any word of it, any spelling) stands near the sentence."""
+    """Every name the question gives (any word of it, any spelling) stands near the sentence; in an article that
+    gives its surname only after another given name ("Elshan Hasanov" for "Hikmet Hasanov"), a word of it other
+    than the surname."""
     if not names:
         return True
     window = body[max(0, sentence.start - NAME_WINDOW):sentence.end + NAME_WINDOW]
-    return all(mentions(window, phrase) for phrase in names)
+    return all(mentions(window, phrase[:-1] if article_names_another(body, phrase) else phrase) for phrase in names)

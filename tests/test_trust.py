@@ -435,9 +435,27 @@ def test_quotes_that_give_no_figure_are_said_to_be_the_closest_passages_not_the_
     assert format_answer(answer).startswith(f"(No quote gives the {word} asked for:")
 
 
+@pytest.mark.parametrize("question, unsaid", [
+    # the question takes for granted what no source says: "no criminal charge against Hasanov"
+    ("Why was Hikmet Hasanov convicted?", ["convicted", "Hikmet Hasanov"]),
+    ("When was Hikmet Hasanov acquitted?", ["acquitted", "Hikmet Hasanov"]),
+    ("Where is Mais Barkhudarov imprisoned?", ["imprisoned", "Mais Barkhudarov"]),
+])
+def test_a_question_taking_for_granted_an_event_no_quote_says_is_told_so(seed_engine, question, unsaid):
+    answer = seed_engine.ask(question)
+    assert not answer.abstained and answer.unsaid == unsaid
+
+
+def test_a_term_of_another_event_or_another_person_is_no_term_of_the_one_asked_about(seed_engine):
+    """A "44-day war" is no prison term, and Jafarzadeh's 16 years in an article quoting Elshan Hasanov are not
+    Hikmet Hasanov's."""
+    answer = seed_engine.ask("How many years was Hikmet Hasanov sentenced to?")
+    assert answer.abstained and answer.reason == "no_figure" and "Hikmet Hasanov" in answer.message
+
+
 def test_no_answer_that_quotes_the_gold_is_said_to_lack_its_figure(seed_engine):
     """Over every answerable question of the evaluation sets: an answer that quotes a gold span never carries
-    the note that no quote gives the figure asked for (dates written as events, "since the country joined the
+    the note that no quote gives the figure or says the event asked for (dates written as events, "since the country joined the
     Council of Europe", and terms written as words, "life imprisonment", included)."""
     checked = 0
     for row in seed_questions():
@@ -446,6 +464,7 @@ def test_no_answer_that_quotes_the_gold_is_said_to_lack_its_figure(seed_engine):
         answer = seed_engine.ask(row["question"])
         if any(gold["span"] in q.quote or q.quote in gold["span"] for gold in row["gold"] for q in answer.answer):
             assert answer.missing_figure == "", (row["id"], [q.quote for q in answer.answer])
+            assert answer.unsaid == [], (row["id"], [q.quote for q in answer.answer])
             checked += 1
     assert checked >= 100
 
