@@ -10,7 +10,7 @@ from dataclasses import replace
 from .abstention import Verdict, abstain_message
 from .disagreement import (ANTECEDENT_SENTENCES, according_to, by_date, conflict_message, each_source_first,
                            figure_rows, find_conflict, of_someone_unnamed, one_group, one_subject,
-                           rows_of_other_sources, states_asked_kind, with_antecedent)
+                           rows_of_other_sources, states_asked_kind, states_numbers, with_antecedent)
 from .figures import MONTHS, TAKE_PLACE, YEAR, YEAR_REACH, figures_in, matches, same_group, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
 from .grounding import (Grounding, article_names_another, bare_surname, continues_speech, event_said, family_stems,
@@ -374,6 +374,17 @@ def without_filler(question: Question, chosen: list[ScoredSentence], bodies: dic
     return kept
 
 
+def of_the_figures(question: Question, chosen: list[ScoredSentence]) -> list[ScoredSentence]:
+    """For a question that gives a number ("Which sources say 11 servicemen died?"), when a quote states it:
+    those quotes first, and no quote that states other counts only ("At least 13 servicemen died" does not say
+    11). A year is not such a number: it says when, not how many."""
+    typed = tuple(f for f in question.figures if not (len(f) == 4 and f.isdigit()))
+    if not typed or not any(states_numbers(s.text, typed) for s in chosen):
+        return chosen
+    stating = [s for s in chosen if states_numbers(s.text, typed)]
+    return stating + [s for s in chosen if s not in stating and not any(f.kind == "count" for f in figures_in(s.text))]
+
+
 def select_quotes(ranked: list[ScoredSentence], margin: float, max_quotes: int) -> list[ScoredSentence]:
     """The best sentence, then others within `margin` of it: other sources first (to show agreement).
 
@@ -404,7 +415,7 @@ def choose_quotes(question: Question, ranked: list[ScoredSentence], bodies: dict
     speaking = speaking_sentences(question, ranked, bodies)
     chosen = select_quotes(speaking or of_the_year(question, ranked, bodies), margin, max_quotes)
     if same_language:  # a quote in another language says the question's words translated, if at all
-        chosen = without_filler(question, chosen, bodies)
+        chosen = of_the_figures(question, without_filler(question, chosen, bodies))
     naming = naming_sentences(question, ranked, bodies)
     if naming and not any(gives_name(question, s, bodies) for s in chosen):  # the best sentence giving one first
         chosen = [naming[0]] + chosen[:max_quotes - 1]

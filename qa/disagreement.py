@@ -54,7 +54,7 @@ def figure_rows(question: Question, ranked: list[ScoredSentence], bodies: dict[s
         body = bodies[sentence.source_id]
         found = [f for f in figures_in(sentence.text, 0, context_year(body, sentence.start, sentence.text))
                  if matches(question, f, wanted, sentence.text)]
-        if not found or not _names_near(names, body, sentence) or not _states(sentence.text, question.figures):
+        if not found or not _names_near(names, body, sentence) or not states_numbers(sentence.text, question.figures):
             continue
         if of_someone_unnamed(question, sentence.text):
             continue
@@ -169,8 +169,8 @@ def _sentence_before(body: str, start: int) -> int:
     return max(body.rfind(mark, 0, end) for mark in ".!?․") + 1
 
 
-def _states(text: str, figures: tuple[str, ...]) -> bool:
-    """Every number or year the question gives ("acquitted in 2018") is in the sentence."""
+def states_numbers(text: str, figures: tuple[str, ...]) -> bool:
+    """Every number or year of `figures` (those a question gives: "acquitted in 2018") is in the sentence."""
     found = {f.value.split("-")[0] for f in figures_in(text)} | {f.value for f in figures_in(text)}
     return all(f in found or f in text for f in figures)
 

@@ -693,3 +693,9 @@ def test_a_sentence_that_lists_things(text, listing):
     from qa.answer import lists
 
     assert lists(text) is listing
+
+
+def test_a_number_the_question_gives_is_quoted_where_said_and_no_other_count_stands_beside_it(seed_engine):
+    """"Which sources say 11 servicemen died?": "At least 13 servicemen died" says no 11."""
+    answer = seed_engine.ask("Which sources say 11 servicemen died?")
+    assert answer.answer and all("11" in q.quote for q in answer.answer), [q.quote for q in answer.answer]
