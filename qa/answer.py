@@ -442,17 +442,19 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
         return Answer(question=question.text, abstained=True, answer=[], citations=[], passages=passages,
                       message=abstain_message(verdict), reason=verdict.reason, uncovered_terms=list(terms))
     chosen = choose_quotes(question, ranked, bodies, margin, max_quotes, same_language)
-    rows = according_to(question, figure_rows(question, ranked, bodies)) if question.asks_figure else []
-    values = find_conflict(one_subject(question, one_group(question, rows))) if rows else None
+    checked = question.checked_count if same_language else None  # "Were 9 people tortured to death?": others' counts
+    figured = checked or question
+    rows = according_to(figured, figure_rows(figured, ranked, bodies)) if figured.asks_figure else []
+    values = find_conflict(one_subject(figured, one_group(figured, rows))) if rows else None
     if values is not None:
         if deeper is not None:
-            rows = according_to(question, rows + rows_of_other_sources(figure_rows(question, deeper(), bodies), rows))
-        rows = one_subject(question, one_group(question, rows))
+            rows = according_to(figured, rows + rows_of_other_sources(figure_rows(figured, deeper(), bodies), rows))
+        rows = one_subject(figured, one_group(figured, rows))
         values = find_conflict(rows)
         rows = sorted(each_source_first(rows, max_conflict_quotes),
                       key=lambda r: (by_date(sources[r.sentence.source_id]), r.sentence.source_id, r.sentence.start))
         chosen = [r.sentence for r in rows]
-    elif rows:  # the sources agree (or one states it): its sentence from each source, best first
+    elif rows and not checked:  # the sources agree (or one states it): its sentence from each source, best first
         stating = list({r.sentence.source_id: r.sentence for r in reversed(rows)}.values())[::-1]
         stating.sort(key=lambda s: -s.score)
         keys = {(s.source_id, s.start) for s in stating}
@@ -488,7 +490,7 @@ def compose(question: Question, ranked: list[ScoredSentence], passages: list[Pas
                              start=r.sentence.start, end=r.sentence.end, attribution=r.attribution,
                              page=sources[r.sentence.source_id].page_of(r.sentence.start))
                  for r in rows]
-        conflict = Conflict(kind=question.kind, values=values, message=conflict_message(table, sources),
+        conflict = Conflict(kind=figured.kind, values=values, message=conflict_message(table, sources),
                             rows=table)
     texts = [q.quote for q in quotes]
     return Answer(question=question.text, abstained=False, answer=quotes, citations=citations, passages=passages,

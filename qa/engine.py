@@ -366,8 +366,9 @@ class Engine:
         language = detect_question(question)
         tokens = tokenize(query, cfg.use_phonetic)
         # figures and dates are where sources disagree: look at more passages to find every version
-        pool = max(cfg.passages_k, cfg.conflict_passages_k) if analysed.asks_figure else cfg.passages_k
-        sweep = cfg.conflict_sweep_k if analysed.asks_figure else 0
+        figured = (analysed.checked_count or analysed).asks_figure  # "Were 9 people …?" checks a figure too
+        pool = max(cfg.passages_k, cfg.conflict_passages_k) if figured else cfg.passages_k
+        sweep = cfg.conflict_sweep_k if figured else 0
         with self._lock:
             self._refresh_if_changed()
             sources = self._sources

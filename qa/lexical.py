@@ -83,6 +83,15 @@ def verb_forms(word: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=4096)
+def past_tense(verb: str) -> str:
+    """The simple past of a verb ("die": "died"), for a question turned from "did … die" into "… died"; the
+    verb itself when lemminflect has none."""
+    from lemminflect import getInflection
+
+    return next(iter(getInflection(verb, tag="VBD")), verb)
+
+
+@lru_cache(maxsize=4096)
 def is_participle(word: str) -> bool:
     """`word` is a past participle or an -ing form ("born", "serving"), as after "was" in a question."""
     from lemminflect import getInflection

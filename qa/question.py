@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from .lexical import (OTHER_STOPWORDS, STOPWORDS, adjective_before_plural, fold, is_participle, stem, verb_forms,
-                      verb_lemmas, word_spans, word_stem)
+from .lexical import (OTHER_STOPWORDS, STOPWORDS, adjective_before_plural, fold, is_participle, past_tense, stem,
+                      verb_forms, verb_lemmas, word_spans, word_stem)
 from .selection import ACCORDING_TO
 
 # Words that open a question or a clause but say nothing about its subject.
@@ -136,6 +136,11 @@ KINDS = (
 # A leading phrase before the wh-word: "According to PACE, how many…", "In which year…", "And when…".
 LEAD = re.compile(r"^(?:(?:and|but|so|also|then|besides [^,]*,|apart from [^,]*,)\s+)?"
                   r"(?:(?:according to|in the view of|as reported by|under|for|of|among)\s[^,?]*,\s*)?", re.I)
+# "Were 9 people tortured to death?", "Is it true that 24 members of PACE initiated …?": a number checked
+CHECKED_COUNT = re.compile(r"^(?P<aux>is|are|was|were|did|do|does|had|has|have)\s+(?P<true>it\s+true\s+that\s+)?"
+                           r"(?:(?:more|fewer|less)\s+than\s+|at\s+least\s+|only\s+|exactly\s+)?"
+                           r"(?P<number>[\d,]+|[a-z]+)\s+(?P<rest>.+)$", re.I)
+YEAR_LIKE = re.compile(r"1[89]\d\d|20\d\d")
 YES_NO = re.compile(r"^(is|are|was|were|did|does|do|had|has|have|can|could|will|would|should)\b", re.I)
 TITLES = frozenset("""mr mrs ms dr mp president minister general lieutenant colonel major captain sergeant senator
 deputy prosecutor judge professor prof sir lord chief head commander""".split())
@@ -196,6 +201,12 @@ class Question:
         the subject is a name and the verb is one lemminflect knows in the form the auxiliary wants; None
         for a light or ambient verb ("take", "located") and for any other shape of question."""
         return self._event(NAMED_EVENT, FOLLOW_UP_EVENT)
+
+    @cached_property
+    def checked_count(self) -> Question | None:
+        """The count a yes-or-no question checks a number of (`as_count`): "How many people were tortured to
+        death?" for "Were 9 people tortured to death?"."""
+        return as_count(self)
 
     @cached_property
     def yes_no_event(self) -> Event | None:
@@ -285,6 +296,26 @@ class Question:
         head = LEAD.sub("", self.text.strip(), count=1).strip()
         return ((self.kind == "person" and not WHO_IS_NAMED.match(head) and not WHO_MAKES_UP.search(head))
                 or (self.kind == "place" and self.focus_kind == "category") or bool(NAME_OF.match(head)))
+
+
+def as_count(question: Question) -> Question | None:
+    """The count a yes-or-no question checks a number of ("Were 9 people tortured to death?": "How many people
+    were tortured to death?"), so that the sources' other figures for it are shown; None for any other
+    question, and for a year ("Was he arrested in 2017?" checks no count)."""
+    if question.kind != "yesno":
+        return None
+    match = CHECKED_COUNT.match(LEAD.sub("", question.text.strip(), count=1).strip())
+    if not match or len(number_value(match.group("number")) or "") == 0 or YEAR_LIKE.fullmatch(match.group("number")):
+        return None
+    words = match.group("rest").rstrip("?. ").split()
+    do_support = match.group("aux").lower() in ("did", "do", "does")
+    verb = next((i for i, w in enumerate(words) if i and (is_participle(w) or (do_support and verb_forms(w)))), None)
+    if verb is None:
+        return None
+    aux = "" if match.group("true") or do_support else match.group("aux").lower() + " "
+    if do_support and match.group("aux").lower() == "did":
+        words[verb] = past_tense(words[verb])
+    return analyze(f"How many {' '.join(words[:verb])} {aux}{' '.join(words[verb:])}?")
 
 
 def question_kind(text: str) -> str:

@@ -699,3 +699,26 @@ def test_a_number_the_question_gives_is_quoted_where_said_and_no_other_count_sta
     """"Which sources say 11 servicemen died?": "At least 13 servicemen died" says no 11."""
     answer = seed_engine.ask("Which sources say 11 servicemen died?")
     assert answer.answer and all("11" in q.quote for q in answer.answer), [q.quote for q in answer.answer]
+
+
+@pytest.mark.parametrize("question, counted", [
+    ("Were 9 people tortured to death?", "How many people were tortured to death?"),
+    ("Did 11 servicemen die?", "How many servicemen died?"),
+    ("Is it true that 24 members of PACE initiated the investigation?",
+     "How many members of PACE initiated the investigation?"),
+])
+def test_a_yes_or_no_question_checking_a_number_checks_the_count(question, counted):
+    from qa.question import analyze
+
+    assert analyze(question).checked_count.text == counted
+    assert analyze("Was Mirhafiz Jafarzadeh arrested in 2022?").checked_count is None  # a year is no count
+
+
+@pytest.mark.parametrize("question", ["Were 9 people tortured to death?", "Did 11 servicemen die?"])
+def test_a_number_checked_yes_or_no_shows_the_sources_that_give_another(seed_engine, question):
+    """The death toll the sources disagree on: a quote saying 9 alone would read as a yes."""
+    answer = seed_engine.ask(question)
+    counted = seed_engine.ask(question.replace("Were 9 people", "How many people were")
+                              .replace("Did 11 servicemen die", "How many servicemen died"))
+    assert answer.conflict is not None and answer.message.startswith("The sources differ")
+    assert {r.outlet for r in answer.conflict.rows} == {r.outlet for r in counted.conflict.rows}
