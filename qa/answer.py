@@ -35,6 +35,7 @@ ANY_SENTENCE = re.compile("")  # with_antecedent then always reads the sentence 
 KIND_WORDS = frozenset(stem(w) for w in "method form kind type way sort technique manner".split())
 LIST_OPENERS = re.compile(r"\b(?:including|such as|among them|for example|for instance)\b|:\s")
 LIST_ITEM_WORDS = 6  # "thrown from high floors, drowned in water, … and being raped": items this short
+SPEECH_CONTENT = re.compile(r"[“\"«„]|\bthat\b|:\s")  # the words said: quoted, reported after "that", after a colon
 CAUSE_CONTEXT = 2  # sentences read back for whom a cause is given ("… Barkhudarov's dismissal. The reason for …")
 
 
@@ -298,8 +299,10 @@ def _says_focus(question: Question, text: str) -> bool:
 
 def speaking_sentences(question: Question, ranked: list[ScoredSentence],
                        bodies: dict[str, str]) -> list[ScoredSentence]:
-    """The candidate sentences that report words of whom "What did X say?" asks about, best first: X said, says
-    X, according to X, or a quotation / "he said" after a sentence that names X."""
+    """The candidate sentences that report words of whom "What did X say?" asks about: X said, says X, according
+    to X, or a quotation / "he said" after a sentence that names X; those giving the words (a quotation, a
+    "that" clause, a colon) first, best first ("Heydar Isaev writes about this, referring to the video" gives
+    none)."""
     if not question.speaker:
         return []
     found = []
@@ -309,7 +312,7 @@ def speaking_sentences(question: Question, ranked: list[ScoredSentence],
             text = with_antecedent(body, sentence, ANY_SENTENCE)
         if any(speaks(text, phrase) and not article_names_another(body, phrase) for phrase in question.speaker):
             found.append(sentence)
-    return found
+    return sorted(found, key=lambda s: not SPEECH_CONTENT.search(s.text))
 
 
 def without_subject(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> Verdict | None:
@@ -420,6 +423,8 @@ def choose_quotes(question: Question, ranked: list[ScoredSentence], bodies: dict
     if naming and not any(gives_name(question, s, bodies) for s in chosen):  # the best sentence giving one first
         chosen = [naming[0]] + chosen[:max_quotes - 1]
     answering = answering_sentences(question, ranked, bodies)
+    if speaking:  # "What did Heydar Isaev write?": in the order of his words, those giving them first
+        answering = [s for s in speaking if s in answering]
     if answering and chosen[0] != answering[0]:  # "where" / "why" / "what did X do": the best such sentence first
         chosen = [answering[0]] + [s for s in chosen if s != answering[0]][:max_quotes - 1]
     return chosen

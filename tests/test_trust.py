@@ -101,6 +101,8 @@ def test_what_someone_said_is_answered_with_their_words_only(seed_engine, questi
     ("Why was the protest held in front of the Presidential Administration?", "chosen for appealing directly"),
     # kinds of a thing: the sentence listing them, not counts of those it happened to
     ("What methods of torture were used?", "various forms of torture, including being beaten"),
+    # his words first: "Heydar Isaev writes about this, referring to the video on YouTube" gives none
+    ("What did Heydar Isaev write?", "writes Heydar Isaev“In one case"),
 ])
 def test_the_first_quote_says_what_is_asked(seed_engine, question, first):
     answer = seed_engine.ask(question)
