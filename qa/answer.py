@@ -201,16 +201,27 @@ def gives_name(question: Question, sentence: ScoredSentence, bodies: dict[str, s
 
 def _gives_name(question: Question, named: str, text: str) -> bool:
     """Does a sentence (`text`; `named`: with the sentence its "he" / "she" / "they" stands for) give a name the
-    question does not, and for a court, prison, unit … that word beside it?"""
-    institution = stem(fold(question.focus)) if question.focus in INSTITUTIONS else ""
+    question does not, and for a court, prison, unit … or a role ("Who was the Defense Minister?") that word
+    beside it?"""
+    institution = stem(fold(question.focus)) if question.focus in INSTITUTIONS else stem(question.role)
+    if question.role_of and not holds_role(text, question.role, question.role_of):
+        return False
     return bool(new_names(question, named)) and (not institution or institution in stems_of(text))
+
+
+def holds_role(text: str, role: str, where: str) -> bool:
+    """Does `text` say the role where it is held, either way round: "Defense Minister", "Minister of Defense",
+    "head of the State Security Service" (capitalised: "the head of state" is no State Security Service)?"""
+    role, where = re.escape(role), re.escape(where)
+    return bool(re.search(rf"\b{where}\s+(?i:{role})|\b(?i:{role})s?\s+of\s+(?:the\s+)?{where}\b", text))
 
 
 def naming_sentences(question: Question, ranked: list[ScoredSentence], bodies: dict[str, str]) -> list[ScoredSentence]:
     """The candidate sentences that answer a name question: they say every other content word of the question
     (any form), speak of its names, and give a name it does not, reading the sentence before a "he" / "she" /
     "they" ("Which country did Mirhafiz Jafarzadeh move to?": "In 1995, he moved to Russia …"); for a court,
-    prison, unit … that word too."""
+    prison, unit … or a role that word too, and those with a name right after the role first ("Defense Minister
+    Zakir Hasanov" before "Minister of Defense, Khanlar Valiyev (military prosecutor), Hikmat Hasanov")."""
     if not question.asks_name:
         return []
     found = []
@@ -220,6 +231,9 @@ def naming_sentences(question: Question, ranked: list[ScoredSentence], bodies: d
         named = _named(sentence, bodies)
         if all(mentions(named, phrase) for phrase in question.names) and _gives_name(question, named, sentence.text):
             found.append(sentence)
+    if question.role:
+        holder = re.compile(rf"\b(?i:{re.escape(question.role)}s?)\s+[A-Z]")
+        found.sort(key=lambda s: not holder.search(s.text))
     return found
 
 
@@ -420,8 +434,9 @@ def choose_quotes(question: Question, ranked: list[ScoredSentence], bodies: dict
     if same_language:  # a quote in another language says the question's words translated, if at all
         chosen = of_the_figures(question, without_filler(question, chosen, bodies))
     naming = naming_sentences(question, ranked, bodies)
-    if naming and not any(gives_name(question, s, bodies) for s in chosen):  # the best sentence giving one first
-        chosen = [naming[0]] + chosen[:max_quotes - 1]
+    if naming and (not any(gives_name(question, s, bodies) for s in chosen)  # the best sentence giving one first
+                   or (question.role and chosen[0] != naming[0])):  # the role's holder: its best naming first
+        chosen = [naming[0]] + [s for s in chosen if s != naming[0]][:max_quotes - 1]
     answering = answering_sentences(question, ranked, bodies)
     if speaking:  # "What did Heydar Isaev write?": in the order of his words, those giving them first
         answering = [s for s in speaking if s in answering]

@@ -144,6 +144,10 @@ YEAR_LIKE = re.compile(r"1[89]\d\d|20\d\d")
 YES_NO = re.compile(r"^(is|are|was|were|did|does|do|had|has|have|can|could|will|would|should)\b", re.I)
 TITLES = frozenset("""mr mrs ms dr mp president minister general lieutenant colonel major captain sergeant senator
 deputy prosecutor judge professor prof sir lord chief head commander""".split())
+# "Who was the Defense Minister?", "Who is the Minister of Defense?": asks who holds a role, for a name
+ROLE_ASKED = re.compile(r"^[Ww]ho\s+(?:is|was|are|were)\s+the\s+(?:(?P<before>[A-Z][\w’'-]*)\s+)?"
+                        r"(?:[A-Z][\w’'-]*\s+){0,2}?(?P<role>(?i:" + "|".join(sorted(TITLES, key=len, reverse=True)) +
+                        r"))\b(?:\s+of\s+(?:the\s+)?(?P<of>[A-Z][\w’'-]*))?")
 
 
 @dataclass(frozen=True)
@@ -286,7 +290,21 @@ class Question:
         """"Who is Hikmet Hasanov?", "What is Meydan TV?": asks what the sources say about someone or something
         it names, so an answer must mention them."""
         head = LEAD.sub("", self.text.strip(), count=1).strip()
-        return bool(self.names) and bool(WHO_IS_NAMED.match(head) or WHAT_IS_NAMED.match(head))
+        return bool(self.names) and not self.role and bool(WHO_IS_NAMED.match(head) or WHAT_IS_NAMED.match(head))
+
+    @property
+    def role(self) -> str:
+        """The role whose holder "Who was the Defense Minister?" asks for ("minister"), lower case; "" when it
+        asks for no role's holder."""
+        match = ROLE_ASKED.match(LEAD.sub("", self.text.strip(), count=1).strip())
+        return match.group("role").lower() if match else ""
+
+    @property
+    def role_of(self) -> str:
+        """Where the role asked about is held: "Defense" of "the Defense Minister" and of "the Minister of
+        Defense", "State" of "the head of the State Security Service"; "" when not said."""
+        match = ROLE_ASKED.match(LEAD.sub("", self.text.strip(), count=1).strip())
+        return (match.group("of") or match.group("before") or "") if match else ""
 
     @property
     def asks_name(self) -> bool:
@@ -294,7 +312,7 @@ class Question:
         is Hikmet Hasanov?" asks who he is, not for a name; "Who will the working group consist of?" asks what
         kind of people, "experts from law enforcement agencies")."""
         head = LEAD.sub("", self.text.strip(), count=1).strip()
-        return ((self.kind == "person" and not WHO_IS_NAMED.match(head) and not WHO_MAKES_UP.search(head))
+        return ((self.kind == "person" and (self.role or not WHO_IS_NAMED.match(head)) and not WHO_MAKES_UP.search(head))
                 or (self.kind == "place" and self.focus_kind == "category") or bool(NAME_OF.match(head)))
 
 

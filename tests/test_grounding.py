@@ -466,3 +466,26 @@ def test_names_are_searched_in_the_spelling_the_sources_use_most(seeds):
     assert spellings.variants("Terter") == ["Tartar", "Terter"]  # "Torture" starts sentences: not a name
     assert spellings.respelled("What happened in Tartar?") == "What happened in Terter?"
     assert spellings.respelled("Who is Vusal Alasgyarov?") == "Who is Vusal Alasgyarov?"  # one spelling only
+
+
+@pytest.mark.parametrize("text, role, where", [
+    ("Who was the Defense Minister?", "minister", "Defense"),
+    ("Who was the Minister of Defense in 2016?", "minister", "Defense"),
+    ("Who was the head of the State Security Service?", "head", "State"),
+    ("Who is Hikmet Hasanov?", "", ""),  # asks about someone named, not for a role's holder
+])
+def test_the_role_whose_holder_a_question_asks_for(text, role, where):
+    question = analyze(text)
+    assert (question.role, question.role_of) == (role, where)
+    assert question.asks_name == bool(role)
+
+
+@pytest.mark.parametrize("text, role, where, held", [
+    ("after the April war, Defense Minister Zakir Hasanov reported", "minister", "Defense", True),
+    ("Minister of Defense, Khanlar Valiyev (military prosecutor)", "minister", "Defense", True),
+    ("dismissed by the order of the head of state.", "head", "State", False),
+])
+def test_a_role_is_said_with_where_it_is_held(text, role, where, held):
+    from qa.answer import holds_role
+
+    assert holds_role(text, role, where) is held
