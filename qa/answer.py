@@ -226,7 +226,10 @@ def naming_sentences(question: Question, ranked: list[ScoredSentence], bodies: d
         return []
     found = []
     for sentence in ranked:
-        if not all(p in stems_of(sentence.text) for p in question.predicates):
+        if not all(p in stems_of(sentence.text) for p in question.predicates) and not (
+                # "The list was compiled by …" after "… a new list of the Union for … Political Prisoners …"
+                question.deed and says_verb(question.deed, sentence.text) and
+                _says_all(question.predicates, with_antecedent(bodies[sentence.source_id], sentence, ANY_SENTENCE))):
             continue
         named = _named(sentence, bodies)
         if all(mentions(named, phrase) for phrase in question.names) and _gives_name(question, named, sentence.text):
@@ -437,6 +440,9 @@ def choose_quotes(question: Question, ranked: list[ScoredSentence], bodies: dict
     if naming and (not any(gives_name(question, s, bodies) for s in chosen)  # the best sentence giving one first
                    or (question.role and chosen[0] != naming[0])):  # the role's holder: its best naming first
         chosen = [naming[0]] + [s for s in chosen if s != naming[0]][:max_quotes - 1]
+    doing = [s for s in naming if question.deed and says_verb(question.deed, s.text)]
+    if doing and chosen[0] != doing[0]:  # "Who compiled the list?": a sentence naming who did it first
+        chosen = [doing[0]] + [s for s in chosen if s != doing[0]][:max_quotes - 1]
     answering = answering_sentences(question, ranked, bodies)
     if speaking:  # "What did Heydar Isaev write?": in the order of his words, those giving them first
         answering = [s for s in speaking if s in answering]

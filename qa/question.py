@@ -258,6 +258,14 @@ class Question:
                 return "" if low in LIGHT_VERBS or low in AMBIENT_VERBS else low
         return ""
 
+    @property
+    def deed(self) -> str:
+        """The verb "Who <verb>ed …?" asks the doer of ("compiled" in "Who compiled the list?"); "" for an
+        auxiliary ("Who was …") and any other shape of question."""
+        match = re.match(r"[Ww]ho\s+(?P<verb>[a-z]+)\b", LEAD.sub("", self.text.strip(), count=1).strip())
+        verb = match.group("verb") if match else ""
+        return verb if verb and verb not in AUXILIARIES and verb_lemmas(verb) else ""
+
     @cached_property
     def according(self) -> tuple[tuple[str, ...], ...]:
         """The names whose version "… according to X?" asks for (in a follow-up, "And according to PACE?", its
