@@ -14,8 +14,8 @@ from .disagreement import (ANTECEDENT_SENTENCES, according_to, by_date, conflict
 from .figures import MONTHS, TAKE_PLACE, YEAR, YEAR_REACH, figures_in, matches, same_group, states_figure_kind
 from .furniture import Furniture, is_whole_sentence, prose_span
 from .grounding import (Grounding, article_names_another, bare_surname, continues_speech, event_said, family_stems,
-                        mentions, names_another, names_or_spells_out, new_names, says_verb, speaks, uncovered,
-                        word_stems)
+                        is_saying, mentions, names_another, names_or_spells_out, new_names, says_verb, speaks,
+                        uncovered, word_stems)
 from .lexical import WORD_SPAN, fold, stem, stems_of
 from .question import FRAME_WORDS, INSTITUTIONS, NUMBER_WORDS, PERSON_UNITS, Question
 from .scoring import CAUSE, SUBJECT_PRONOUN, ScoredSentence, has_location
@@ -209,6 +209,37 @@ def _gives_name(question: Question, named: str, text: str) -> bool:
     return bool(new_names(question, named)) and (not institution or institution in stems_of(text))
 
 
+def _within(sentence: ScoredSentence, other: ScoredSentence) -> bool:
+    """Is `sentence` the same text as `other`, or part of it (a quotation quoted with its speaker)?"""
+    return sentence.source_id == other.source_id and other.start <= sentence.start and sentence.end <= other.end
+
+
+def with_speaker(sentence: ScoredSentence, body: str) -> ScoredSentence | None:
+    """A sentence inside a quotation, quoted from the sentence that introduces the quotation (where its speaker
+    is named: "Ali Karimli holds the same point of view. “… No authoritarian regimes last forever."); None
+    when the sentence is no part of a quotation. The quote stays a slice of the article."""
+    paragraph = body.rfind("\n", 0, sentence.start) + 1
+    before = body[paragraph:sentence.start]
+    if before.count("“") + before.count("«") > before.count("”") + before.count("»"):
+        opened = paragraph + max(before.rfind("“"), before.rfind("«"))
+    elif before.count('"') % 2:
+        opened = paragraph + before.rfind('"')
+    else:
+        return None
+    start = _sentence_start(body, paragraph, opened)
+    if not body[start:opened].strip():  # the quotation opens its sentence: its speaker is in the one before
+        start = _sentence_start(body, paragraph, len(body[:start].rstrip()) - 1)
+    return replace(sentence, start=start, text=body[start:sentence.end])
+
+
+def _sentence_start(body: str, floor: int, position: int) -> int:
+    """Where the sentence holding `position` starts: after the last full stop before it (not before `floor`),
+    and its spaces."""
+    stop = max(body.rfind(mark, floor, position) for mark in ".!?…")
+    start = stop + 1 if stop >= floor else floor
+    return start + len(body[start:]) - len(body[start:].lstrip())
+
+
 def holds_role(text: str, role: str, where: str) -> bool:
     """Does `text` say the role where it is held, either way round: "Defense Minister", "Minister of Defense",
     "head of the State Security Service" (capitalised: "the head of state" is no State Security Service)?"""
@@ -234,6 +265,10 @@ def naming_sentences(question: Question, ranked: list[ScoredSentence], bodies: d
         named = _named(sentence, bodies)
         if all(mentions(named, phrase) for phrase in question.names) and _gives_name(question, named, sentence.text):
             found.append(sentence)
+    if not found and question.deed and is_saying(question.deed):  # "Who said that no authoritarian regimes …?"
+        found = [quoted for quoted in (with_speaker(s, bodies[s.source_id]) for s in ranked
+                                       if _says_all(question.predicates, s.text))
+                 if quoted and _gives_name(question, quoted.text, quoted.text)]
     if question.role:
         holder = re.compile(rf"\b(?i:{re.escape(question.role)}s?)\s+[A-Z]")
         found.sort(key=lambda s: not holder.search(s.text))
@@ -439,7 +474,7 @@ def choose_quotes(question: Question, ranked: list[ScoredSentence], bodies: dict
     naming = naming_sentences(question, ranked, bodies)
     if naming and (not any(gives_name(question, s, bodies) for s in chosen)  # the best sentence giving one first
                    or (question.role and chosen[0] != naming[0])):  # the role's holder: its best naming first
-        chosen = [naming[0]] + [s for s in chosen if s != naming[0]][:max_quotes - 1]
+        chosen = [naming[0]] + [s for s in chosen if not _within(s, naming[0])][:max_quotes - 1]
     doing = [s for s in naming if question.deed and says_verb(question.deed, s.text)]
     if doing and chosen[0] != doing[0]:  # "Who compiled the list?": a sentence naming who did it first
         chosen = [doing[0]] + [s for s in chosen if s != doing[0]][:max_quotes - 1]

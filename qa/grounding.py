@@ -223,7 +223,7 @@ def speaks(text: str, phrase: tuple[str, ...]) -> bool:
             continue
         if sentence.lstrip()[:1] not in QUOTATION_OPENS and (named[k] or (k > 0 and named[k - 1])):
             return True  # "… Elman Nasirov …, he firmly stated that"
-        if k > 0 and named[k - 1] and not any(_is_saying(w) for w in folded_words(sentences[k - 1])):
+        if k > 0 and named[k - 1] and not any(is_saying(w) for w in folded_words(sentences[k - 1])):
             return True  # a quotation after a sentence naming them that reports no one's words
     return False
 
@@ -242,7 +242,7 @@ def _after_other_given(text: str, spans: list[tuple[str, int, int]], i: int, giv
 def continues_speech(sentence: str) -> bool:
     """Does the sentence carry on words the sentence before it reports: it opens with a quotation mark, or says
     "he / she / they said"?"""
-    return sentence.lstrip()[:1] in QUOTATION_OPENS or any(_is_saying(m.group("verb"))
+    return sentence.lstrip()[:1] in QUOTATION_OPENS or any(is_saying(m.group("verb"))
                                                            for m in PRONOUN_SAYS.finditer(sentence))
 
 
@@ -251,7 +251,7 @@ def _said_before(spans: list[tuple[str, int, int]], i: int) -> bool:
     while i > 0 and spans[i - 1][0][:1].isupper():
         i -= 1
     before = [fold(w) for w, _, _ in spans[max(0, i - 4):i]]
-    return bool(before) and (_is_saying(before[-1]) or "according" in before[:-1] and "to" in before)
+    return bool(before) and (is_saying(before[-1]) or "according" in before[:-1] and "to" in before)
 
 
 def _said_after(text: str, spans: list[tuple[str, int, int]], i: int) -> bool:
@@ -271,10 +271,11 @@ def _said_after(text: str, spans: list[tuple[str, int, int]], i: int) -> bool:
     following = [fold(w) for w, _, _ in spans[i + 1:i + 4]]
     while following and (following[0] in SAYING_ADVERBS or following[0].endswith("ly")):
         following = following[1:]
-    return bool(following) and _is_saying(following[0])
+    return bool(following) and is_saying(following[0])
 
 
-def _is_saying(word: str) -> bool:
+def is_saying(word: str) -> bool:
+    """Is `word` a form of a verb of saying ("said", "claims", "wrote")?"""
     return bool(verb_lemmas(word) & SPEECH_VERBS)
 
 

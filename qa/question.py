@@ -18,7 +18,7 @@ AUXILIARIES = frozenset("is are was were did does do had has have can could will
 # Words of a question that only frame it ("what is the number of …"): never a reason to abstain.
 FRAME_WORDS = frozenset("""name names number numbers year years date dates month day time happen happened say said
 says state stated report reported mention mentioned according article articles source sources case people person
-total exactly first last those ones figure figures times occasions""".split())
+total exactly first last those ones figure figures times occasions latest current exact overall actual""".split())
 # Prepositions of several words: their noun says where or how, not what happened ("in front of the building")
 PREPOSITION_NOUNS = re.compile(r"\b(?:in\s+(?P<front>front)|on\s+(?P<behalf>behalf)|in\s+(?P<spite>spite)|"
                                r"by\s+(?P<means>means)|in\s+(?P<favour>favou?r)|on\s+(?P<top>top))\s+of\b", re.I)
@@ -119,7 +119,8 @@ KINDS = (
     ("duration", re.compile(r"^(how long|for how long|how many (years|months|weeks|days|hours|minutes)|"
                             r"(what|which) (\w+ )?(prison |jail )?(terms?|sentences?)\b(?! (of|for|in|to)\b)"
                             r"(?! (best |most )?(describes?|corresponds?|refers?|means?|names?|is used)\b))\b")),
-    ("count", re.compile(r"^(how many|how much|what (is|was|were|are) the (total |overall |exact |official )?"
+    ("count", re.compile(r"^(how many|how much|what (is|was|were|are) the (total |overall |exact |official |latest |current |final |actual |"
+                         r"real |new |highest |lowest |record )?"
                          r"(number|count|toll) of (?!the\b|a\b|this\b|that\b)|what (number|total|percentage|share|"
                          r"proportion)|what total|what (\w+ )?(toll|number|count)\b(?! of (the|a|this|that)\b)|"
                          r"what (is|was|were|are) the (\w+ )?(toll|tally)\b)\b")),
@@ -476,10 +477,12 @@ def _focus(text: str, kind: str) -> tuple[str, str, str]:
         copular = None
     if copular:
         phrase = _noun_phrase(copular.group("words").split())
+        if len(phrase) == 2 and fold(phrase[0]) in FRAME_WORDS:  # "the latest number of …": the number of …
+            phrase = phrase[1:]
         if len(phrase) == 2 and fold(phrase[-1]) in TALLY_WORDS:
             phrase = phrase[:1]
         if phrase and fold(phrase[-1]) in FRAME_WORDS:  # "what is the name of X's lawyer": lawyer
-            after = re.search(rf"\b{re.escape(phrase[0])}\s+of\s+(?:the\s+|a\s+)?(?:[A-Z][\w’'-]*\s+)*(?P<rest>.*)",
+            after = re.search(rf"\b{re.escape(phrase[-1])}\s+of\s+(?:the\s+|a\s+)?(?:[A-Z][\w’'-]*\s+)*(?P<rest>.*)",
                               head)
             phrase = _noun_phrase(after.group("rest").split()) if after else []
         if phrase and fold(phrase[-1]) in ASPECT_WORDS:

@@ -732,3 +732,20 @@ def test_a_number_checked_yes_or_no_shows_the_sources_that_give_another(seed_eng
                               .replace("Did 11 servicemen die", "How many servicemen died"))
     assert answer.conflict is not None and answer.message.startswith("The sources differ")
     assert {r.outlet for r in answer.conflict.rows} == {r.outlet for r in counted.conflict.rows}
+
+
+def test_who_said_words_inside_a_quotation_is_answered_from_the_sentence_that_names_the_speaker(seed_engine):
+    """The quoted sentence names no one ("No authoritarian regimes last forever."): the quote starts at the
+    sentence introducing the quotation, and stays a slice of the article."""
+    answer = seed_engine.ask("Who said that no authoritarian regimes last forever?")
+    assert not answer.abstained
+    first = answer.answer[0]
+    assert "Ali Karimli" in first.quote and "No authoritarian regimes last forever" in first.quote
+    assert seed_engine.source(first.source_id).body[first.start:first.end] == first.quote
+
+
+@pytest.mark.parametrize("question", ["What is the latest number of political prisoners?",
+                                      "What is the current number of political prisoners?"])
+def test_a_word_that_only_qualifies_the_number_asked_for_is_no_reason_to_abstain(seed_engine, question):
+    answer = seed_engine.ask(question)
+    assert not answer.abstained and any("357" in q.quote for q in answer.answer), answer.message
