@@ -35,6 +35,7 @@ ANY_SENTENCE = re.compile("")  # with_antecedent then always reads the sentence 
 KIND_WORDS = frozenset(stem(w) for w in "method form kind type way sort technique manner".split())
 LIST_OPENERS = re.compile(r"\b(?:including|such as|among them|for example|for instance)\b|:\s")
 LIST_ITEM_WORDS = 6  # "thrown from high floors, drowned in water, … and being raped": items this short
+OWNER_PRONOUN = re.compile(r"\b(?:he|she|they|its|his|her|their)\b", re.I)  # whom the sentence before names
 SPEECH_CONTENT = re.compile(r"[“\"«„]|\bthat\b|:\s")  # the words said: quoted, reported after "that", after a colon
 CAUSE_CONTEXT = 2  # sentences read back for whom a cause is given ("… Barkhudarov's dismissal. The reason for …")
 
@@ -189,8 +190,9 @@ def without_name(question: Question, quoted: list[ScoredSentence], ranked: list[
 
 
 def _named(sentence: ScoredSentence, bodies: dict[str, str]) -> str:
-    """The sentence's text, after the sentence before it when its subject is "he", "she" or "they"."""
-    return with_antecedent(bodies[sentence.source_id], sentence, SUBJECT_PRONOUN)
+    """The sentence's text, after the sentence before it when its subject is "he", "she" or "they", or it
+    speaks of "its" / "his" / "her" / "their" something ("Its captain, Elchin Huseynov, …": the ferry's)."""
+    return with_antecedent(bodies[sentence.source_id], sentence, OWNER_PRONOUN)
 
 
 def gives_name(question: Question, sentence: ScoredSentence, bodies: dict[str, str]) -> bool:
@@ -257,12 +259,12 @@ def naming_sentences(question: Question, ranked: list[ScoredSentence], bodies: d
         return []
     found = []
     for sentence in ranked:
-        if not all(p in stems_of(sentence.text) for p in question.predicates) and not (
+        named = _named(sentence, bodies)
+        if not all(p in stems_of(named) for p in question.predicates) and not (
                 # "The list was compiled by …" after "… a new list of the Union for … Political Prisoners …"
                 question.deed and says_verb(question.deed, sentence.text) and
                 _says_all(question.predicates, with_antecedent(bodies[sentence.source_id], sentence, ANY_SENTENCE))):
             continue
-        named = _named(sentence, bodies)
         if all(mentions(named, phrase) for phrase in question.names) and _gives_name(question, named, sentence.text):
             found.append(sentence)
     if not found and question.deed and is_saying(question.deed):  # "Who said that no authoritarian regimes …?"

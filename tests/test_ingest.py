@@ -169,6 +169,8 @@ def test_an_answer_from_a_pdf_names_the_page_of_each_quote_and_stays_verbatim(en
     assert f"[{quote.citation}, p. 2]" in format_answer(answer)
     ferry = engine.ask("Who was the captain of the ferry to Aktau?")
     assert ferry.answer[0].page is None and ", p." not in format_answer(ferry)
+    # "Its captain, Elchin Huseynov, …": the ferry's, named in the sentence before
+    assert "Elchin Huseynov" in ferry.answer[0].quote
 
 
 def test_editing_metadata_changes_the_citation_at_once_and_records_the_user(engine):
