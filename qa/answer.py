@@ -51,6 +51,10 @@ FIGURE_WORDS = {"count": "number", "date": "date", "duration": "length of time",
 FIGURE_LIKE = re.compile(r"\d|\b(?:" + "|".join(MONTHS) + r"|spring|summer|autumn|winter|centur(?:y|ies)|decades?|"
                          r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today)\b", re.I)
 
+# Anything a length of time may be written with: a unit, a period between two dates ("May-June 2017", "since …")
+DURATION_LIKE = re.compile(r"\b(?:years?|months?|weeks?|days?|hours?|minutes?|decades?|centur(?:y|ies)|life|"
+                           r"lifelong|since|until|till|between)\b|\b(?:" + "|".join(MONTHS) + r")\s*[-–]\s*\w", re.I)
+
 
 def missing_figure(question: Question, quotes: list[str]) -> str:
     """The word for the figure a question asks for ("date") when no quote gives anything like a figure, else
@@ -66,6 +70,9 @@ def missing_figure(question: Question, quotes: list[str]) -> str:
         unit = stem(fold(question.unit)) if question.unit else ""
         other_group = unit and unit not in PERSON_UNITS and not any(counts_group(q, question.unit) for q in quotes)
         if not other_group and any(COUNT_LIKE.search(_without_dates(q)) for q in quotes):
+            return ""
+    elif question.kind == "duration":  # a count is no length of time: "9 people were tortured to death"
+        if any(DURATION_LIKE.search(q) or any(f.kind == "duration" for f in figures_in(q)) for q in quotes):
             return ""
     elif any(FIGURE_LIKE.search(q) or figures_in(q) for q in quotes):
         return ""
