@@ -400,7 +400,11 @@ def matches(question: Question, figure: Figure, wanted: Asked | None = None, sen
     if wanted.happening:  # "The “Tartar Case” took place in May 2017"
         return bool(HAPPENING.search(" ".join(figure.context)))
     if not wanted.event and not wanted.specific:
-        return False  # nothing says which figure is meant ("and when?" on its own)
+        # nothing says which figure is meant ("and when?" on its own), unless a count of the asked group is
+        # said for the year asked ("How many political prisoners were there in September 2024?")
+        years = {f for f in question.figures if YEAR.fullmatch(f)}
+        return bool(figure.kind == "count" and question.unit and years and sentence
+                    and years & {y for y in YEAR.findall(sentence)})
     if wanted.event:
         events = figure.events
         if events[:1] == (REPORT,):

@@ -298,3 +298,14 @@ def test_sources_disagree_only_when_their_most_specific_values_have_nothing_in_c
     assert disagree({"a": ["hundreds"], "b": ["400"], "c": ["200"]})
     assert disagree({"a": ["400", "hundreds"], "b": ["200"]})  # a number beside "hundreds" is what it says
     assert not disagree({"a": ["24"]})
+
+
+@pytest.mark.parametrize("question, matched", [
+    ("How many political prisoners were there in September 2024?", ["319", "331"]),  # said for the year asked
+    ("How many political prisoners were there in 2019?", []),
+    ("How many political prisoners were there?", []),  # no event, no year: nothing says which count is meant
+])
+def test_a_count_of_the_asked_group_with_no_event_is_the_one_said_for_the_year_asked(question, matched):
+    sentence = "By September 2024, the list included 319 individuals, and by December, it had grown to 331."
+    analysed = analyze(question)
+    assert [f.value for f in figures_in(sentence) if matches(analysed, f, sentence=sentence)] == matched
