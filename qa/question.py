@@ -310,10 +310,10 @@ class Question:
 
     @property
     def role_of(self) -> str:
-        """Where the role asked about is held: "Defense" of "the Defense Minister" and of "the Minister of
-        Defense", "State" of "the head of the State Security Service"; "" when not said."""
+        """Where the role asked about is held: "Defense" of "the Defense Minister" (of Azerbaijan) and of "the
+        Minister of Defense", "State" of "the head of the State Security Service"; "" when not said."""
         match = ROLE_ASKED.match(LEAD.sub("", self.text.strip(), count=1).strip())
-        return (match.group("of") or match.group("before") or "") if match else ""
+        return (match.group("before") or match.group("of") or "") if match else ""
 
     @property
     def asks_name(self) -> bool:

@@ -109,6 +109,7 @@ def test_what_someone_said_is_answered_with_their_words_only(seed_engine, questi
     ("Who was the Defense Minister?", "Defense Minister Zakir Hasanov"),
     ("Who was the Minister of Defense in 2016?", "Defense Minister Zakir Hasanov"),
     ("Who is the Military Prosecutor?", "Military Prosecutor Khanlar Veliyev"),
+    ("Who is the Defence Minister of Azerbaijan?", "Defense Minister Zakir Hasanov"),  # spelt otherwise; scope unsaid
     # who did it: the sentence saying the deed with a name, its other words in the sentence before
     ("Who compiled the list of political prisoners?", "The list was compiled by the union’s coordinators"),
 ])
