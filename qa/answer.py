@@ -199,8 +199,10 @@ def without_name(question: Question, quoted: list[ScoredSentence], ranked: list[
 
 def _named(sentence: ScoredSentence, bodies: dict[str, str]) -> str:
     """The sentence's text, after the sentence before it when its subject is "he", "she" or "they", or it
-    speaks of "its" / "his" / "her" / "their" something ("Its captain, Elchin Huseynov, …": the ferry's)."""
-    return with_antecedent(bodies[sentence.source_id], sentence, OWNER_PRONOUN)
+    speaks of "its" / "his" / "her" / "their" something ("Its captain, Elchin Huseynov, …": the ferry's); up to
+    four sentences back across those that say one too ("… Senan Mashyev … On October 1, 2020, they were
+    released … They even received medals …")."""
+    return with_antecedent(bodies[sentence.source_id], sentence, OWNER_PRONOUN, back=ANTECEDENT_SENTENCES)
 
 
 def gives_name(question: Question, sentence: ScoredSentence, bodies: dict[str, str]) -> bool:
@@ -217,6 +219,14 @@ def _gives_name(question: Question, named: str, text: str) -> bool:
     if question.role_of and not holds_role(text, question.role, question.role_of):
         return False
     return bool(new_names(question, named)) and (not institution or institution in stems_of(text))
+
+
+def _from_antecedent(sentence: ScoredSentence, bodies: dict[str, str]) -> ScoredSentence:
+    """The sentence quoted from the sentences its "he" / "they" / "its" reads back to (`_named`), one slice."""
+    body, named = bodies[sentence.source_id], _named(sentence, bodies)
+    start = sentence.start - (len(named) - len(sentence.text))
+    start += len(body[start:sentence.start]) - len(body[start:sentence.start].lstrip())
+    return replace(sentence, start=start, text=body[start:sentence.end])
 
 
 def _within(sentence: ScoredSentence, other: ScoredSentence) -> bool:
@@ -490,6 +500,9 @@ def choose_quotes(question: Question, ranked: list[ScoredSentence], bodies: dict
     doing = [s for s in naming if question.deed and says_verb(question.deed, s.text)]
     if doing and chosen[0] != doing[0]:  # "Who compiled the list?": a sentence naming who did it first
         chosen = [doing[0]] + [s for s in chosen if s != doing[0]][:max_quotes - 1]
+    if question.asks_name and chosen and not _gives_name(question, chosen[0].text, chosen[0].text) \
+            and gives_name(question, chosen[0], bodies):  # "They even received medals …": from whom "they" is
+        chosen[0] = _from_antecedent(chosen[0], bodies)
     answering = answering_sentences(question, ranked, bodies)
     if speaking:  # "What did Heydar Isaev write?": in the order of his words, those giving them first
         answering = [s for s in speaking if s in answering]

@@ -751,3 +751,14 @@ def test_who_said_words_inside_a_quotation_is_answered_from_the_sentence_that_na
 def test_a_word_that_only_qualifies_the_number_asked_for_is_no_reason_to_abstain(seed_engine, question):
     answer = seed_engine.ask(question)
     assert not answer.abstained and any("357" in q.quote for q in answer.answer), answer.message
+
+
+@pytest.mark.parametrize("question, named, said", [
+    ("Who received medals for their feats?", "Senan Mashyev", "They even received medals"),  # "they", two back
+    ("Who was appointed deputy head of the Azerbaijan Military Academy?", "Hikmet Hasanov", "he was appointed"),
+])
+def test_a_who_answer_said_of_he_or_they_is_quoted_from_the_sentence_naming_them(seed_engine, question, named, said):
+    answer = seed_engine.ask(question)
+    first = answer.answer[0]
+    assert named in first.quote and said in first.quote
+    assert seed_engine.source(first.source_id).body[first.start:first.end] == first.quote
