@@ -15,8 +15,8 @@ from .figures import MONTHS, TAKE_PLACE, YEAR, YEAR_REACH, figures_in, matches, 
 from .furniture import Furniture, is_whole_sentence, prose_span
 from .grounding import (Grounding, article_names_another, bare_surname, continues_speech, event_said, family_stems,
                         is_saying, mentions, names_another, names_or_spells_out, new_names, says_verb, speaks,
-                        uncovered, word_stems)
-from .lexical import WORD_SPAN, fold, stem, stems_of
+                        uncovered)
+from .lexical import WORD_SPAN, fold, stem, stems_of, verb_forms
 from .question import FRAME_WORDS, INSTITUTIONS, NUMBER_WORDS, PERSON_UNITS, Question
 from .scoring import CAUSE, SUBJECT_PRONOUN, ScoredSentence, has_location
 from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Source
@@ -35,9 +35,11 @@ ANY_SENTENCE = re.compile("")  # with_antecedent then always reads the sentence 
 KIND_WORDS = frozenset(stem(w) for w in "method form kind type way sort technique manner".split())
 LIST_OPENERS = re.compile(r"\b(?:including|such as|among them|for example|for instance)\b|:\s")
 LIST_ITEM_WORDS = 6  # "thrown from high floors, drowned in water, … and being raped": items this short
+DEED_REACH = 3  # words between a deed and what it is done to ("denied the accusations", "list was compiled")
 ROLE_PLACE_PREFIX = 5  # letters of where a role is held that its spellings share ("Defen-ce", "Defen-se")
 OWNER_PRONOUN = re.compile(r"\b(?:he|she|they|its|his|her|their)\b", re.I)  # whom the sentence before names
-SPEECH_CONTENT = re.compile(r"[“\"«„]|\bthat\b|:\s")  # the words said: quoted, reported after "that", after a colon
+# the words said: quoted, reported after "that", after a colon
+SPEECH_CONTENT = re.compile(r"[“\"«„]|\bthat\b|:\s")
 CAUSE_CONTEXT = 2  # sentences read back for whom a cause is given ("… Barkhudarov's dismissal. The reason for …")
 
 
@@ -221,6 +223,15 @@ def _gives_name(question: Question, named: str, text: str) -> bool:
     return bool(new_names(question, named)) and (not institution or institution in stems_of(text))
 
 
+def _does_to(text: str, question: Question) -> bool:
+    """Does `text` say the question's deed next to what it is done to ("denied the accusations", "The list was
+    compiled"): a form of the verb within DEED_REACH words of one of the question's other words?"""
+    stems = [stem(fold(w)) for w in WORD_SPAN.findall(text)]
+    verbs = {stem(fold(form)) for form in verb_forms(question.deed) | {question.deed}}
+    return any(any(p in stems[max(0, i - DEED_REACH):i + DEED_REACH + 1] for p in question.predicates)
+               for i, w in enumerate(stems) if w in verbs)
+
+
 def _from_antecedent(sentence: ScoredSentence, bodies: dict[str, str]) -> ScoredSentence:
     """The sentence quoted from the sentences its "he" / "they" / "its" reads back to (`_named`), one slice."""
     body, named = bodies[sentence.source_id], _named(sentence, bodies)
@@ -311,7 +322,7 @@ def answering_sentences(question: Question, ranked: list[ScoredSentence],
     elif question.kind == "place" and question.focus_kind != "category":
         gives, before, back = (lambda text: has_location(text, question)), SUBJECT_PRONOUN, ANTECEDENT_SENTENCES
     elif question.focus_kind == "category" and stem(fold(question.focus.split()[-1])) in KIND_WORDS:
-        # "What methods of torture were used?": a sentence listing them ("… forms of torture, including being beaten …")
+        # "What methods of torture were used?": a sentence listing them ("… forms of torture, including …")
         listing = [s for s in ranked if lists(s.text) and any(_said(p, stems_of(s.text)) for p in question.predicates)]
         return _about_names(question, listing, bodies)
     elif question.yes_no_event:  # "Was Mirhafiz Jafarzadeh arrested?": a sentence saying it of them
@@ -498,6 +509,7 @@ def choose_quotes(question: Question, ranked: list[ScoredSentence], bodies: dict
                    or (question.role and chosen[0] != naming[0])):  # the role's holder: its best naming first
         chosen = [naming[0]] + [s for s in chosen if not _within(s, naming[0])][:max_quotes - 1]
     doing = [s for s in naming if question.deed and says_verb(question.deed, s.text)]
+    doing.sort(key=lambda s: not _does_to(s.text, question))  # "Jafarzadeh denied the accusations" first
     if doing and chosen[0] != doing[0]:  # "Who compiled the list?": a sentence naming who did it first
         chosen = [doing[0]] + [s for s in chosen if s != doing[0]][:max_quotes - 1]
     if question.asks_name and chosen and not _gives_name(question, chosen[0].text, chosen[0].text) \

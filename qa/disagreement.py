@@ -114,8 +114,9 @@ def states_asked_kind(question: Question, ranked: list[ScoredSentence], bodies: 
     for sentence in ranked:
         body = bodies[sentence.source_id]
         found = figures_in(sentence.text, 0, context_year(body, sentence.start, sentence.text))  # the kind is asked, not where
-        if any(of_asked_kind(question, f, sentence.text) for f in found) and _names_near(question.names, body, sentence) \
-                and _says_asked_event(question, with_antecedent(body, sentence)):
+        if not any(of_asked_kind(question, f, sentence.text) for f in found):
+            continue
+        if _names_near(question.names, body, sentence) and _says_asked_event(question, with_antecedent(body, sentence)):
             return True
     return False
 

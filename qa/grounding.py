@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
-from .lexical import STOPWORDS, fold, idf, phonetic_key, stem, verb_forms, verb_lemmas, word_spans, word_stem
+from .lexical import (STOPWORDS, fold, idf, in_dictionary, phonetic_key, stem, verb_forms, verb_lemmas, word_spans,
+                      word_stem)
 from .question import FAMILY_OF, LIGHT_VERB_FORMS, NUMBER_WORDS, SPEECH_VERBS, TITLES, Event, Question, Term
 
 MONTH_NAMES = frozenset("""january february march april may june july august september october november december
@@ -327,7 +328,8 @@ def new_names(question: Question, text: str) -> tuple[str, ...]:
     """The names in `text` that the question does not give: capitalised words that are no function word, month
     or title and match none of the question's words in any spelling. A word opening a sentence or a quotation
     is a name only when it looks like one there: capitals inside ("BSkyB"), a possessive ("Cobham's"), or a
-    capitalised word after it ("Hikmet Hasanov was …"), not "Police were present"."""
+    capitalised word after it ("Hikmet Hasanov was …"), or no English word ("Jafarzadeh denied …"), not
+    "Police were present"."""
     asked = {fold(t.text) for t in question.terms} | {t.stem for t in question.terms}
     keys = {phonetic_key(t.text) for t in question.terms if t.is_name} - {""}
     spans = word_spans(text)
@@ -340,7 +342,8 @@ def new_names(question: Question, text: str) -> tuple[str, ...]:
         opens = i == 0 or any(mark in text[spans[i - 1][2]:start] for mark in SENTENCE_OPENERS)
         looks_named = (any(c.isupper() for c in word[1:]) or text[spans[i][2]:spans[i][2] + 2] in ("'s", "’s")
                        or (i + 1 < len(spans) and spans[i + 1][0][:1].isupper()
-                           and text[spans[i][2]:spans[i + 1][1]].strip() == ""))
+                           and text[spans[i][2]:spans[i + 1][1]].strip() == "")
+                       or (word.isalpha() and folded not in NUMBER_WORDS and not in_dictionary(word)))
         if opens and not looks_named:
             continue
         found.append(word)

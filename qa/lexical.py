@@ -82,6 +82,15 @@ def verb_forms(word: str) -> frozenset[str]:
                      for form in forms)
 
 
+@lru_cache(maxsize=16_384)
+def in_dictionary(word: str) -> bool:
+    """Is `word` (any case) an English word lemminflect knows ("Police", "Relatives"), not a name such as
+    "Jafarzadeh" or "Baku"?"""
+    from lemminflect import getAllLemmas
+
+    return bool(getAllLemmas(word.lower()))
+
+
 @lru_cache(maxsize=4096)
 def past_tense(verb: str) -> str:
     """The simple past of a verb ("die": "died"), for a question turned from "did … die" into "… died"; the

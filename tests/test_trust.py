@@ -112,6 +112,8 @@ def test_what_someone_said_is_answered_with_their_words_only(seed_engine, questi
     ("Who is the Defence Minister of Azerbaijan?", "Defense Minister Zakir Hasanov"),  # spelt otherwise; scope unsaid
     # who did it: the sentence saying the deed with a name, its other words in the sentence before
     ("Who compiled the list of political prisoners?", "The list was compiled by the union’s coordinators"),
+    # a name opening its sentence ("Jafarzadeh denied …") is a name when it is no English word
+    ("Who denied the accusations?", "Jafarzadeh denied the accusations"),
 ])
 def test_the_first_quote_says_what_is_asked(seed_engine, question, first):
     answer = seed_engine.ask(question)
