@@ -29,7 +29,7 @@ from .types import Answer, Citation, Conflict, ConflictRow, Passage, Quote, Sour
 FIGURE_CHECKED = {"age": "age", "duration": "duration"}
 # Anything a count may be written with: a digit, a number word, "dozens", "hundreds", "thousands"
 COUNT_LIKE = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r"|dozens?|hundreds|thousands|millions)\b", re.I)
-COUNT_REACH = 3  # words between a number and the noun it counts ("30 young frightened teenagers")
+COUNT_REACH = 6  # words from a number to the noun it counts ("21 diverse combinatorial and graph theoretical problems")
 ANY_SENTENCE = re.compile("")  # with_antecedent then always reads the sentence before
 # "What methods / forms / kinds of torture …?" asks for kinds of a thing, which a sentence listing them answers
 KIND_WORDS = frozenset(stem(w) for w in "method form kind type way sort technique manner".split())
@@ -77,9 +77,16 @@ def missing_figure(question: Question, quotes: list[str]) -> str:
     elif question.kind == "duration":  # a count is no length of time: "9 people were tortured to death"
         if any(DURATION_LIKE.search(q) or any(f.kind == "duration" for f in figures_in(q)) for q in quotes):
             return ""
-    elif any(FIGURE_LIKE.search(q) or figures_in(q) for q in quotes):
+    elif any(FIGURE_LIKE.search(q) or any(_same_kind_word(question.kind, f.kind) for f in figures_in(q))
+             for q in quotes):
         return ""
     return FIGURE_WORDS[question.kind]
+
+
+def _same_kind_word(asked: str, stated: str) -> bool:
+    """A figure of the asked kind, as far as the note is concerned: a count is no date ("Two people were
+    lying on the ground" gives no date for "When did the torture happen?")."""
+    return asked != "date" or stated == "date"
 
 
 def counts_group(text: str, unit: str) -> bool:
@@ -89,7 +96,7 @@ def counts_group(text: str, unit: str) -> bool:
     group is read as written, singular or plural, not by its stem ("officers" is not the "Office")."""
     singular = re.sub(r"(?<=[^s])e?s$", "", fold(unit)) if fold(unit).endswith("s") else fold(unit)
     group = re.compile(rf"{re.escape(singular)}(?:e?s)?")
-    words = [fold(w) for w in WORD_SPAN.findall(text)]
+    words = [part for w in WORD_SPAN.findall(text) for part in fold(w).split("-")]  # "full-time": "full", "time"
     if any(f.kind == "count" and (same_group(unit, f.unit) if f.unit else any(map(group.fullmatch, words)))
            for f in figures_in(text)):
         return True

@@ -440,6 +440,7 @@ def test_where_a_sentence_gives_the_figure_asked_for_every_quote_gives_one(seed_
     ("How many teenagers were convicted?", "number"),
     ("How many officers were tortured?", "number"),  # "Office" shares the stem of "officers", not the group
     ("How long did the torture last?", "length of time"),  # "9 people were tortured to death": a count
+    ("When did the torture happen?", "date"),  # victims' accounts: "Two people were lying …" is no date
 ])
 def test_quotes_that_give_no_figure_are_said_to_be_the_closest_passages_not_the_figure(seed_engine, question, word):
     from qa.cli import format_answer
