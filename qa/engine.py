@@ -15,8 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from .abstention import GROUNDED_REASONS, abstain_message
-from .answer import (compose, prose_only, select_quotes, without_figure, without_name, without_namesakes,
-                     without_subject, without_year)
+from .answer import compose, prose_only, without_figure, without_name, without_namesakes, without_subject, without_year
 from .bridging import judge, with_language
 from .config import Config
 from .embedding import Embedder
@@ -31,6 +30,7 @@ from .index.sync import IndexReport, commit_sync, embed_sources, plan_sync
 from .language import detect_question
 from .lexical import tokenize
 from .question import Question, analyze, without_outlets
+from .quotes import select_quotes
 from .rerank import Reranker, rerank_sentences
 from .scoring import ScoredSentence, Weights, score_sentences
 from .retrieval import Retriever, retrieve

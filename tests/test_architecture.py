@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("qa.grounding", "qa.figures"),  # what the sources mention; the figures a sentence states
     ("qa.scoring",),  # how well each sentence answers
     ("qa.abstention", "qa.disagreement"),  # whether the sources answer; whether they differ
+    ("qa.quotes",),  # which sentences an answer quotes, and in what order
     ("qa.retrieval", "qa.answer", "qa.bridging"),  # bridging: questions across languages
     ("qa.rerank",),
     ("qa.engine",),

@@ -486,6 +486,6 @@ def test_the_role_whose_holder_a_question_asks_for(text, role, where):
     ("dismissed by the order of the head of state.", "head", "State", False),
 ])
 def test_a_role_is_said_with_where_it_is_held(text, role, where, held):
-    from qa.answer import holds_role
+    from qa.quotes import holds_role
 
     assert holds_role(text, role, where) is held

@@ -327,7 +327,7 @@ def test_a_quote_after_the_first_says_a_word_of_the_question_beyond_its_frame(se
     answer = seed_engine.ask("What happened in 2022?")
     assert not answer.abstained and all("2022" in q.quote for q in answer.answer), [q.quote for q in answer.answer]
     # a "he" sentence says the name of the sentence it reads back to; a sentence saying none is left out
-    from qa.answer import without_filler
+    from qa.quotes import without_filler
     from qa.question import analyze
     from qa.scoring import ScoredSentence
 
@@ -705,7 +705,7 @@ def test_a_count_of_a_narrower_group_is_a_number_of_that_group(text, unit, count
     ("Approximately 400 soldiers were tortured as part of this case.", False),
 ])
 def test_a_sentence_that_lists_things(text, listing):
-    from qa.answer import lists
+    from qa.quotes import lists
 
     assert lists(text) is listing
 
