@@ -49,14 +49,20 @@ SPELLINGS_FILE = "name_spellings.json"  # in the index folder: how the sources s
 METADATA_STAMP = ".metadata-edited"  # in the index folder: rewritten by every metadata edit
 SYNC_ROUNDS = 3  # reads of the sources folder per indexing, while files keep changing during the embedding
 FOLLOW_UP_MAX_TOKENS = 1  # a question with this few content words cannot stand on its own
+_NO_QUESTION_WORD = r"(?![^?]*\b(?:who|whom|whose|what|which|when|where|why|how)\b)"
 FOLLOW_UP = re.compile(
     r"^\s*(and|but|also|so|what about|how about)\b|\b(it|its|he|him|his|she|her|they|them|their|this|that|"
-    r"these|those|there|then)\b", re.IGNORECASE)
+    r"these|those|there|then)\b"
+    # nothing but whose version or a short phrase of time or place: "According to PACE?", "In September 2024?"
+    r"|^\s*(according to|in the view of|as reported by)\b" + _NO_QUESTION_WORD + r"[^?]*\?*\s*$"
+    r"|^\s*(in|on|at|during|after|before|since|by)\s+" + _NO_QUESTION_WORD + r"[^?]{1,40}\?\s*$",
+    re.IGNORECASE)
 
 
 def is_follow_up(question: str) -> bool:
     """A question that leans on the one before: it starts with 'and …'/'what about …', refers back
-    with a pronoun ('who ordered it?'), or is too short to stand alone ('when?')."""
+    with a pronoun ('who ordered it?'), is only whose version or a phrase of time or place ('According to
+    PACE?', 'In September 2024?'), or is too short to stand alone ('when?')."""
     return bool(FOLLOW_UP.search(question)) or len(tokenize(question, phonetic=False)) <= FOLLOW_UP_MAX_TOKENS
 
 

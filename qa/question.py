@@ -207,6 +207,12 @@ class Question:
         for a light or ambient verb ("take", "located") and for any other shape of question."""
         return self._event(NAMED_EVENT, FOLLOW_UP_EVENT)
 
+    @property
+    def follows_up(self) -> bool:
+        """Is it searched with the question before it ("Why?" after "Who was dismissed …?")? Not merely
+        respelled: names in the sources' spelling keep the number of words."""
+        return len(word_spans(self.query)) > len(word_spans(self.text))
+
     @cached_property
     def checked_count(self) -> Question | None:
         """The count a yes-or-no question checks a number of (`as_count`): "How many people were tortured to

@@ -184,6 +184,9 @@ def answering_sentences(question: Question, ranked: list[ScoredSentence],
                 or _about_names(question, [s for s in ranked if _says_focus(question, s.text)], bodies))
     else:
         return []
+    if question.follows_up:  # "Why?" after "Who was dismissed as commander of …?": a word of the one before
+        found = [s for s in ranked if any(_said(p, stems_of(s.text)) for p in question.predicates) and gives(s.text)]
+        return _about_names(question, found, bodies, before, back) or found
     found = [s for s in ranked if _says_all(question.predicates, s.text) and gives(s.text)]
     if question.kind == "place":  # a place by its name ("in Baku") before one by a common noun ("at the venue")
         found.sort(key=lambda s: not has_location(s.text, question, named=True))

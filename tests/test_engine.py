@@ -112,6 +112,18 @@ def test_follow_up_keeps_the_previous_topic(seed_engine):
     assert any(q.source_id == "000_219d92d582d0d3aa" for q in answer.answer)
 
 
+@pytest.mark.parametrize("question, leans", [
+    ("and when?", True), ("Who ordered it?", True),
+    ("According to PACE?", True), ("In September 2024?", True),  # only whose version, only when
+    ("According to PACE, how many servicemen died?", False), ("In 2017, how many servicemen were detained?", False),
+    ("What happened in Baku?", False),
+])
+def test_a_follow_up_is_a_question_that_cannot_stand_alone(question, leans):
+    from qa.engine import is_follow_up
+
+    assert is_follow_up(question) is leans
+
+
 NEW_ARTICLE = ("The regional court in Ganja heard a new appeal on March 3. "
                "The judge postponed the hearing of the pelican smuggling case until the spring. "
                "Lawyers for the defence said the delay was unlawful.")

@@ -765,3 +765,13 @@ def test_a_who_answer_said_of_he_or_they_is_quoted_from_the_sentence_naming_them
     first = answer.answer[0]
     assert named in first.quote and said in first.quote
     assert seed_engine.source(first.source_id).body[first.start:first.end] == first.quote
+
+
+@pytest.mark.parametrize("previous, question, said", [
+    # the cause of what the question before asked about, though it repeats none of its names
+    ("Who was dismissed as commander of the Second Army Corps?", "Why?", "the reason for the dismissal"),
+    ("How many servicemen died as a result of torture?", "According to PACE?", "with 11 dying"),  # PACE's version
+])
+def test_a_follow_up_is_answered_about_the_question_before(seed_engine, previous, question, said):
+    answer = seed_engine.ask(question, previous=previous)
+    assert not answer.abstained and said in answer.answer[0].quote, [q.quote for q in answer.answer]
