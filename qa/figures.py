@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from .lexical import STOPWORDS, adjective_before_plural, fold, stem, stems_of, word_spans
-from .question import FAMILY_OF, NUMBER_WORDS, PERSON_UNITS, Question
+from .question import FAMILY_OF, NUMBER_WORDS, PERSON_UNITS, YEAR, Question
 
 MONTHS = {name: n for n, names in enumerate((
     ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
@@ -21,7 +21,6 @@ VAGUE = {"dozens": 2, "hundreds": 3, "thousands": 4}
 NUMBER = (rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)*|(?:{_NUMBER_WORD})(?:-(?:{_NUMBER_WORD}))?|"
           rf"{'|'.join(VAGUE)})")
 SAME_YEAR = re.compile(r"\bsame year\b", re.I)
-YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 YEAR_REACH = 2000  # characters read back for the year "the same year" refers to
 UNITS = {"year": "Y", "years": "Y", "month": "M", "months": "M", "week": "W", "weeks": "W", "day": "D", "days": "D",
          "hour": "H", "hours": "H", "minute": "MIN", "minutes": "MIN"}
@@ -404,7 +403,7 @@ def matches(question: Question, figure: Figure, wanted: Asked | None = None, sen
         # said for the year asked ("How many political prisoners were there in September 2024?")
         years = {f for f in question.figures if YEAR.fullmatch(f)}
         return bool(figure.kind == "count" and question.unit and years and sentence
-                    and years & {y for y in YEAR.findall(sentence)})
+                    and years & set(YEAR.findall(sentence)))
     if wanted.event:
         events = figure.events
         if events[:1] == (REPORT,):

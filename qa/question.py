@@ -141,7 +141,7 @@ LEAD = re.compile(r"^(?:(?:and|but|so|also|then|besides [^,]*,|apart from [^,]*,
 CHECKED_COUNT = re.compile(r"^(?P<aux>is|are|was|were|did|do|does|had|has|have)\s+(?P<true>it\s+true\s+that\s+)?"
                            r"(?:(?:more|fewer|less)\s+than\s+|at\s+least\s+|only\s+|exactly\s+)?"
                            r"(?P<number>[\d,]+|[a-z]+)\s+(?P<rest>.+)$", re.I)
-YEAR_LIKE = re.compile(r"1[89]\d\d|20\d\d")
+YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")  # a number read as a year
 YES_NO = re.compile(r"^(is|are|was|were|did|does|do|had|has|have|can|could|will|would|should)\b", re.I)
 TITLES = frozenset("""mr mrs ms dr mp president minister general lieutenant colonel major captain sergeant senator
 deputy prosecutor judge professor prof sir lord chief head commander""".split())
@@ -265,7 +265,7 @@ class Question:
                 return "" if low in LIGHT_VERBS or low in AMBIENT_VERBS else low
         return ""
 
-    @property
+    @cached_property
     def deed(self) -> str:
         """The verb "Who <verb>ed …?" asks the doer of ("compiled" in "Who compiled the list?"); "" for an
         auxiliary ("Who was …") and any other shape of question."""
@@ -307,18 +307,21 @@ class Question:
         head = LEAD.sub("", self.text.strip(), count=1).strip()
         return bool(self.names) and not self.role and bool(WHO_IS_NAMED.match(head) or WHAT_IS_NAMED.match(head))
 
+    @cached_property
+    def _role_asked(self) -> re.Match | None:
+        return ROLE_ASKED.match(LEAD.sub("", self.text.strip(), count=1).strip())
+
     @property
     def role(self) -> str:
         """The role whose holder "Who was the Defense Minister?" asks for ("minister"), lower case; "" when it
         asks for no role's holder."""
-        match = ROLE_ASKED.match(LEAD.sub("", self.text.strip(), count=1).strip())
-        return match.group("role").lower() if match else ""
+        return self._role_asked.group("role").lower() if self._role_asked else ""
 
     @property
     def role_of(self) -> str:
         """Where the role asked about is held: "Defense" of "the Defense Minister" (of Azerbaijan) and of "the
         Minister of Defense", "State" of "the head of the State Security Service"; "" when not said."""
-        match = ROLE_ASKED.match(LEAD.sub("", self.text.strip(), count=1).strip())
+        match = self._role_asked
         return (match.group("before") or match.group("of") or "") if match else ""
 
     @property
@@ -338,7 +341,7 @@ def as_count(question: Question) -> Question | None:
     if question.kind != "yesno":
         return None
     match = CHECKED_COUNT.match(LEAD.sub("", question.text.strip(), count=1).strip())
-    if not match or len(number_value(match.group("number")) or "") == 0 or YEAR_LIKE.fullmatch(match.group("number")):
+    if not match or not number_value(match.group("number")) or YEAR.fullmatch(match.group("number")):
         return None
     words = match.group("rest").rstrip("?. ").split()
     do_support = match.group("aux").lower() in ("did", "do", "does")

@@ -7,11 +7,11 @@ import re
 from dataclasses import replace
 
 from .disagreement import ANTECEDENT_SENTENCES, states_numbers, with_antecedent
-from .figures import TAKE_PLACE, YEAR, YEAR_REACH, figures_in
+from .figures import TAKE_PLACE, YEAR_REACH, figures_in
 from .grounding import (article_names_another, continues_speech, event_said, family_stems, is_saying, mentions,
                         new_names, says_verb, speaks, uncovered)
 from .lexical import WORD_SPAN, fold, stem, stems_of, verb_forms
-from .question import FRAME_WORDS, INSTITUTIONS, Question
+from .question import FRAME_WORDS, INSTITUTIONS, YEAR, Question
 from .scoring import CAUSE, SUBJECT_PRONOUN, ScoredSentence, has_location
 
 ANY_SENTENCE = re.compile("")  # with_antecedent then always reads the sentence before
@@ -84,7 +84,7 @@ def _does_to(text: str, question: Question) -> bool:
 
 
 def _from_antecedent(sentence: ScoredSentence, bodies: dict[str, str]) -> ScoredSentence:
-    """The sentence quoted from the sentences its "he" / "they" / "its" reads back to (`_named`), one slice."""
+    """The sentence quoted from the sentences its "he" / "they" / "its" reads back to (`named_text`), one slice."""
     body, named = bodies[sentence.source_id], named_text(sentence, bodies)
     start = sentence.start - (len(named) - len(sentence.text))
     start += len(body[start:sentence.start]) - len(body[start:sentence.start].lstrip())
@@ -138,6 +138,7 @@ def naming_sentences(question: Question, ranked: list[ScoredSentence], bodies: d
     Zakir Hasanov" before "Minister of Defense, Khanlar Valiyev (military prosecutor), Hikmat Hasanov")."""
     if not question.asks_name:
         return []
+    scope = () if question.role else question.names  # "the Defense Minister of Azerbaijan": said with the role
     found = []
     for sentence in ranked:
         named = named_text(sentence, bodies)
@@ -146,7 +147,6 @@ def naming_sentences(question: Question, ranked: list[ScoredSentence], bodies: d
                 question.deed and says_verb(question.deed, sentence.text) and
                 _says_all(question.predicates, with_antecedent(bodies[sentence.source_id], sentence, ANY_SENTENCE))):
             continue
-        scope = () if question.role else question.names  # "the Defense Minister of Azerbaijan": said with the role
         if all(mentions(named, phrase) for phrase in scope) and _gives_name(question, named, sentence.text):
             found.append(sentence)
     if not found and question.deed and is_saying(question.deed):  # "Who said that no authoritarian regimes …?"
@@ -174,7 +174,7 @@ def answering_sentences(question: Question, ranked: list[ScoredSentence],
         gives, before, back = (lambda text: has_location(text, question)), SUBJECT_PRONOUN, ANTECEDENT_SENTENCES
     elif question.focus_kind == "category" and stem(fold(question.focus.split()[-1])) in KIND_WORDS:
         # "What methods of torture were used?": a sentence listing them ("… forms of torture, including …")
-        listing = [s for s in ranked if lists(s.text) and any(_said(p, stems_of(s.text)) for p in question.predicates)]
+        listing = [s for s in ranked if lists(s.text) and _says_any(question.predicates, s.text)]
         return _about_names(question, listing, bodies)
     elif question.yes_no_event:  # "Was Mirhafiz Jafarzadeh arrested?": a sentence saying it of them
         event = question.yes_no_event
@@ -185,7 +185,7 @@ def answering_sentences(question: Question, ranked: list[ScoredSentence],
     else:
         return []
     if question.follows_up:  # "Why?" after "Who was dismissed as commander of …?": a word of the one before
-        found = [s for s in ranked if any(_said(p, stems_of(s.text)) for p in question.predicates) and gives(s.text)]
+        found = [s for s in ranked if _says_any(question.predicates, s.text) and gives(s.text)]
         return _about_names(question, found, bodies, before, back) or found
     found = [s for s in ranked if _says_all(question.predicates, s.text) and gives(s.text)]
     if question.kind == "place":  # a place by its name ("in Baku") before one by a common noun ("at the venue")
@@ -209,6 +209,12 @@ def _says_all(predicates: tuple[str, ...], text: str) -> bool:
     family ("gathered" for "protest")? "take place" only frames "Where did the protest take place?"."""
     stems = stems_of(text)
     return all(_said(p, stems) for p in predicates if p not in TAKE_PLACE)
+
+
+def _says_any(predicates: tuple[str, ...], text: str) -> bool:
+    """Does `text` say one of the question's other words (stems), as written or as a word of its family?"""
+    stems = stems_of(text)
+    return any(_said(p, stems) for p in predicates)
 
 
 def _said(word: str, stems: frozenset[str]) -> bool:
